@@ -1,0 +1,96 @@
+"""Plain HTTP values exchanged between sans-IO providers and transports."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._phone import PhoneNumber
+
+__all__ = ["HttpRequest", "HttpResponse", "split_endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One request a provider wants sent, and what it carries.
+
+    ``recipients`` are the phones this request delivers to; ``timeout`` (seconds, total) and
+    ``proxy`` come from the provider's settings; ``context`` is the provider's own note to itself
+    for parsing the response (which action, which batch).
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    recipients: tuple[PhoneNumber, ...] = ()
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    proxy: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # headers and body may hold credentials
+        return f"HttpRequest({self.method} {self.url}, recipients={len(self.recipients)})"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A response as a transport received it; header names are lower case."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds from ``Retry-After`` (delta or HTTP date) or Aliyun's ``x-acs-retry-after``."""
+        value = self.headers.get("retry-after") or self.headers.get("x-acs-retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+    def __repr__(self) -> str:
+        return f"HttpResponse(status={self.status}, bytes={len(self.body)})"
+
+
+def split_endpoint(endpoint: str, default_scheme: str = "https") -> tuple[str, str]:
+    """Split a host, ``host:port`` or full URL into ``(base_url, host_header)``.
+
+    ``dysmsapi.aliyuncs.com`` → ``("https://dysmsapi.aliyuncs.com", "dysmsapi.aliyuncs.com")``;
+    ``http://127.0.0.1:9000/`` → ``("http://127.0.0.1:9000", "127.0.0.1:9000")``. A path in a full
+    URL is kept in the base URL (for private gateways mounted under a prefix).
+    """
+    text = endpoint.strip()
+    if "://" not in text:
+        text = f"{default_scheme}://{text}"
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise ValueError(f"endpoint {endpoint!r} has no host")
+    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return base, parts.netloc

@@ -1,0 +1,287 @@
+"""Messages and results: what goes in, and what comes back for every recipient."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import string
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import InvalidPhone, InvalidRequest, SmsError
+from ._phone import PhoneNumber
+
+__all__ = ["Attempt", "Message", "RecipientResult", "SendResult", "Status"]
+
+Phone = str | PhoneNumber
+
+
+def _frozen_params(params: Mapping[str, Any] | None, where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if not isinstance(key, str) or not key:
+            raise InvalidRequest(f"{where}: parameter names must be non-empty strings", field=where)
+        if value is None or isinstance(value, (Mapping, list, tuple, set, bytes)):
+            raise InvalidRequest(f"{where}[{key!r}] must be a string or number", field=f"{where}.{key}")
+        out[key] = value if isinstance(value, str) else str(value)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Message:
+    """One SMS to one or more recipients.
+
+    ``template`` is the template code for template providers (Aliyun, Tencent, Huawei);
+    ``text`` is a ``${name}`` text template for text providers (Twilio, SNS, Vonage); ``params``
+    fill either. Per-provider overrides (``templates``, ``sign_names``) and per-recipient params
+    stay apart from ``params``. ``idempotency_key`` makes a resend return the first result;
+    ``out_id`` is passed to providers that echo a caller reference.
+    """
+
+    to: Sequence[Phone]
+    template: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    sign_name: str | None = None
+    text: str | None = None
+    templates: Mapping[str, str] = field(default_factory=dict)
+    sign_names: Mapping[str, str] = field(default_factory=dict)
+    param_order: Sequence[str] | None = None
+    recipient_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    out_id: str | None = None
+    extend_code: str | None = None
+
+    def __post_init__(self) -> None:
+        to = (self.to,) if isinstance(self.to, (str, PhoneNumber)) else tuple(self.to)
+        set_ = object.__setattr__
+        set_(self, "to", to)
+        set_(self, "params", _frozen_params(self.params, "params"))
+        set_(self, "templates", dict(self.templates))
+        set_(self, "sign_names", dict(self.sign_names))
+        if self.param_order is not None:
+            set_(self, "param_order", tuple(self.param_order))
+        per = {str(k): _frozen_params(v, f"recipient_params[{k!r}]") for k, v in self.recipient_params.items()}
+        set_(self, "recipient_params", per)
+
+    def __repr__(self) -> str:  # params may hold one-time codes: never print them
+        return f"Message(to={len(self.to)} recipient(s), template={self.template!r}, params={sorted(self.params)})"
+
+    def replace(self, **changes: Any) -> Message:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def phones(self) -> tuple[PhoneNumber, ...]:
+        """The recipients, once :meth:`normalised` has parsed them."""
+        return tuple(p for p in self.to if isinstance(p, PhoneNumber))
+
+    def normalised(self, region: str | None = None) -> Message:
+        """Parse every recipient into E.164 (dropping duplicates) and check the basics.
+
+        Raises :class:`InvalidRequest` naming every bad number at once; nothing is sent.
+        """
+        if not self.to:
+            raise InvalidRequest("the recipient list is empty", field="to")
+        if not (self.template or self.text or self.templates):
+            raise InvalidRequest("a template code or a text is required", field="template")
+        phones: dict[str, PhoneNumber] = {}
+        bad: list[InvalidPhone] = []
+        for raw in self.to:
+            try:
+                phone = PhoneNumber.parse(raw, region)
+            except InvalidPhone as exc:
+                bad.append(exc)
+            else:
+                phones.setdefault(phone.e164, phone)
+        if len(bad) == 1:
+            raise bad[0]
+        if bad:
+            listed = "; ".join(e.message for e in bad)
+            raise InvalidRequest(f"{len(bad)} invalid phone numbers: {listed}", field="to")
+        per: dict[str, Mapping[str, str]] = {}
+        for raw_key, values in self.recipient_params.items():
+            try:
+                key = PhoneNumber.parse(raw_key, region).e164
+            except InvalidPhone as exc:
+                raise InvalidRequest(f"recipient_params: {exc.message}", field="recipient_params") from exc
+            if key not in phones:
+                raise InvalidRequest(f"recipient_params names {raw_key!r}, which is not a recipient", field="recipient_params")
+            per[key] = values
+        return dataclasses.replace(self, to=tuple(phones.values()), recipient_params=per)
+
+    def template_for(self, *names: str) -> str | None:
+        """The template code for the first of ``names`` with an override, else ``template``."""
+        for name in names:
+            if name in self.templates:
+                return self.templates[name]
+        return self.template
+
+    def sign_name_for(self, *names: str, default: str | None = None) -> str | None:
+        for name in names:
+            if name in self.sign_names:
+                return self.sign_names[name]
+        return self.sign_name or default
+
+    def params_for(self, phone: PhoneNumber) -> dict[str, str]:
+        """``params`` with this recipient's own params laid over them."""
+        own = self.recipient_params.get(phone.e164)
+        return {**self.params, **own} if own else dict(self.params)
+
+    def ordered_params(self, phone: PhoneNumber, order: Sequence[str] | None = None) -> list[str]:
+        """Params as a positional list, for providers whose templates take ``{1}``, ``{2}``…
+
+        The order comes from ``param_order`` on the message, else ``order`` (provider settings);
+        never from dict order. A single param needs no declared order.
+        """
+        params = self.params_for(phone)
+        names = self.param_order or order
+        if names is None:
+            if len(params) > 1:
+                raise InvalidRequest(
+                    "this provider takes positional template params: set param_order (on the message or "
+                    "in the provider settings) to say which comes first",
+                    field="param_order",
+                )
+            names = tuple(params)
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise InvalidRequest(f"missing template parameter(s): {', '.join(missing)}", field="params")
+        return [params[n] for n in names]
+
+    def render(self, phone: PhoneNumber) -> str:
+        """The text with ``${name}`` params filled in; a missing param is an error naming it."""
+        if self.text is None:
+            raise InvalidRequest("this provider sends text: the message has no text", field="text")
+        try:
+            return string.Template(self.text).substitute(self.params_for(phone))
+        except KeyError as exc:
+            raise InvalidRequest(f"missing template parameter {exc.args[0]!r} for the text", field="params") from exc
+        except ValueError as exc:
+            raise InvalidRequest(f"the text is not a valid template: {exc}", field="text") from exc
+
+
+class Status(str, enum.Enum):
+    """What became of a recipient."""
+
+    ACCEPTED = "accepted"  # the provider took it
+    REJECTED = "rejected"  # the provider refused it
+    FAILED = "failed"  # not sent: unreachable provider, smsgate policy, unusable provider
+    UNKNOWN = "unknown"  # may have been sent: no verdict came back
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def of(cls, error: SmsError) -> Status:
+        from ._errors import OutcomeUnknown, Rejected
+
+        if isinstance(error, Rejected):
+            return cls.REJECTED
+        if isinstance(error, OutcomeUnknown):
+            return cls.UNKNOWN
+        return cls.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """The outcome for one phone."""
+
+    phone: PhoneNumber
+    status: Status
+    provider: str | None = None
+    message_id: str | None = None
+    error: SmsError | None = None
+    raw: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.ACCEPTED
+
+    @classmethod
+    def failed(cls, phone: PhoneNumber, error: SmsError, provider: str | None = None, raw: Any = None) -> RecipientResult:
+        return cls(phone, Status.of(error), provider or error.provider, error=error, raw=raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone.e164,
+            "status": self.status.value,
+            "provider": self.provider,
+            "message_id": self.message_id,
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One request sent (or tried) to one provider."""
+
+    provider: str
+    phones: tuple[str, ...]
+    status: Status
+    error: SmsError | None = None
+    started_at: float = 0.0
+    elapsed: float = 0.0
+    number: int = 1  # 1 for the first try at this provider, 2 for its first retry…
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "phones": list(self.phones),
+            "status": self.status.value,
+            "error": self.error.to_dict() if self.error else None,
+            "started_at": self.started_at,
+            "elapsed": self.elapsed,
+            "number": self.number,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """One line per recipient, every attempt, and the providers' raw responses."""
+
+    recipients: tuple[RecipientResult, ...]
+    attempts: tuple[Attempt, ...] = ()
+    responses: tuple[Any, ...] = ()
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient was accepted."""
+        return all(r.ok for r in self.recipients)
+
+    @property
+    def accepted(self) -> tuple[RecipientResult, ...]:
+        return tuple(r for r in self.recipients if r.ok)
+
+    @property
+    def failed(self) -> tuple[RecipientResult, ...]:
+        return tuple(r for r in self.recipients if not r.ok)
+
+    @property
+    def errors(self) -> tuple[SmsError, ...]:
+        return tuple(r.error for r in self.recipients if r.error is not None)
+
+    def __getitem__(self, phone: Phone) -> RecipientResult:
+        key = phone.e164 if isinstance(phone, PhoneNumber) else phone
+        for r in self.recipients:
+            if key in (r.phone.e164, r.phone.national_number):
+                return r
+        raise KeyError(phone)
+
+    def raise_for_status(self) -> SendResult:
+        """Raise the first recipient's error if any recipient was not accepted."""
+        for r in self.recipients:
+            if r.error is not None:
+                raise r.error
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "ok": self.ok,
+            "replayed": self.replayed,
+            "recipients": [r.to_dict() for r in self.recipients],
+            "attempts": [a.to_dict() for a in self.attempts],
+        }

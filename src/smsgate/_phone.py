@@ -1,0 +1,105 @@
+"""Phone numbers as values: parsed once into E.164 with ``phonenumbers``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumberType
+
+from ._errors import InvalidPhone
+
+__all__ = ["DEFAULT_REGION", "PhoneNumber"]
+
+DEFAULT_REGION = "CN"
+
+_SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A mobile number in E.164 form. Build one with :meth:`parse`."""
+
+    e164: str
+    country_code: int
+    national_number: str
+    region: str
+
+    def __str__(self) -> str:
+        return self.e164
+
+    @property
+    def digits(self) -> str:
+        """E.164 without the leading ``+`` (Vonage's form)."""
+        return self.e164[1:]
+
+    @property
+    def idd(self) -> str:
+        """The ``00``-prefixed international form."""
+        return "00" + self.e164[1:]
+
+    @property
+    def is_mainland_china(self) -> bool:
+        return self.country_code == 86
+
+    @classmethod
+    def parse(cls, raw: str | PhoneNumber, region: str | None = None) -> PhoneNumber:
+        """Parse ``raw`` (national, ``+cc``, or ``00cc`` form) into a mobile number.
+
+        ``region`` is the default region for national numbers (``CN`` when unset). Raises
+        :class:`InvalidPhone`, naming the number, when it is not a valid mobile number.
+        """
+        if isinstance(raw, PhoneNumber):
+            return raw
+        if not isinstance(raw, str):
+            raise InvalidPhone(repr(raw), "must be a string")
+        return _parse(raw.strip(), (region or DEFAULT_REGION).upper())
+
+
+@lru_cache(maxsize=65536)
+def _parse(raw: str, region: str) -> PhoneNumber:
+    fast = _fast_path(region)
+    if fast is not None and fast.fullmatch(raw):
+        return _make(f"+{_country_code(region)}{raw}", _country_code(region), raw, region)
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]  # 00 is the IDD prefix in most regions, not in all (US dials 011)
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(raw, "cannot be parsed as a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(raw, "is not a valid phone number")
+    if phonenumbers.number_type(number) not in _SMS_TYPES:
+        raise InvalidPhone(raw, "is not a mobile number")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    national = phonenumbers.national_significant_number(number)
+    found = phonenumbers.region_code_for_number(number) or region
+    return _make(e164, number.country_code, national, found)
+
+
+def _make(e164: str, country_code: int, national: str, region: str) -> PhoneNumber:
+    return PhoneNumber(e164=e164, country_code=country_code, national_number=national, region=region)
+
+
+def _country_code(region: str) -> int:
+    return phonenumbers.country_code_for_region(region)
+
+
+@lru_cache(maxsize=256)
+def _fast_path(region: str) -> re.Pattern[str] | None:
+    """A regex that matches national mobile numbers of ``region`` exactly as ``phonenumbers`` does.
+
+    It is the region's own mobile pattern from the library's metadata, used only for plain digit
+    strings that no national-prefix rule could rewrite; anything else takes the full parser.
+    """
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.mobile is None or meta.mobile.national_number_pattern is None:
+        return None
+    if meta.national_prefix_transform_rule:
+        return None
+    mobile = meta.mobile.national_number_pattern
+    guard = f"(?!(?:{meta.national_prefix_for_parsing}))" if meta.national_prefix_for_parsing else ""
+    prefix_guard = f"(?!{re.escape(meta.national_prefix)})" if meta.national_prefix else ""
+    return re.compile(f"{guard}{prefix_guard}(?:{mobile})")

@@ -1,0 +1,5 @@
+"""Providers: one vendor per module, plus development sinks (console, file, memory)."""
+
+from .base import LocalProvider, Provider, ProviderSettings
+
+__all__ = ["LocalProvider", "Provider", "ProviderSettings"]

@@ -1,0 +1,181 @@
+"""The provider contract.
+
+A provider is sans-IO: it turns a message and a batch of recipients into one :class:`HttpRequest`
+(:meth:`Provider.build_request`) and turns the :class:`HttpResponse` into one
+:class:`RecipientResult` per recipient, or raises a classified :class:`SmsError`
+(:meth:`Provider.parse`). It never opens a socket or sleeps; its clock and nonce source are
+injected so that signing is reproducible in tests. The gateway splits messages into batches
+(:meth:`Provider.batches`), sends, retries and fails over.
+
+Development sinks that deliver in-process (console, file, memory) subclass
+:class:`LocalProvider` and implement :meth:`LocalProvider.deliver` instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._errors import ConfigError, InvalidRequest
+from .._http import HttpRequest, HttpResponse
+from .._models import Message, RecipientResult, Status
+from .._phone import PhoneNumber
+
+__all__ = ["LocalProvider", "Provider", "ProviderSettings", "settings_problems"]
+
+
+class ProviderSettings(BaseModel):
+    """Settings every provider takes. Subclasses add credentials (as ``SecretStr``) and defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    endpoint: str | None = Field(None, description="host, host:port or URL; the provider's public API when unset")
+    timeout: float = Field(10.0, gt=0, description="seconds for the whole request")
+    connect_timeout: float = Field(5.0, gt=0, description="seconds to connect")
+    proxy: str | None = Field(None, description="HTTP proxy URL")
+
+
+def settings_problems(error: ValidationError, where: str) -> list[str]:
+    """One line per pydantic problem, naming ``where`` and the field; never echoing values."""
+    problems = []
+    for item in error.errors():
+        loc = ".".join(str(part) for part in item["loc"]) or "(settings)"
+        text = "unknown setting" if item["type"] == "extra_forbidden" else item["msg"]
+        problems.append(f"{where}: {loc}: {text}")
+    return problems
+
+
+def default_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+class Provider:
+    """Base class of every provider. See the module docstring for the contract."""
+
+    name: ClassVar[str] = ""
+    settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    max_recipients: ClassVar[int] = 1  # per request; the gateway splits larger messages
+    takes_template: ClassVar[bool] = True  # sends a template code with params
+    takes_text: ClassVar[bool] = False  # sends rendered text
+    per_recipient_params: ClassVar[bool] = False  # one request can carry different params per phone
+    positional_params: ClassVar[bool] = False  # template params go as an ordered list
+
+    def __init__(
+        self,
+        settings: ProviderSettings | Mapping[str, Any] | None = None,
+        *,
+        alias: str | None = None,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], str] = default_nonce,
+        **fields: Any,
+    ) -> None:
+        self.alias = alias or self.name
+        self.clock = clock
+        self.nonce = nonce
+        self.settings = self.load_settings(settings, fields, where=f"provider {self.alias!r}")
+
+    @classmethod
+    def load_settings(cls, settings: Any, fields: Mapping[str, Any], *, where: str) -> Any:
+        if isinstance(settings, cls.settings_model) and not fields:
+            return settings
+        data = dict(settings or {}) if not isinstance(settings, BaseModel) else settings.model_dump()
+        data.update(fields)
+        try:
+            return cls.settings_model.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(settings_problems(exc, where)) from None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.alias!r}>"
+
+    # -- what the gateway calls -------------------------------------------------------------
+
+    def check(self, message: Message) -> None:
+        """Raise :class:`InvalidRequest` if this provider cannot send ``message``; nothing is sent then.
+
+        Template providers need a template code (and, with ``positional_params``, every param in
+        the declared order); text providers need a text whose params are all given.
+        """
+        if self.takes_template and message.template_for(self.alias, self.name):
+            if self.positional_params:
+                for phone in message.phones:
+                    message.ordered_params(phone, self.param_order)
+            return
+        if self.takes_text and message.text is not None:
+            for phone in message.phones:
+                message.render(phone)
+            return
+        wanted, field = ("a template code", "template") if self.takes_template else ("a text", "text")
+        raise InvalidRequest(f"provider {self.alias!r} needs {wanted}", field=field)
+
+    @property
+    def param_order(self) -> tuple[str, ...] | None:
+        """The declared order of positional params from settings (``param_order``), if any."""
+        order = getattr(self.settings, "param_order", None)
+        return tuple(order) if order else None
+
+    def batches(self, message: Message, recipients: Sequence[PhoneNumber]) -> list[tuple[PhoneNumber, ...]]:
+        """Split recipients into requests: grouped by :meth:`batch_key`, at most ``max_recipients`` each."""
+        groups: dict[Hashable, list[PhoneNumber]] = {}
+        for phone in recipients:
+            groups.setdefault(self.batch_key(message, phone), []).append(phone)
+        size = max(1, self.max_recipients)
+        return [tuple(group[i : i + size]) for group in groups.values() for i in range(0, len(group), size)]
+
+    def batch_key(self, message: Message, phone: PhoneNumber) -> Hashable:
+        """Recipients with equal keys may share a request. By default: equal params, unless the
+        provider takes per-recipient params natively."""
+        if self.per_recipient_params or not message.recipient_params:
+            return None
+        return tuple(sorted(message.params_for(phone).items()))
+
+    def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
+        """The one request that sends ``message`` to ``recipients``. Called again for each retry."""
+        raise NotImplementedError
+
+    def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
+        """One result per recipient of ``request``; raise a classified error if the whole request failed."""
+        raise NotImplementedError
+
+    # -- helpers for subclasses -------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        recipients: Sequence[PhoneNumber],
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        context: Mapping[str, Any] | None = None,
+    ) -> HttpRequest:
+        """An :class:`HttpRequest` carrying this provider's timeouts and proxy."""
+        s = self.settings
+        return HttpRequest(
+            method,
+            url,
+            headers=dict(headers or {}),
+            body=body,
+            recipients=tuple(recipients),
+            timeout=s.timeout,
+            connect_timeout=s.connect_timeout,
+            proxy=s.proxy,
+            context=dict(context or {}),
+        )
+
+    def accepted(self, phone: PhoneNumber, message_id: str | None, raw: Any = None) -> RecipientResult:
+        return RecipientResult(phone, Status.ACCEPTED, self.alias, message_id=message_id, raw=raw)
+
+
+class LocalProvider(Provider):
+    """A provider that delivers in-process (development and test sinks); no HTTP involved."""
+
+    takes_text = True
+    max_recipients = 1000
+
+    def deliver(self, message: Message, recipients: Sequence[PhoneNumber]) -> list[RecipientResult]:
+        raise NotImplementedError
