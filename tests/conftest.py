@@ -1,0 +1,3 @@
+"""Shared test configuration. Fixture modules are listed in ``pytest_plugins``."""
+
+pytest_plugins: list[str] = []
