@@ -1,5 +1,5 @@
 """Providers: one vendor per module, plus development sinks (console, file, memory)."""
 
-from .base import LocalProvider, Provider, ProviderSettings
+from .base import LocalProvider, Provider, ProviderSettings, Settings
 
-__all__ = ["LocalProvider", "Provider", "ProviderSettings"]
+__all__ = ["LocalProvider", "Provider", "ProviderSettings", "Settings"]

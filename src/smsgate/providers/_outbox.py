@@ -10,7 +10,7 @@ from typing import Any
 from .._models import Message
 from .._phone import PhoneNumber
 
-__all__ = ["OutboxEntry"]
+__all__ = ["Outbox", "OutboxEntry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,18 @@ class OutboxEntry:
 
     def __repr__(self) -> str:  # params may hold one-time codes
         return f"OutboxEntry(to={self.to!r}, template={self.template!r}, provider={self.provider!r})"
+
+
+class Outbox(list[OutboxEntry]):
+    """The messages a sink delivered, in order, with a few lookups for tests."""
+
+    @property
+    def last(self) -> OutboxEntry:
+        if not self:
+            raise AssertionError("no SMS was sent")
+        return self[-1]
+
+    def to(self, phone: str) -> list[OutboxEntry]:
+        """Entries sent to ``phone`` (any format the parser accepts)."""
+        e164 = PhoneNumber.parse(phone).e164
+        return [entry for entry in self if entry.to == e164]

@@ -25,13 +25,17 @@ from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult, Status
 from .._phone import PhoneNumber
 
-__all__ = ["LocalProvider", "Provider", "ProviderSettings", "settings_problems"]
+__all__ = ["LocalProvider", "Provider", "ProviderSettings", "Settings", "settings_problems"]
 
 
-class ProviderSettings(BaseModel):
-    """Settings every provider takes. Subclasses add credentials (as ``SecretStr``) and defaults."""
+class Settings(BaseModel):
+    """Base of every settings model: unknown keys are errors, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ProviderSettings(Settings):
+    """Settings every HTTP provider takes. Subclasses add credentials (as ``SecretStr``) and defaults."""
 
     endpoint: str | None = Field(None, description="host, host:port or URL; the provider's public API when unset")
     timeout: float = Field(10.0, gt=0, description="seconds for the whole request")
@@ -57,7 +61,7 @@ class Provider:
     """Base class of every provider. See the module docstring for the contract."""
 
     name: ClassVar[str] = ""
-    settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    settings_model: ClassVar[type[Settings]] = ProviderSettings
     max_recipients: ClassVar[int] = 1  # per request; the gateway splits larger messages
     takes_template: ClassVar[bool] = True  # sends a template code with params
     takes_text: ClassVar[bool] = False  # sends rendered text
@@ -154,7 +158,7 @@ class Provider:
         context: Mapping[str, Any] | None = None,
     ) -> HttpRequest:
         """An :class:`HttpRequest` carrying this provider's timeouts and proxy."""
-        s = self.settings
+        s: ProviderSettings = self.settings
         return HttpRequest(
             method,
             url,
@@ -174,6 +178,7 @@ class Provider:
 class LocalProvider(Provider):
     """A provider that delivers in-process (development and test sinks); no HTTP involved."""
 
+    settings_model = Settings
     takes_text = True
     max_recipients = 1000
 

@@ -12,12 +12,12 @@ from pydantic import Field
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from ._outbox import OutboxEntry
-from .base import LocalProvider, ProviderSettings
+from .base import LocalProvider, Settings
 
 __all__ = ["ConsoleProvider", "ConsoleSettings"]
 
 
-class ConsoleSettings(ProviderSettings):
+class ConsoleSettings(Settings):
     stream: Literal["stdout", "stderr"] = Field("stdout", description="where to print")
 
 

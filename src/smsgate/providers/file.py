@@ -12,12 +12,12 @@ from pydantic import Field, field_validator
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from ._outbox import OutboxEntry
-from .base import LocalProvider, ProviderSettings
+from .base import LocalProvider, Settings
 
 __all__ = ["FileProvider", "FileSettings"]
 
 
-class FileSettings(ProviderSettings):
+class FileSettings(Settings):
     path: Path = Field(Path("smsgate-outbox.jsonl"), description="JSON-lines file to append to")
 
     @field_validator("path")
@@ -40,7 +40,7 @@ class FileProvider(LocalProvider):
         lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in entries)
         with self._lock, open(self.settings.path, "a", encoding="utf-8") as out:
             out.write(lines)
-        return [self.accepted(e_phone, e.message_id) for e_phone, e in zip(recipients, entries)]
+        return [self.accepted(e_phone, e.message_id) for e_phone, e in zip(recipients, entries, strict=True)]
 
     def read(self) -> list[OutboxEntry]:
         """Every entry written so far."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .._errors import Category, OutcomeUnknown, Rejected, SmsError, Throttled, Unreachable
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
-from ._outbox import OutboxEntry
+from ._outbox import Outbox, OutboxEntry
 from .base import LocalProvider
 
 __all__ = ["MemoryProvider"]
@@ -41,7 +41,7 @@ class MemoryProvider(LocalProvider):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.outbox: list[OutboxEntry] = []
+        self.outbox = Outbox()
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
 
