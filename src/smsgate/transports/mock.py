@@ -28,6 +28,8 @@ class MockTransport(Transport, AsyncTransport):
         self.requests.append(request)
         response = self.handler(request)
         if inspect.isawaitable(response):
+            if inspect.iscoroutine(response):
+                response.close()
             raise TypeError("MockTransport: an async handler cannot serve the sync gateway")
         return response
 
