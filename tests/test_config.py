@@ -18,14 +18,17 @@ def test_embedded_default_is_the_console(tmp_path, monkeypatch):
 
 
 def test_file_keeps_provider_order_and_reads_secrets_from_env(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 default_region = "US"
 [providers.first]
 provider = "memory"
 [providers.out]
 provider = "file"
 path = "${OUTBOX}"
-""")
+""",
+    )
     config = load_config(path, environ={"OUTBOX": str(tmp_path / "o.jsonl")})
     gateway = config.gateway()
     assert list(gateway.providers) == ["first", "out"] and gateway.default_region == "US"

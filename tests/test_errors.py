@@ -9,8 +9,14 @@ from smsgate import Category, ConfigError, OutcomeUnknown, PolicyRefused, Reject
 
 @pytest.mark.parametrize(
     ("cls", "code"),
-    [(smsgate.InvalidRequest, 46001), (Rejected, 46002), (Throttled, 46002), (smsgate.RequestFailed, 46003),
-     (Unreachable, 46003), (OutcomeUnknown, 46003)],
+    [
+        (smsgate.InvalidRequest, 46001),
+        (Rejected, 46002),
+        (Throttled, 46002),
+        (smsgate.RequestFailed, 46003),
+        (Unreachable, 46003),
+        (OutcomeUnknown, 46003),
+    ],
 )
 def test_seed_codes(cls, code):
     assert cls("x").code == code and issubclass(cls, SmsError)
@@ -26,7 +32,9 @@ def test_categories_decide_failover_and_retry():
 
 
 def test_str_and_repr_name_provider_and_code():
-    e = Rejected("template not approved", provider="aliyun", provider_code="isv.SMS_TEMPLATE_ILLEGAL", category=Category.TEMPLATE)
+    e = Rejected(
+        "template not approved", provider="aliyun", provider_code="isv.SMS_TEMPLATE_ILLEGAL", category=Category.TEMPLATE
+    )
     assert str(e) == "[aliyun] template not approved (isv.SMS_TEMPLATE_ILLEGAL)"
     assert "code=46002" in repr(e) and "'template'" in repr(e)
 

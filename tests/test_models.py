@@ -45,7 +45,9 @@ def test_params_become_strings_and_bad_values_are_named():
 
 
 def test_overrides_stay_apart_from_params():
-    m = Message(to="13800138000", template="SMS_1", templates={"tencent": "1234"}, sign_name="A", sign_names={"tencent": "B"})
+    m = Message(
+        to="13800138000", template="SMS_1", templates={"tencent": "1234"}, sign_name="A", sign_names={"tencent": "B"}
+    )
     assert m.template_for("aliyun") == "SMS_1" and m.template_for("backup", "tencent") == "1234"
     assert m.sign_name_for("aliyun") == "A" and m.sign_name_for("tencent") == "B"
     assert m.params == {}
@@ -53,7 +55,9 @@ def test_overrides_stay_apart_from_params():
 
 def test_recipient_params_override_per_phone():
     m = Message(
-        to=["13800138000", "13900139000"], template="T", params={"code": "1", "app": "x"},
+        to=["13800138000", "13900139000"],
+        template="T",
+        params={"code": "1", "app": "x"},
         recipient_params={"13900139000": {"code": "2"}},
     ).normalised()
     assert m.params_for(CN) == {"code": "1", "app": "x"}

@@ -30,7 +30,9 @@ def ours(raw: str, region: str) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("raw", ["13800138000", "+86 138 0013 8000", "008613800138000", "8613800138000", "+8613800138000"])
+@pytest.mark.parametrize(
+    "raw", ["13800138000", "+86 138 0013 8000", "008613800138000", "8613800138000", "+8613800138000"]
+)
 def test_one_phone_in_many_spellings(raw):
     phone = PhoneNumber.parse(raw)
     assert phone.e164 == "+8613800138000"
@@ -45,7 +47,12 @@ def test_default_region_is_configurable():
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("010 12345678", "not a mobile"), ("12345", "not a valid"), ("hello", "cannot be parsed"), ("", "cannot be parsed")],
+    [
+        ("010 12345678", "not a mobile"),
+        ("12345", "not a valid"),
+        ("hello", "cannot be parsed"),
+        ("", "cannot be parsed"),
+    ],
 )
 def test_landlines_and_junk_are_rejected_naming_the_number(raw, reason):
     with pytest.raises(InvalidPhone) as info:
@@ -71,7 +78,11 @@ def test_fast_path_agrees_with_phonenumbers(region, digits):
 
 
 @settings(max_examples=300, deadline=None)
-@given(rest=st.integers(min_value=0, max_value=10**8 - 1), prefix=st.sampled_from(["13", "14", "15", "16", "17", "18", "19", "10", "11", "12"]), lead=st.integers(0, 9))
+@given(
+    rest=st.integers(min_value=0, max_value=10**8 - 1),
+    prefix=st.sampled_from(["13", "14", "15", "16", "17", "18", "19", "10", "11", "12"]),
+    lead=st.integers(0, 9),
+)
 def test_cn_mobile_like_numbers_agree_with_phonenumbers(rest, prefix, lead):
     digits = f"{prefix}{lead}{rest:08d}"
     for form in (digits, "+86" + digits, "0086" + digits):

@@ -13,7 +13,7 @@ def test_memory_gateway_outbox():
 
 def test_empty_outbox_last_fails_clearly():
     with pytest.raises(AssertionError, match="no SMS was sent"):
-        outbox_of(memory_gateway()).last
+        _ = outbox_of(memory_gateway()).last
 
 
 async def test_async_memory_gateway():

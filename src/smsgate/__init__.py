@@ -16,41 +16,60 @@ from ._errors import (
 from ._gateway import AsyncGateway, Gateway
 from ._http import HttpRequest, HttpResponse
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._retry import RetryPolicy
+from .elements import App
+from .extensions import Platform
+from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
+from .stores import LogRecord, MemoryStore, SQLiteStore, Store
 from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AiohttpTransport",
+    "App",
     "AsyncGateway",
     "AsyncTransport",
     "Attempt",
+    "Blocklist",
     "Category",
+    "CircuitBreaker",
     "ConfigError",
+    "CountryAllowlist",
     "Gateway",
+    "Hooks",
     "HttpRequest",
     "HttpResponse",
+    "Idempotency",
     "InvalidPhone",
     "InvalidRequest",
     "LocalProvider",
+    "LogRecord",
+    "MemoryStore",
     "Message",
+    "Metrics",
     "MockTransport",
     "OutcomeUnknown",
+    "PhoneLimits",
     "PhoneNumber",
+    "Platform",
     "PolicyRefused",
     "Provider",
+    "ProviderRate",
     "ProviderSettings",
     "RecipientResult",
     "Rejected",
     "RequestFailed",
     "RetryPolicy",
+    "SQLiteStore",
     "SendResult",
     "SmsError",
     "Status",
+    "Store",
     "Throttled",
     "Transport",
     "Unreachable",
@@ -62,8 +81,5 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and not isinstance(_obj, str):
-        try:
-            _obj.__module__ = "smsgate"
-        except (AttributeError, TypeError):
-            pass
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = __name__  # public names live at smsgate.X

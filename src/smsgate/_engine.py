@@ -4,7 +4,8 @@
 driver answers with one :class:`Done` per job, in order) or a float of seconds to sleep (the
 driver answers ``None``). Its return value is the :class:`SendResult`. ``Gateway`` drives it with
 threads and ``time.sleep``; ``AsyncGateway`` with tasks and ``asyncio.sleep``. Nothing here
-waits, so the two cannot disagree.
+waits, so the two cannot disagree. The policy layer around it (``_flow``) adds two more steps
+that drivers run: :class:`Call` (a store operation) and :class:`Request` (send one job).
 
 Rules, by outcome:
 * accepted: done;
@@ -14,6 +15,9 @@ Rules, by outcome:
   unreachable): the next provider in order, for those recipients only;
 * anything else (bad recipient or template, an unknown outcome): final, reported as is.
 
+A provider whose circuit breaker is open is skipped, like one that failed over; its recipients
+go to the next provider.
+
 A provider that cannot take the message at all (no template for it, a missing param) is
 skipped; when no provider could take it, its :class:`InvalidRequest` is raised, nothing sent.
 """
@@ -21,16 +25,17 @@ skipped; when no provider could take it, its :class:`InvalidRequest` is raised, 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Union
+from dataclasses import dataclass, replace
+from typing import Any
 
-from ._errors import InvalidRequest, SmsError
+from ._errors import InvalidRequest, SmsError, Unreachable
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
+from .policy.breaker import CircuitBreaker
 from .providers.base import Provider
 
-__all__ = ["Done", "Job", "Step", "plan"]
+__all__ = ["Call", "Done", "Job", "Request", "Step", "attempt_of", "plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,7 @@ class Job:
     message: Message
     recipients: tuple[PhoneNumber, ...]
     number: int = 1
+    message_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +59,23 @@ class Done:
     raw: Any = None
 
 
-Step = Union[list[Job], float]
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A store operation: sync drivers call ``target.<name>(*args)``, async ones await ``target.a<name>(*args)``."""
+
+    target: Any
+    name: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Send ``job`` now (one HTTP request or local delivery); the driver answers with a :class:`Done`."""
+
+    job: Job
+
+
+Step = list[Job] | float | Call | Request
 
 
 def plan(
@@ -62,6 +84,9 @@ def plan(
     order: Sequence[str],
     retry: RetryPolicy,
     clock: Callable[[], float],
+    *,
+    breakers: Mapping[str, CircuitBreaker] | None = None,
+    message_id: str | None = None,
 ) -> Generator[Step, Any, SendResult]:
     """Send ``message`` (already normalised) through ``order``; see the module docstring."""
     start = clock()
@@ -83,16 +108,25 @@ def plan(
             unusable.append(exc)
             last_error.update((p.e164, exc) for p in pending)
             continue
+        breaker = breakers.get(alias) if breakers else None
+        if breaker is not None and not breaker.allow():
+            skipped = Unreachable("skipped: circuit breaker open", provider=alias)
+            last_error.update((p.e164, skipped) for p in pending)
+            continue
         moving_on: list[PhoneNumber] = []
-        todo = [Job(provider, message, batch) for batch in provider.batches(message, pending)]
+        mid = message_id or ""
+        todo = [Job(provider, message, batch, 1, mid) for batch in provider.batches(message, pending)]
         while todo:
             done: list[Done] = yield todo
             again: list[Job] = []
             wait = 0.0
-            for job, result in zip(todo, done):
+            for job, result in zip(todo, done, strict=True):
                 if result.raw is not None:
                     responses.append(result.raw)
-                attempts.append(_attempt(alias, job, result))
+                attempt = attempt_of(alias, job, result)
+                attempts.append(attempt)
+                if breaker is not None:
+                    breaker.record(attempt.error)
                 rows = result.outcome
                 if isinstance(rows, SmsError):
                     rows = [RecipientResult.failed(p, rows, alias) for p in job.recipients]
@@ -112,30 +146,32 @@ def plan(
                     else:
                         final[row.phone.e164] = row
                 if retry_phones:
-                    again.append(Job(provider, message, tuple(retry_phones), job.number + 1))
+                    again.append(Job(provider, message, tuple(retry_phones), job.number + 1, mid))
             if again and wait > 0:
-                yield wait
+                yield float(wait)
             todo = again
         pending = moving_on
 
-    if unusable and not attempts:
+    if unusable and not attempts and len(unusable) == len(order):
         raise unusable[0]  # no provider could take this message; nothing was sent
     for phone in pending:
         final[phone.e164] = RecipientResult.failed(phone, last_error[phone.e164])
-    return SendResult(
+    sent = SendResult(
         recipients=tuple(final[p.e164] for p in message.phones),
         attempts=tuple(attempts),
         responses=tuple(responses),
     )
+    return sent if message_id is None else replace(sent, message_id=message_id)
 
 
-def _attempt(alias: str, job: Job, result: Done) -> Attempt:
+def attempt_of(alias: str, job: Job, result: Done) -> Attempt:
+    """The :class:`Attempt` line for one finished job."""
     outcome = result.outcome
+    error: SmsError | None
     if isinstance(outcome, SmsError):
         status, error = Status.of(outcome), outcome
     elif outcome and all(row.error is not None for row in outcome):
-        error = outcome[0].error
-        status = outcome[0].status
+        status, error = outcome[0].status, outcome[0].error
     else:  # answered, with at least one recipient accepted (per-recipient detail is in the results)
         status, error = Status.ACCEPTED, None
     return Attempt(

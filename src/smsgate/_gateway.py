@@ -1,4 +1,8 @@
-"""``Gateway`` and ``AsyncGateway``: the engine driven with threads or with asyncio."""
+"""``Gateway`` and ``AsyncGateway``: the engine and its policy layer driven with threads or with asyncio.
+
+Both run the same generators (``_flow.send_flow`` around ``_engine.plan``); they differ only in
+how they wait: on a transport, a sleep, or a store call.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,22 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
-from ._engine import Done, Job, Step, plan
-from ._errors import InvalidRequest, OutcomeUnknown, SmsError
+from ._engine import Call, Done, Job, Request, Step
+from ._errors import OutcomeUnknown, SmsError
+from ._flow import job_flow, send_flow
 from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
+from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
+from .policy.breaker import CircuitBreaker
+from .policy.idempotency import Idempotency
+from .policy.limits import PhoneLimits, ProviderRate
+from .policy.lists import Blocklist, CountryAllowlist
 from .providers.base import LocalProvider, Provider
+from .stores.base import Store
+from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
 
@@ -24,7 +36,15 @@ __all__ = ["AsyncGateway", "Gateway"]
 
 
 class _GatewayCore:
-    """What both gateways share: configuration, preparation and reading responses."""
+    """What both gateways share: configuration, policies, preparation and reading responses.
+
+    Reliability options (all optional): ``store`` (state for limits, lists and idempotency;
+    in-memory by default), ``send_log`` (a store, or a path for an SQLite file, recording every
+    message and request), ``limits`` (:class:`PhoneLimits`), ``rates`` (provider alias →
+    :class:`ProviderRate`), ``blocklist`` (check the store's blocklist), ``allowlist`` (countries),
+    ``breakers`` (provider alias → :class:`CircuitBreaker`, or ``True`` for defaults on every
+    provider), ``idempotency`` (retention), ``hooks`` and ``metrics``.
+    """
 
     def __init__(
         self,
@@ -35,6 +55,16 @@ class _GatewayCore:
         retry: RetryPolicy | None = None,
         concurrency: int = 16,
         clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        send_log: Store | str | None = None,
+        limits: PhoneLimits | None = None,
+        rates: Mapping[str, ProviderRate] | None = None,
+        blocklist: bool = False,
+        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
+        breakers: Mapping[str, CircuitBreaker] | bool = False,
+        idempotency: Idempotency | None = None,
+        hooks: Hooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.providers = build_providers(providers)
         self.default_region = default_region
@@ -42,18 +72,38 @@ class _GatewayCore:
         self.retry = retry or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self.clock = clock
+        self.store: Store = store if store is not None else MemoryStore(clock=clock)
+        if isinstance(send_log, str):
+            from .stores.sqlite import SQLiteStore
+
+            send_log = SQLiteStore(send_log)
+        self.send_log: Store | None = send_log
+        self.limits = limits
+        self.rates: dict[str, ProviderRate] = dict(rates or {})
+        unknown = sorted(set(self.rates) - set(self.providers))
+        if unknown:
+            raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
+        self.blocklist_enabled = blocklist
+        if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
+            allowlist = CountryAllowlist(allowlist)
+        self.allowlist = allowlist
+        if breakers is True:
+            breakers = {alias: CircuitBreaker() for alias in self.providers}
+        self.breakers: dict[str, CircuitBreaker] = dict(breakers or {})
+        self.idempotency = idempotency or Idempotency()
+        self.hooks = hooks or Hooks()
+        self.metrics = metrics or Metrics()
+
+    @property
+    def blocklist(self) -> Blocklist | None:
+        """The blocklist in :attr:`store`, when enabled: ``gateway.blocklist.add("138…")``."""
+        return Blocklist(self.store, region=self.default_region) if self.blocklist_enabled else None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} providers={list(self.providers)}>"
 
-    def _plan(self, message: Message, providers: Sequence[str] | None) -> Generator[Step, Any, SendResult]:
-        message = message.normalised(self.default_region)
-        names = list(self.providers) if providers is None else list(providers)
-        unknown = [n for n in names if n not in self.providers]
-        if unknown or not names:
-            raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
-        order = list(self.strategy(names, message))
-        return plan(message, self.providers, order, self.retry, self.clock)
+    def _flow(self, message: Message, providers: Sequence[str] | None) -> Generator[Step, Any, SendResult]:
+        return send_flow(self, message, providers)
 
     def _read(self, job: Job, request: HttpRequest, response: HttpResponse, started: float) -> Done:
         raw = response.json()
@@ -120,21 +170,40 @@ class Gateway(_GatewayCore):
         self._pool: ThreadPoolExecutor | None = None
 
     def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
-        """Send ``message``; one result line per recipient. Raises only for invalid input."""
-        steps = self._plan(message, providers)
+        """Send ``message``; one result line per recipient.
+
+        Raises only for invalid input (:class:`InvalidRequest`) or a policy refusal
+        (:class:`PolicyRefused`); nothing is sent then.
+        """
+        return self._drive(self._flow(message, providers))  # type: ignore[no-any-return]
+
+    def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None
+        error: BaseException | None = None
         while True:
             try:
-                step = steps.send(reply)
+                step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            if isinstance(step, float):
-                self.sleep(step)
-                reply = None
-            elif len(step) == 1:
-                reply = [self._run(step[0])]
-            else:
-                reply = list(self._executor().map(self._run, step))
+                return stop.value
+            try:
+                reply, error = self._do(step), None
+            except Exception as exc:
+                reply, error = None, exc
+
+    def _do(self, step: Step) -> Any:
+        if isinstance(step, Call):
+            return getattr(step.target, step.name)(*step.args)
+        if isinstance(step, Request):
+            return self._run(step.job)
+        if isinstance(step, float):
+            self.sleep(step)
+            return None
+        if len(step) == 1:
+            return [self._job(step[0])]
+        return list(self._executor().map(self._job, step))
+
+    def _job(self, job: Job) -> Done:
+        return self._drive(job_flow(self, job))  # type: ignore[no-any-return]
 
     def _run(self, job: Job) -> Done:
         started = self.clock()
@@ -161,7 +230,9 @@ class Gateway(_GatewayCore):
     def __enter__(self) -> Gateway:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -186,25 +257,40 @@ class AsyncGateway(_GatewayCore):
         self._limit = asyncio.Semaphore(self.concurrency)
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
-        """Send ``message``; one result line per recipient. Raises only for invalid input."""
-        steps = self._plan(message, providers)
+        """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
+        return await self._drive(self._flow(message, providers))  # type: ignore[no-any-return]
+
+    async def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None
+        error: BaseException | None = None
         while True:
             try:
-                step = steps.send(reply)
+                step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            if isinstance(step, float):
-                await self.sleep(step)
-                reply = None
-            elif len(step) == 1:
-                reply = [await self._run(step[0])]
-            else:
-                reply = list(await asyncio.gather(*(self._bounded(job) for job in step)))
+                return stop.value
+            try:
+                reply, error = await self._do(step), None
+            except Exception as exc:
+                reply, error = None, exc
+
+    async def _do(self, step: Step) -> Any:
+        if isinstance(step, Call):
+            return await getattr(step.target, "a" + step.name)(*step.args)
+        if isinstance(step, Request):
+            return await self._run(step.job)
+        if isinstance(step, float):
+            await self.sleep(step)
+            return None
+        if len(step) == 1:
+            return [await self._job(step[0])]
+        return list(await asyncio.gather(*(self._bounded(job) for job in step)))
+
+    async def _job(self, job: Job) -> Done:
+        return await self._drive(job_flow(self, job))  # type: ignore[no-any-return]
 
     async def _bounded(self, job: Job) -> Done:
         async with self._limit:
-            return await self._run(job)
+            return await self._job(job)
 
     async def _run(self, job: Job) -> Done:
         started = self.clock()

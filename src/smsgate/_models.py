@@ -106,7 +106,9 @@ class Message:
             except InvalidPhone as exc:
                 raise InvalidRequest(f"recipient_params: {exc.message}", field="recipient_params") from exc
             if key not in phones:
-                raise InvalidRequest(f"recipient_params names {raw_key!r}, which is not a recipient", field="recipient_params")
+                raise InvalidRequest(
+                    f"recipient_params names {raw_key!r}, which is not a recipient", field="recipient_params"
+                )
             per[key] = values
         return dataclasses.replace(self, to=tuple(phones.values()), recipient_params=per)
 
@@ -199,7 +201,9 @@ class RecipientResult:
         return self.status is Status.ACCEPTED
 
     @classmethod
-    def failed(cls, phone: PhoneNumber, error: SmsError, provider: str | None = None, raw: Any = None) -> RecipientResult:
+    def failed(
+        cls, phone: PhoneNumber, error: SmsError, provider: str | None = None, raw: Any = None
+    ) -> RecipientResult:
         return cls(phone, Status.of(error), provider or error.provider, error=error, raw=raw)
 
     def to_dict(self) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def _parse(raw: str, region: str) -> PhoneNumber:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.national_significant_number(number)
     found = phonenumbers.region_code_for_number(number) or region
-    return _make(e164, number.country_code, national, found)
+    return _make(e164, int(number.country_code or 0), national, found)
 
 
 def _make(e164: str, country_code: int, national: str, region: str) -> PhoneNumber:

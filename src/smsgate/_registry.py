@@ -53,10 +53,7 @@ def build_provider(alias: str, spec: ProviderSpec) -> Provider:
 
 def build_providers(providers: Mapping[str, ProviderSpec] | Sequence[Provider]) -> dict[str, Provider]:
     """Named providers from a mapping of name to spec, or from a list of provider instances."""
-    if isinstance(providers, Mapping):
-        items = list(providers.items())
-    else:
-        items = [(p.alias, p) for p in providers]
+    items = list(providers.items()) if isinstance(providers, Mapping) else [(p.alias, p) for p in providers]
     if not items:
         raise ConfigError("no providers configured")
     built: dict[str, Provider] = {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ._errors import SmsError
 
@@ -40,7 +40,7 @@ class RetryPolicy:
         """Seconds to wait before try number ``attempt + 1``."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         jittered = ceiling * self.random()
-        return max(jittered, error.retry_after or 0.0)
+        return float(max(jittered, error.retry_after or 0.0))
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -27,6 +27,7 @@ else:
     from ._errors import SmsError
     from ._models import Message, SendResult
     from ._registry import available_providers, provider_class
+    from .elements.cli import check_app, send_with_element
 
     app = typer.Typer(add_completion=False, no_args_is_help=True, help="Send SMS through any provider.")
     out = Console()
@@ -56,12 +57,17 @@ else:
         provider: Annotated[list[str] | None, typer.Option("--provider", help="only these, in order")] = None,
         config: Annotated[Path | None, typer.Option(help="TOML file (or $SMSGATE_CONFIG, ./smsgate.toml)")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+        app_dir: Annotated[Path | None, typer.Option("--app", help="send through an app folder's element")] = None,
+        element: Annotated[str | None, typer.Option(help="the element, e.g. SMS.YourSmsName (with --app)")] = None,
     ) -> None:
         """Send one message and print what became of every recipient."""
         message = Message(to=to, template=template, text=text, params=_params(param or []), sign_name=sign_name)
         try:
-            with load_config(config).gateway() as gateway:
-                result = gateway.send(message, providers=provider or None)
+            if app_dir is not None or element is not None:
+                result = send_with_element(app_dir, element, message)
+            else:
+                with load_config(config).gateway() as gateway:
+                    result = gateway.send(message, providers=provider or None)
         except SmsError as exc:
             raise _fail(exc) from None
         _show(result, as_json)
@@ -126,6 +132,16 @@ else:
             "max_recipients": cls.max_recipients,
             "settings": fields,
         }
+
+    @app.command()
+    def check(app_dir: Annotated[Path, typer.Argument(help="an app folder holding SMS/<Name>/ elements")]) -> None:
+        """Validate an app folder's SMS elements; print every problem (exit 1 if any)."""
+        elements, problems = check_app(app_dir)
+        for problem in problems:
+            err.print(problem, markup=False, highlight=False, soft_wrap=True)
+        if problems:
+            raise _fail(f"{len(problems)} problem(s) in {app_dir}", code=1)
+        out.print(f"{app_dir}: {len(elements)} element(s) OK: {', '.join(elements)}", markup=False, soft_wrap=True)
 
     def main() -> None:
         app()

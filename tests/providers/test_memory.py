@@ -11,7 +11,11 @@ def gateway(*providers: MemoryProvider) -> Gateway:
 def test_outbox_records_what_was_sent():
     memory = MemoryProvider()
     result = gateway(memory).send(Message(to=["13800138000"], template="SMS_1", params={"code": "1"}))
-    assert result.ok and memory.outbox.last.to == "+8613800138000" and memory.outbox.to("13800138000")[0].params == {"code": "1"}
+    assert (
+        result.ok
+        and memory.outbox.last.to == "+8613800138000"
+        and memory.outbox.to("13800138000")[0].params == {"code": "1"}
+    )
 
 
 def test_fail_with_a_category_for_some_phones():
@@ -29,7 +33,12 @@ def test_failover_to_a_second_memory_provider_on_throttling():
     first.fail_with("throttled", times=None)
     result = gateway(first, second).send(Message(to="13800138000", template="T"))
     assert result.ok and result.recipients[0].provider == "second" and len(second.outbox) == 1
-    assert [(a.provider, a.number) for a in result.attempts] == [("first", 1), ("first", 2), ("first", 3), ("second", 1)]
+    assert [(a.provider, a.number) for a in result.attempts] == [
+        ("first", 1),
+        ("first", 2),
+        ("first", 3),
+        ("second", 1),
+    ]
 
 
 def test_unknown_outcome_is_never_failed_over():

@@ -19,7 +19,9 @@ def server():
 
 async def test_sends_and_reads(server):
     async with AiohttpTransport() as transport:
-        response = await transport.handle_async_request(HttpRequest("POST", server.url + "/", {"Host": "api.example"}, b"hi"))
+        response = await transport.handle_async_request(
+            HttpRequest("POST", server.url + "/", {"Host": "api.example"}, b"hi")
+        )
     assert response.status == 200 and response.json() == {"body": "hi", "host": "api.example"}
     assert response.headers["content-type"].startswith("application/json")
 
@@ -49,5 +51,7 @@ async def test_reset_after_arrival_is_unknown(server):
 
 async def test_many_in_flight_share_one_pool(server):
     async with AiohttpTransport(limit=8) as transport:
-        responses = await asyncio.gather(*(transport.handle_async_request(HttpRequest("GET", server.url)) for _ in range(50)))
+        responses = await asyncio.gather(
+            *(transport.handle_async_request(HttpRequest("GET", server.url)) for _ in range(50))
+        )
     assert {r.status for r in responses} == {200} and len(server.requests) == 50

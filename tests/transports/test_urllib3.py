@@ -47,7 +47,12 @@ def test_reset_after_arrival_is_unknown(server):
 def test_pool_is_shared_between_threads(server):
     transport = Urllib3Transport(maxsize=4)
     statuses = []
-    threads = [threading.Thread(target=lambda: statuses.append(transport.handle_request(HttpRequest("GET", server.url)).status)) for _ in range(16)]
+    threads = [
+        threading.Thread(
+            target=lambda: statuses.append(transport.handle_request(HttpRequest("GET", server.url)).status)
+        )
+        for _ in range(16)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -11,6 +11,7 @@ from urllib3.exceptions import (
     LocationParseError,
     NewConnectionError,
     ProxyError,
+    SSLError,
 )
 
 from .._errors import OutcomeUnknown, Unreachable
@@ -48,7 +49,7 @@ class Urllib3Transport(Transport):
                 retries=False,
                 redirect=False,
             )
-        except (NewConnectionError, ConnectTimeoutError, ProxyError, LocationParseError) as exc:
+        except (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError, LocationParseError) as exc:
             raise Unreachable(f"could not connect: {type(exc).__name__}") from exc
         except HTTPError as exc:
             raise OutcomeUnknown(f"no response after sending: {type(exc).__name__}") from exc

@@ -1,0 +1,267 @@
+"""Aliyun SendSms throughput against a local nginx: smsgate vs the official SDK vs a bare loop.
+
+Run by hand (never as a test), with the ``bench`` extra installed::
+
+    .venv/bin/python benchmarks/aliyun_throughput.py [--messages 4000] [--uvloop]
+
+It starts its own nginx on 127.0.0.1 (``worker_processes 1``, keep-alive) answering every request
+with Aliyun's OK JSON, then measures messages per second for each client. Every message has one
+recipient, a different valid mainland mobile each time, so phone parsing is never served from a cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+OK_JSON = '{"Code":"OK","Message":"OK","BizId":"9006197469364984400^0","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990"}'
+AK, SECRET, SIGN, TEMPLATE = "benchAK", "benchSecret", "阿里云短信测试", "SMS_154950909"
+IN_FLIGHT = 64
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_timeout 120s;
+    keepalive_requests 10000000;
+    large_client_header_buffers 4 32k;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+    }}
+}}
+"""
+
+_phones = (f"13{d}{n * 7919 % 100_000_000:08d}" for d in "56789" for n in range(100_000_000))
+
+
+def phones(count: int) -> list[str]:
+    """``count`` valid mainland mobiles never used before in this process."""
+    return [next(_phones) for _ in range(count)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def nginx() -> Iterator[int]:
+    """Start nginx on a free loopback port; yield the port; stop it (only the process we started)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
+        conf = Path(tmp, "nginx.conf")
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, body=OK_JSON))
+        proc = subprocess.Popen([binary, "-c", str(conf), "-p", tmp, "-e", f"{tmp}/error.log"])
+        try:
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"nginx did not start: {Path(tmp, 'error.log').read_text()}") from None
+                    time.sleep(0.05)
+            yield port
+        finally:
+            proc.send_signal(signal.SIGQUIT)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+# -- the clients ----------------------------------------------------------------------------
+
+
+def smsgate_settings(port: int) -> dict[str, str]:
+    return {"access_key_id": AK, "access_key_secret": SECRET, "endpoint": f"127.0.0.1:{port}", "sign_name": SIGN}
+
+
+async def run_concurrently(numbers: list[str], one: Callable[[str], Awaitable[object]]) -> None:
+    queue = iter(numbers)
+
+    async def worker() -> None:
+        for phone in queue:
+            await one(phone)
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+
+
+def bench_smsgate_async(port: int, numbers: list[str]) -> float:
+    from smsgate import AsyncGateway, Message
+
+    async def main() -> float:
+        async with AsyncGateway({"aliyun": smsgate_settings(port)}, concurrency=IN_FLIGHT) as gateway:
+
+            async def one(phone: str) -> None:
+                result = await gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
+                assert result.ok, result.errors
+
+            await run_concurrently(phones(IN_FLIGHT * 4), one)  # warm up the pool
+            start = time.perf_counter()
+            await run_concurrently(numbers, one)
+            return time.perf_counter() - start
+
+    return asyncio.run(main())
+
+
+def bench_smsgate_sync(port: int, numbers: list[str]) -> float:
+    from smsgate import Gateway, Message
+
+    with Gateway({"aliyun": smsgate_settings(port)}) as gateway:
+        for phone in phones(20):
+            gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
+        start = time.perf_counter()
+        for phone in numbers:
+            result = gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
+            assert result.ok, result.errors
+        return time.perf_counter() - start
+
+
+def sdk_client(port: int):  # type: ignore[no-untyped-def]
+    from alibabacloud_dysmsapi20170525.client import Client
+    from alibabacloud_tea_openapi.models import Config
+
+    config = Config(access_key_id=AK, access_key_secret=SECRET, endpoint=f"127.0.0.1:{port}", protocol="http")
+    return Client(config)
+
+
+def sdk_request(phone: str):  # type: ignore[no-untyped-def]
+    from alibabacloud_dysmsapi20170525.models import SendSmsRequest
+
+    return SendSmsRequest(phone_numbers=phone, sign_name=SIGN, template_code=TEMPLATE, template_param='{"code":"1234"}')
+
+
+def bench_sdk_sync(port: int, numbers: list[str]) -> float:
+    client = sdk_client(port)
+    for phone in phones(20):
+        client.send_sms(sdk_request(phone))
+    start = time.perf_counter()
+    for phone in numbers:
+        assert client.send_sms(sdk_request(phone)).body.code == "OK"
+    return time.perf_counter() - start
+
+
+def bench_sdk_async(port: int, numbers: list[str]) -> float:
+    async def main() -> float:
+        client = sdk_client(port)
+
+        async def one(phone: str) -> None:
+            response = await client.send_sms_async(sdk_request(phone))
+            assert response.body.code == "OK"
+
+        await run_concurrently(phones(IN_FLIGHT * 4), one)
+        start = time.perf_counter()
+        await run_concurrently(numbers, one)
+        return time.perf_counter() - start
+
+    return asyncio.run(main())
+
+
+def bench_bare_aiohttp(port: int, numbers: list[str]) -> float:
+    """The same POST (query, headers, empty body) with no signing and no parsing beyond JSON."""
+    import json
+    from urllib.parse import quote
+
+    import aiohttp
+
+    async def main() -> float:
+        headers = {"accept": "application/json", "x-acs-action": "SendSms", "x-acs-version": "2017-05-25"}
+        param = quote('{"code":"1234"}', safe="~")
+        sign = quote(SIGN, safe="~")
+        base = f"http://127.0.0.1:{port}/?"
+        connector = aiohttp.TCPConnector(limit=100)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one(phone: str) -> None:
+                url = f"{base}PhoneNumbers={phone}&SignName={sign}&TemplateCode={TEMPLATE}&TemplateParam={param}"
+                async with session.post(url, headers=headers) as response:
+                    assert json.loads(await response.read())["Code"] == "OK"
+
+            await run_concurrently(phones(IN_FLIGHT * 4), one)
+            start = time.perf_counter()
+            await run_concurrently(numbers, one)
+            return time.perf_counter() - start
+
+    return asyncio.run(main())
+
+
+CLIENTS: list[tuple[str, Callable[[int, list[str]], float], float]] = [
+    ("smsgate AsyncGateway (aiohttp, 64 in flight)", bench_smsgate_async, 1.0),
+    ("bare aiohttp loop, no signing (64 in flight)", bench_bare_aiohttp, 1.0),
+    ("official SDK async (64 in flight)", bench_sdk_async, 1.0),
+    ("smsgate Gateway (urllib3, sequential)", bench_smsgate_sync, 0.5),
+    ("official SDK sync (sequential)", bench_sdk_sync, 0.5),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=4000, help="messages per async client (sync: half)")
+    parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds per client")
+    parser.add_argument("--uvloop", action="store_true", help="run the async clients on uvloop")
+    parser.add_argument("--only", help="comma-separated substrings of client names to run")
+    args = parser.parse_args(argv)
+    if args.uvloop:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    rates: dict[str, float] = {}
+    with nginx() as port:
+        for name, bench, share in CLIENTS:
+            if args.only and not any(part in name for part in args.only.split(",")):
+                continue
+            count = max(1, int(args.messages * share))
+            best = min(bench(port, phones(count)) for _ in range(args.rounds))
+            rates[name] = count / best
+            print(f"  {name:<48} {rates[name]:>9,.0f} msg/s", file=sys.stderr)
+    report(rates, loop="uvloop" if args.uvloop else "asyncio")
+    return 0
+
+
+def ratio(rates: dict[str, float], a: str, b: str) -> str:
+    x = next((v for k, v in rates.items() if k.startswith(a)), None)
+    y = next((v for k, v in rates.items() if k.startswith(b)), None)
+    return f"{x / y:.2f}×" if x and y else "n/a"
+
+
+def report(rates: dict[str, float], loop: str) -> None:
+    print(f"\nAliyun SendSms against local nginx, {os.cpu_count()} CPUs, event loop {loop}\n")
+    print(f"| client | messages/s |\n|---|---:|")
+    for name, rate in rates.items():
+        print(f"| {name} | {rate:,.0f} |")
+    print("\n| ratio | value | target |\n|---|---:|---:|")
+    print(f"| smsgate async / SDK async | {ratio(rates, 'smsgate Async', 'official SDK async')} | ≥ 3× |")
+    print(f"| smsgate async / bare aiohttp | {ratio(rates, 'smsgate Async', 'bare aiohttp')} | ≥ 0.8× |")
+    print(f"| smsgate sync / SDK sync | {ratio(rates, 'smsgate Gateway', 'official SDK sync')} | ≥ 1.5× |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""The policy layer around the engine, as generators the gateways drive (still no I/O here).
+
+:func:`send_flow` checks the lists, claims the idempotency key, counts the limits, logs the
+message, runs :func:`~smsgate._engine.plan` and records the result. :func:`job_flow` wraps each
+request: a token from the provider's bucket, the *pending* log record written before the request
+leaves, the request itself, then the record updated. Store operations are yielded as
+:class:`~smsgate._engine.Call` steps, so the sync driver runs them inline and the async driver
+awaits their async twins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._engine import Call, Done, Job, Request, Step, attempt_of, plan
+from ._errors import Category, InvalidRequest, PolicyRefused, SmsError, Throttled
+from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._observe import log_attempt, log_refusal
+from ._phone import PhoneNumber
+from .policy.idempotency import PENDING, Idempotency, decode_result, encode_result, worth_keeping
+from .policy.lists import Blocklist
+from .stores.base import LogRecord, Window
+
+if TYPE_CHECKING:
+    from ._gateway import _GatewayCore
+
+__all__ = ["job_flow", "send_flow"]
+
+Flow = Generator[Step, Any, SendResult]
+
+
+def _refuse(core: _GatewayCore, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
+    core.metrics.refusal(rule)
+    log_refusal(rule, phones)
+    return PolicyRefused(text, rule=rule)
+
+
+def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | None) -> Flow:
+    message = message.normalised(core.default_region)
+    names = list(core.providers) if providers is None else list(providers)
+    unknown = [n for n in names if n not in core.providers]
+    if unknown or not names:
+        raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
+    phones = [p.e164 for p in message.phones]
+    for hook in core.hooks.before_send:
+        hook(message)
+
+    if core.allowlist is not None:
+        barred = [p.e164 for p in message.phones if not core.allowlist.allows(p)]
+        if barred:
+            raise _refuse(core, "country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
+    claim = Idempotency.key(message.idempotency_key) if message.idempotency_key else None
+    blocked_keys = [Blocklist.key(p) for p in phones] if core.blocklist_enabled else []
+    rules: list[tuple[str, str]] = []
+    windows: list[Window] = []
+    if core.limits is not None:
+        now = core.clock()
+        for phone in phones:
+            for rule, window in core.limits.windows(phone, now):
+                rules.append((rule, phone))
+                windows.append(window)
+    if blocked_keys or claim or windows:
+        claim_op = (claim, PENDING, core.idempotency.claim_ttl) if claim else None
+        verdict = yield Call(core.store, "admit", (blocked_keys, claim_op, windows))
+        if verdict is not None:
+            kind, value = verdict
+            if kind == "blocked":
+                raise _refuse(core, "blocklist", f"blocklisted: {phones[value]}", [phones[value]])
+            if kind == "claimed":
+                if value == PENDING:
+                    raise _refuse(core, "idempotency", "a send with this idempotency key is still in progress", phones)
+                replayed = decode_result(value)
+                core.metrics.result(replayed)
+                return replayed
+            rule, phone = rules[value]
+            limit = getattr(core.limits, rule)
+            raise _refuse(core, rule, f"send limit {rule}={limit} reached for {phone}", [phone])
+
+    message_id = uuid.uuid4().hex
+    started = core.clock()
+    record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", started, started)
+    try:
+        if core.send_log is not None:
+            yield Call(core.send_log, "log_put", (record,))
+        result = yield from _routed(core, message, names, message_id)
+    except SmsError:  # only raised when no provider could take the message: nothing was sent
+        if claim is not None:
+            yield Call(core.store, "delete", (claim,))
+        raise
+
+    after: list[tuple[str, tuple[Any, ...]]] = []
+    if claim is not None:
+        if worth_keeping(result):
+            after.append(("set", (claim, encode_result(result), core.idempotency.ttl)))
+        else:
+            after.append(("delete", (claim,)))
+    if core.send_log is not None:
+        record.status = _summary(result)
+        record.updated_at = core.clock()
+        record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
+        if core.send_log is core.store:
+            after.append(("log_put", (record,)))
+        else:
+            yield Call(core.send_log, "log_put", (record,))
+    if len(after) == 1:
+        yield Call(core.store, after[0][0], after[0][1])
+    elif after:
+        yield Call(core.store, "run", (after,))
+    core.metrics.result(result)
+    for after_hook in core.hooks.after_send:
+        after_hook(message, result)
+    return result
+
+
+def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: str) -> Flow:
+    """Plan per route: one plan, or with a per-country strategy one per group of recipients."""
+    route = getattr(core.strategy, "route", None)
+    if route is None:
+        order = list(core.strategy(names, message))
+        return (yield from _plan(core, message, order, message_id))
+    groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
+    for phone in message.phones:
+        groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
+    parts: list[SendResult] = []
+    for route_order, phones in groups.items():
+        keys = {p.e164 for p in phones}
+        part = message.replace(
+            to=tuple(phones), recipient_params={k: v for k, v in message.recipient_params.items() if k in keys}
+        )
+        if not route_order:
+            error = InvalidRequest("no configured provider serves this destination", field="to")
+            rows = tuple(RecipientResult.failed(p, error) for p in phones)
+            parts.append(SendResult(recipients=rows))
+            continue
+        parts.append((yield from _plan(core, part, list(route_order), message_id)))
+    rows_by_phone = {r.phone.e164: r for part in parts for r in part.recipients}
+    return SendResult(
+        recipients=tuple(rows_by_phone[p.e164] for p in message.phones),
+        attempts=tuple(a for part in parts for a in part.attempts),
+        responses=tuple(r for part in parts for r in part.responses),
+        message_id=message_id,
+    )
+
+
+def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str) -> Flow:
+    steps = plan(message, core.providers, order, core.retry, core.clock, breakers=core.breakers, message_id=message_id)
+    return (yield from steps)
+
+
+def _summary(result: SendResult) -> str:
+    statuses = {r.status for r in result.recipients}
+    return statuses.pop().value if len(statuses) == 1 else "partial"
+
+
+def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
+    """One request: rate token, pending record, the request, the final record."""
+    alias = job.provider.alias
+    rate = core.rates.get(alias)
+    if rate is not None:
+        args = (f"rate:{alias}", rate.interval, rate.burst, rate.max_wait, core.clock())
+        wait = yield Call(core.store, "reserve", args)
+        if wait is None:
+            refused = Throttled(
+                f"request rate limit {rate.rate:g}/s reached",
+                provider=alias,
+                category=Category.THROTTLED,
+                retryable=False,
+            )
+            skipped = Done(refused, core.clock(), 0.0)
+            _observe(core, job, skipped)
+            return skipped
+        if wait > 0:
+            yield float(wait)
+    record: LogRecord | None = None
+    if core.send_log is not None:
+        now = core.clock()
+        phones = tuple(p.e164 for p in job.recipients)
+        record = LogRecord(uuid.uuid4().hex, "attempt", job.message_id, phones, "pending", now, now, alias, job.number)
+        yield Call(core.send_log, "log_put", (record,))
+    done: Done = yield Request(job)
+    attempt = _observe(core, job, done)
+    if record is not None:
+        record.status = attempt.status.value
+        record.updated_at = core.clock()
+        record.error = attempt.error.to_dict() if attempt.error else None
+        if isinstance(done.outcome, list):
+            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
+        yield Call(core.send_log, "log_put", (record,))
+    return done
+
+
+def _observe(core: _GatewayCore, job: Job, done: Done) -> Attempt:
+    attempt = attempt_of(job.provider.alias, job, done)
+    core.metrics.attempt(attempt)
+    log_attempt(job.message_id, attempt)
+    if attempt.status is not Status.ACCEPTED:
+        for hook in core.hooks.on_error:
+            hook(attempt)
+    return attempt

@@ -1,0 +1,34 @@
+"""Reading an element's JSON files, turning every failure into a problem naming the file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["read_object"]
+
+
+def read_object(path: Path, shown: str, problems: list[str], *, required: bool = True) -> dict[str, Any] | None:
+    """The JSON object in ``path``; ``None`` (with a problem appended) when it is missing or bad.
+
+    ``shown`` is how problems name the file (a path relative to the app root).
+    """
+    if not path.is_file():
+        if required:
+            problems.append(f"{shown}: file not found")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{shown}: cannot be read: {type(exc).__name__}")
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(f"{shown}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}")
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{shown}: expected a JSON object, got {type(data).__name__}")
+        return None
+    return data

@@ -1,0 +1,23 @@
+"""Stores: state with atomic operations, shared by limits, idempotency, OTPs and the send log.
+
+``MemoryStore`` (default, one process), ``SQLiteStore`` (embedded, durable) and ``RedisStore``
+(many processes; needs the ``redis`` extra, imported on first use).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import LogRecord, Store, Window
+from .memory import MemoryStore
+from .sqlite import SQLiteStore
+
+__all__ = ["LogRecord", "MemoryStore", "RedisStore", "SQLiteStore", "Store", "Window"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisStore":
+        from .redis import RedisStore
+
+        return RedisStore
+    raise AttributeError(name)

@@ -1,0 +1,234 @@
+"""The store contract: small atomic operations that rate limits, idempotency, OTPs and the send log need.
+
+Every operation is atomic on its own, also across processes for stores that are shared (SQLite,
+Redis). Each sync method has an ``a``-prefixed async twin; the base class implements the twins by
+calling the sync method directly, which suits stores that never block (memory). Values are
+strings; callers encode what they keep. TTLs are in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["LogRecord", "Store", "Window"]
+
+Window = tuple[str, int, float]
+"""``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
+
+
+@dataclass
+class LogRecord:
+    """One line of the send log: a message (``kind="message"``) or one request (``kind="attempt"``).
+
+    ``status`` is ``"pending"`` until the outcome is known, then ``accepted``, ``rejected``,
+    ``failed``, ``unknown`` (or ``partial`` for a message with mixed outcomes). ``error`` is the
+    error's :meth:`~smsgate.SmsError.to_dict` (never a raw response); ``message_ids`` maps phone
+    to the provider's message id.
+    """
+
+    id: str
+    kind: str
+    message_id: str
+    phones: tuple[str, ...]
+    status: str
+    created_at: float
+    updated_at: float
+    provider: str | None = None
+    number: int = 1
+    error: dict[str, Any] | None = None
+    message_ids: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = {
+            "id": self.id,
+            "kind": self.kind,
+            "message_id": self.message_id,
+            "phones": list(self.phones),
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "provider": self.provider,
+            "number": self.number,
+            "error": self.error,
+            "message_ids": self.message_ids,
+        }
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    def copy(self) -> LogRecord:
+        """A copy that shares nothing mutable with this record."""
+        error = None if self.error is None else dict(self.error)
+        return LogRecord(
+            self.id,
+            self.kind,
+            self.message_id,
+            self.phones,
+            self.status,
+            self.created_at,
+            self.updated_at,
+            self.provider,
+            self.number,
+            error,
+            dict(self.message_ids),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> LogRecord:
+        data = json.loads(text)
+        data["phones"] = tuple(data["phones"])
+        return cls(**data)
+
+
+class Store:
+    """Base of every store. Subclasses implement the sync methods and, if they block, the async twins."""
+
+    # -- key/value with expiry ----------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The value under ``key``, or ``None`` when absent or expired."""
+        raise NotImplementedError
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """:meth:`get` for several keys at once, in order."""
+        return [self.get(key) for key in keys]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Store ``value`` under ``key``, replacing any value; expires after ``ttl`` when given."""
+        raise NotImplementedError
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        """Store ``value`` only if ``key`` is absent: ``None`` when stored, else the value already there."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    # -- counters -------------------------------------------------------------------------
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        """Add ``amount`` to the counter and return it; ``ttl`` applies when the counter is created."""
+        raise NotImplementedError
+
+    def hit(self, windows: Sequence[Window]) -> int | None:
+        """Count one hit in every window, all or nothing.
+
+        Returns ``None`` when every counter was below its limit (each is then incremented, and
+        gets its TTL when created), else the index of the first full window (nothing counted).
+        """
+        raise NotImplementedError
+
+    def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        """Take one token from a bucket refilled every ``interval`` seconds holding ``burst`` tokens.
+
+        Returns the seconds to wait before using the token (0 when available now), or ``None``
+        when the wait would exceed ``max_wait`` (nothing taken). A generic cell rate algorithm:
+        the store keeps one timestamp per key.
+        """
+        raise NotImplementedError
+
+    # -- compound operations (one round trip where the store allows) -------------------------
+
+    def admit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[str, Any] | None:
+        """Admit one send, atomically: none of the ``blocked`` keys exists, the ``claim`` (``add``)
+        succeeds, and :meth:`hit` counts every window.
+
+        Returns ``None`` when admitted, else why not (and nothing is changed): ``("blocked", index)``,
+        ``("claimed", existing value)`` or ``("full", index)``.
+        """
+        found = self.get_many(blocked) if blocked else []
+        for index, value in enumerate(found):
+            if value is not None:
+                return ("blocked", index)
+        if claim is not None:
+            existing = self.add(*claim)
+            if existing is not None:
+                return ("claimed", existing)
+        full = self.hit(windows) if windows else None
+        if full is not None:
+            if claim is not None:
+                self.delete(claim[0])
+            return ("full", full)
+        return None
+
+    def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        """Run ``(method name, args)`` calls in order and return their results; one round trip
+        (or transaction) where the store can. Not atomic as a whole."""
+        return [getattr(self, name)(*args) for name, args in calls]
+
+    # -- the send log -----------------------------------------------------------------------
+
+    def log_put(self, record: LogRecord) -> None:
+        """Insert ``record``, or replace the record with the same ``id``. Durable on return."""
+        raise NotImplementedError
+
+    def log_query(
+        self,
+        *,
+        message_id: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[LogRecord]:
+        """Records matching every given filter, oldest first (by ``created_at``), at most ``limit``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections."""
+
+    # -- async twins --------------------------------------------------------------------------
+
+    async def aget(self, key: str) -> str | None:
+        return self.get(key)
+
+    async def aget_many(self, keys: Sequence[str]) -> list[str | None]:
+        return self.get_many(keys)
+
+    async def aset(self, key: str, value: str, ttl: float | None = None) -> None:
+        self.set(key, value, ttl)
+
+    async def aadd(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        return self.add(key, value, ttl)
+
+    async def adelete(self, key: str) -> None:
+        self.delete(key)
+
+    async def aincr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return self.incr(key, amount, ttl)
+
+    async def ahit(self, windows: Sequence[Window]) -> int | None:
+        return self.hit(windows)
+
+    async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        return self.reserve(key, interval, burst, max_wait, now)
+
+    async def aadmit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[str, Any] | None:
+        return self.admit(blocked, claim, windows)
+
+    async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        return self.run(calls)
+
+    async def alog_put(self, record: LogRecord) -> None:
+        self.log_put(record)
+
+    async def alog_query(self, **filters: Any) -> list[LogRecord]:
+        return self.log_query(**filters)
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+def gcra(tat: float | None, now: float, interval: float, burst: int, max_wait: float) -> tuple[float, float] | None:
+    """The cell-rate step shared by the stores: ``(wait, new_tat)`` or ``None`` when over ``max_wait``."""
+    start = now if tat is None or tat < now else tat
+    new_tat = start + interval
+    wait = max(0.0, new_tat - burst * interval - now)
+    if wait > max_wait:
+        return None
+    return wait, new_tat

@@ -1,0 +1,132 @@
+"""``MemoryStore``: the default, for one process. Thread-safe; state is lost on exit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .base import LogRecord, Store, Window, gcra
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """Dicts behind one lock. The send log keeps the newest ``log_size`` records."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, log_size: int = 100_000) -> None:
+        self.clock = clock
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._log: dict[str, LogRecord] = {}
+        self._order: deque[str] = deque()
+        self._log_size = log_size
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<MemoryStore keys={len(self._data)} log={len(self._log)}>"
+
+    def _live(self, key: str) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= self.clock():
+            del self._data[key]
+            return None
+        return value
+
+    def _put(self, key: str, value: str, ttl: float | None) -> None:
+        self._data[key] = (value, None if ttl is None else self.clock() + ttl)
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._live(key)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        with self._lock:
+            return [self._live(key) for key in keys]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        with self._lock:
+            self._put(key, value, ttl)
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        with self._lock:
+            existing = self._live(key)
+            if existing is None:
+                self._put(key, value, ttl)
+            return existing
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        with self._lock:
+            return self._incr(key, amount, ttl)
+
+    def _incr(self, key: str, amount: int, ttl: float | None) -> int:
+        current = self._live(key)
+        if current is None:
+            self._put(key, str(amount), ttl)
+            return amount
+        value = int(current) + amount
+        self._data[key] = (str(value), self._data[key][1])
+        return value
+
+    def hit(self, windows: Sequence[Window]) -> int | None:
+        with self._lock:
+            for index, (key, limit, _ttl) in enumerate(windows):
+                if int(self._live(key) or 0) >= limit:
+                    return index
+            for key, _limit, ttl in windows:
+                self._incr(key, 1, ttl)
+            return None
+
+    def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        with self._lock:
+            stored = self._live(key)
+            step = gcra(None if stored is None else float(stored), now, interval, burst, max_wait)
+            if step is None:
+                return None
+            wait, tat = step
+            self._put(key, repr(tat), max(tat - now, interval) + 1.0)
+            return wait
+
+    def admit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[str, Any] | None:
+        with self._lock:
+            return super().admit(blocked, claim, windows)
+
+    def log_put(self, record: LogRecord) -> None:
+        with self._lock:
+            if record.id not in self._log:
+                self._order.append(record.id)
+                while len(self._order) > self._log_size:
+                    self._log.pop(self._order.popleft(), None)
+            self._log[record.id] = record.copy()
+
+    def log_query(
+        self,
+        *,
+        message_id: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[LogRecord]:
+        with self._lock:
+            records = list(self._log.values())
+        found = [
+            r
+            for r in records
+            if (message_id is None or r.message_id == message_id)
+            and (phone is None or phone in r.phones)
+            and (since is None or r.created_at >= since)
+            and (until is None or r.created_at <= until)
+        ]
+        found.sort(key=lambda r: r.created_at)
+        return [r.copy() for r in found[:limit]]

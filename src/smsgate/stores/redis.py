@@ -1,0 +1,359 @@
+"""``RedisStore``: shared by many processes; every compound operation is one server-side Lua script.
+
+Needs the ``redis`` extra (``pip install smsgate[redis]``). Keys are prefixed (``smsgate:`` by
+default). The send log keeps each record as a string and indexes it in sorted sets by time,
+message and phone; ``log_ttl`` bounds its retention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .base import LogRecord, Store, Window
+
+try:
+    import redis
+    import redis.asyncio as aredis
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("RedisStore needs the redis package: pip install 'smsgate[redis]'") from exc
+
+__all__ = ["RedisStore"]
+
+# KEYS: the key. ARGV: value, ttl in ms (0: none). Returns nil when stored, else the value there.
+_ADD = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[1]) end
+return false
+"""
+
+# KEYS: the counter. ARGV: amount, ttl in ms (0: none). TTL only when created: fixed windows.
+_INCR = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+"""
+
+# KEYS: counters. ARGV: limit1, ttl1_ms, limit2, ttl2_ms... Returns -1 when counted, else the full index.
+_HIT = """
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[2 * i - 1]) then return i - 1 end
+end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return -1
+"""
+
+# KEYS: the bucket. ARGV: interval, burst, max_wait, now. Returns the wait as a string, or false.
+_RESERVE = """
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_wait, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local wait = new_tat - burst * interval - now
+if wait < 0 then wait = 0 end
+if wait > max_wait then return false end
+local ttl = math.ceil((math.max(new_tat - now, interval) + 1) * 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', ttl)
+return string.format('%.6f', wait)
+"""
+
+# KEYS: blocked keys, then the claim key (when ARGV[2] == '1'), then window counters.
+# ARGV: n_blocked, has_claim, claim value, claim ttl ms, then limit, ttl ms per window.
+# Returns {0} admitted, {1, index} blocked, {2, existing} claimed, {3, index} full.
+_ADMIT = """
+local n_blocked, has_claim = tonumber(ARGV[1]), ARGV[2] == '1'
+for i = 1, n_blocked do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return {1, i - 1} end
+end
+local first = n_blocked + 1
+if has_claim then
+  local existing = redis.call('GET', KEYS[first])
+  if existing then return {2, existing} end
+  first = first + 1
+end
+local n = 0
+for i = first, #KEYS do
+  n = n + 1
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[3 + 2 * n]) then return {3, n - 1} end
+end
+if has_claim then redis.call('SET', KEYS[n_blocked + 1], ARGV[3], 'PX', ARGV[4]) end
+n = 0
+for i = first, #KEYS do
+  n = n + 1
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[4 + 2 * n]) end
+end
+return {0}
+"""
+
+# KEYS: record, all-index, message-index, phone indexes... ARGV: json, created_at, id, ttl_ms (0: none)
+_LOG_PUT = """
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+else redis.call('SET', KEYS[1], ARGV[1]) end
+for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+return 1
+"""
+
+
+class RedisStore(Store):
+    """A store in Redis. ``url`` like ``redis://127.0.0.1:6379/0``; or pass ready ``client``s."""
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        prefix: str = "smsgate:",
+        log_ttl: float | None = 30 * 86400,
+        client: redis.Redis | None = None,
+        async_client: aredis.Redis | None = None,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.log_ttl = log_ttl
+        self._sync = client or redis.Redis.from_url(url)
+        self._async = async_client
+        self._scripts = {name: self._sync.register_script(src) for name, src in _SCRIPTS.items()}
+        self._ascripts: dict[str, Any] = {}
+
+    def __repr__(self) -> str:  # the URL may carry a password
+        return f"<RedisStore prefix={self.prefix!r}>"
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def _client(self) -> aredis.Redis:
+        if self._async is None:
+            self._async = aredis.Redis.from_url(self.url)
+        return self._async
+
+    def _ascript(self, name: str) -> Any:
+        if name not in self._ascripts:
+            self._ascripts[name] = self._client().register_script(_SCRIPTS[name])
+        return self._ascripts[name]
+
+    # -- argument shaping shared by both twins ---------------------------------------------
+
+    @staticmethod
+    def _ms(ttl: float | None) -> int:
+        return 0 if ttl is None else max(1, int(ttl * 1000))
+
+    def _hit_args(self, windows: Sequence[Window]) -> tuple[list[str], list[Any]]:
+        keys = [self._k(key) for key, _limit, _ttl in windows]
+        args: list[Any] = []
+        for _key, limit, ttl in windows:
+            args += [limit, self._ms(ttl)]
+        return keys, args
+
+    def _log_args(self, record: LogRecord) -> tuple[list[str], list[Any]]:
+        keys = [self._k(f"log:r:{record.id}"), self._k("log:all"), self._k(f"log:m:{record.message_id}")]
+        keys += [self._k(f"log:p:{phone}") for phone in record.phones]
+        return keys, [record.to_json(), record.created_at, record.id, self._ms(self.log_ttl)]
+
+    def _admit_args(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self._k(k) for k in blocked]
+        args: list[Any] = [
+            len(blocked),
+            "1" if claim else "0",
+            claim[1] if claim else "",
+            self._ms(claim[2]) if claim else 0,
+        ]
+        if claim:
+            keys.append(self._k(claim[0]))
+        for key, limit, ttl in windows:
+            keys.append(self._k(key))
+            args += [limit, self._ms(ttl)]
+        return keys, args
+
+    def _admitted(self, reply: Sequence[Any]) -> tuple[str, Any] | None:
+        kind = int(reply[0])
+        if kind == 0:
+            return None
+        if kind == 2:
+            return ("claimed", self._decode(reply[1]))
+        return ("blocked" if kind == 1 else "full", int(reply[1]))
+
+    def _queue(self, pipe: Any, scripts: dict[str, Any], name: str, args: tuple[Any, ...]) -> None:
+        """Queue one :meth:`run` call on a pipeline."""
+        if name == "set":
+            key, value, *ttl = args
+            pipe.set(self._k(key), value, px=self._ms(ttl[0] if ttl else None) or None)
+        elif name == "delete":
+            pipe.delete(self._k(args[0]))
+        elif name == "log_put":
+            keys, argv = self._log_args(args[0])
+            scripts["log_put"](keys=keys, args=argv, client=pipe)
+        elif name == "get":
+            pipe.get(self._k(args[0]))
+        else:
+            raise ValueError(f"RedisStore.run: {name!r} cannot be batched")
+
+    _BATCHABLE = frozenset({"set", "delete", "log_put", "get"})
+
+    def _index(self, message_id: str | None, phone: str | None) -> str:
+        if message_id is not None:
+            return self._k(f"log:m:{message_id}")
+        if phone is not None:
+            return self._k(f"log:p:{phone}")
+        return self._k("log:all")
+
+    @staticmethod
+    def _decode(value: Any) -> str | None:
+        return value.decode() if isinstance(value, bytes) else value
+
+    def _filter(self, rows: Sequence[Any], message_id: str | None, phone: str | None, limit: int) -> list[LogRecord]:
+        records = [LogRecord.from_json(row) for row in rows if row is not None]
+        found = [
+            r
+            for r in records
+            if (message_id is None or r.message_id == message_id) and (phone is None or phone in r.phones)
+        ]
+        return found[:limit]
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        return self._decode(self._sync.get(self._k(key)))
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return [self._decode(v) for v in self._sync.mget([self._k(k) for k in keys])]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._sync.set(self._k(key), value, px=self._ms(ttl) or None)
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        return self._decode(self._scripts["add"](keys=[self._k(key)], args=[value, self._ms(ttl)]))
+
+    def delete(self, key: str) -> None:
+        self._sync.delete(self._k(key))
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(self._scripts["incr"](keys=[self._k(key)], args=[amount, self._ms(ttl)]))
+
+    def hit(self, windows: Sequence[Window]) -> int | None:
+        keys, args = self._hit_args(windows)
+        index = int(self._scripts["hit"](keys=keys, args=args))
+        return None if index < 0 else index
+
+    def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        wait = self._scripts["reserve"](keys=[self._k(key)], args=[interval, burst, max_wait, now])
+        return None if wait is None else float(wait)
+
+    def log_put(self, record: LogRecord) -> None:
+        keys, args = self._log_args(record)
+        self._scripts["log_put"](keys=keys, args=args)
+
+    def admit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[str, Any] | None:
+        keys, args = self._admit_args(blocked, claim, windows)
+        return self._admitted(self._scripts["admit"](keys=keys, args=args))
+
+    def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        if not all(name in self._BATCHABLE for name, _ in calls):
+            return super().run(calls)
+        pipe = self._sync.pipeline(transaction=False)
+        for name, args in calls:
+            self._queue(pipe, self._scripts, name, args)
+        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, pipe.execute(), strict=True)]
+
+    def log_query(
+        self,
+        *,
+        message_id: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> list[LogRecord]:
+        index = self._index(message_id, phone)
+        low = "-inf" if since is None else since
+        high = "+inf" if until is None else until
+        ids = self._sync.zrangebyscore(index, low, high)
+        if not ids:
+            return []
+        rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
+        return self._filter(rows, message_id, phone, limit)
+
+    def close(self) -> None:
+        self._sync.close()
+
+    # -- async --------------------------------------------------------------------------------
+
+    async def aget(self, key: str) -> str | None:
+        return self._decode(await self._client().get(self._k(key)))
+
+    async def aget_many(self, keys: Sequence[str]) -> list[str | None]:
+        if not keys:
+            return []
+        return [self._decode(v) for v in await self._client().mget([self._k(k) for k in keys])]
+
+    async def aset(self, key: str, value: str, ttl: float | None = None) -> None:
+        await self._client().set(self._k(key), value, px=self._ms(ttl) or None)
+
+    async def aadd(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        return self._decode(await self._ascript("add")(keys=[self._k(key)], args=[value, self._ms(ttl)]))
+
+    async def adelete(self, key: str) -> None:
+        await self._client().delete(self._k(key))
+
+    async def aincr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(await self._ascript("incr")(keys=[self._k(key)], args=[amount, self._ms(ttl)]))
+
+    async def ahit(self, windows: Sequence[Window]) -> int | None:
+        keys, args = self._hit_args(windows)
+        index = int(await self._ascript("hit")(keys=keys, args=args))
+        return None if index < 0 else index
+
+    async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        wait = await self._ascript("reserve")(keys=[self._k(key)], args=[interval, burst, max_wait, now])
+        return None if wait is None else float(wait)
+
+    async def alog_put(self, record: LogRecord) -> None:
+        keys, args = self._log_args(record)
+        await self._ascript("log_put")(keys=keys, args=args)
+
+    async def aadmit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[str, Any] | None:
+        keys, args = self._admit_args(blocked, claim, windows)
+        return self._admitted(await self._ascript("admit")(keys=keys, args=args))
+
+    async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        if not all(name in self._BATCHABLE for name, _ in calls):
+            return [await getattr(self, "a" + name)(*args) for name, args in calls]
+        pipe = self._client().pipeline(transaction=False)
+        scripts = {"log_put": self._ascript("log_put")}
+        for name, args in calls:
+            self._queue(pipe, scripts, name, args)
+        replies = await pipe.execute()
+        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
+
+    async def alog_query(self, **filters: Any) -> list[LogRecord]:
+        message_id, phone = filters.get("message_id"), filters.get("phone")
+        since, until = filters.get("since"), filters.get("until")
+        client = self._client()
+        ids = await client.zrangebyscore(
+            self._index(message_id, phone), "-inf" if since is None else since, "+inf" if until is None else until
+        )
+        if not ids:
+            return []
+        rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
+        return self._filter(rows, message_id, phone, filters.get("limit", 1000))
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.aclose()
+            self._async = None
+        self._sync.close()
+
+
+_SCRIPTS = {"add": _ADD, "incr": _INCR, "hit": _HIT, "reserve": _RESERVE, "log_put": _LOG_PUT, "admit": _ADMIT}

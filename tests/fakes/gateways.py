@@ -1,0 +1,55 @@
+"""Send through ``Gateway`` or ``AsyncGateway`` over real HTTP, the same way in both.
+
+The ``gateway`` fixture is parametrized over ``sync`` and ``async``; its :meth:`Driver.send`
+waits nothing for real: retries' sleeps are recorded in :attr:`Driver.sleeps`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsgate import AsyncGateway, Gateway, Message, Provider, RetryPolicy, SendResult
+
+NO_JITTER = RetryPolicy(random=lambda: 1.0, base_delay=0.01)
+
+
+@dataclass
+class Driver:
+    kind: str
+    sleeps: list[float] = field(default_factory=list)
+
+    async def send(
+        self,
+        providers: Mapping[str, Any] | Sequence[Provider],
+        message: Message,
+        *,
+        retry: RetryPolicy = NO_JITTER,
+        **options: Any,
+    ) -> SendResult:
+        if self.kind == "sync":
+            with Gateway(providers, retry=retry, sleep=self.sleeps.append, **options) as gateway:
+                return await asyncio.to_thread(gateway.send, message)
+
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        async with AsyncGateway(providers, retry=retry, sleep=sleep, **options) as agateway:
+            return await agateway.send(message)
+
+
+@pytest.fixture(params=["sync", "async"])
+def gateway(request: pytest.FixtureRequest) -> Driver:
+    return Driver(request.param)
+
+
+def doc_examples(name: str) -> list[str]:
+    """The ```python blocks of ``docs/<name>``, to run as they are written."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / name).read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)

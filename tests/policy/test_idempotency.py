@@ -1,0 +1,54 @@
+"""Stored results: what a replay returns."""
+
+from __future__ import annotations
+
+import pickle
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smsgate import Attempt, PhoneNumber, RecipientResult, SendResult, Status
+from smsgate._errors import Category, OutcomeUnknown, Rejected, Throttled
+from smsgate.policy.idempotency import decode_result, encode_result, worth_keeping
+
+PHONES = [PhoneNumber.parse(f"1380013800{i}") for i in range(4)]
+ERRORS = [
+    None,
+    Rejected("bad", category=Category.RECIPIENT, provider_code="isv.X"),
+    OutcomeUnknown("t"),
+    Throttled("s"),
+]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(range(4)), st.sampled_from(range(4))),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_round_trip_keeps_what_a_caller_reads(rows: list[tuple[int, int]]) -> None:
+    recipients = []
+    for phone_i, error_i in rows:
+        error = ERRORS[error_i]
+        if error is None:
+            recipients.append(RecipientResult(PHONES[phone_i], Status.ACCEPTED, "aliyun", message_id=f"id{phone_i}"))
+        else:
+            recipients.append(RecipientResult.failed(PHONES[phone_i], error, "aliyun"))
+    attempt = Attempt("aliyun", tuple(p.e164 for p in PHONES), Status.ACCEPTED, number=2, elapsed=0.5)
+    original = SendResult(recipients=tuple(recipients), attempts=(attempt,), responses=({"raw": "x"},))
+    replay = decode_result(encode_result(original))
+    assert replay.replayed and replay.responses == ()
+    assert replay.to_dict() == {**original.to_dict(), "replayed": True}
+    for before, after in zip(original.recipients, replay.recipients, strict=True):
+        assert type(before.error) is type(after.error)
+    pickle.loads(pickle.dumps(replay))
+
+
+def test_worth_keeping_only_what_may_have_been_delivered() -> None:
+    def result(status: Status) -> SendResult:
+        return SendResult(recipients=(RecipientResult(PHONES[0], status),))
+
+    assert worth_keeping(result(Status.ACCEPTED)) and worth_keeping(result(Status.UNKNOWN))
+    assert not worth_keeping(result(Status.REJECTED)) and not worth_keeping(result(Status.FAILED))

@@ -1,0 +1,25 @@
+"""``store``: the same contract tests run against every store, each on a fresh state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smsgate.stores import MemoryStore, SQLiteStore, Store
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = SQLiteStore(tmp_path / "state.db")
+    else:
+        from smsgate.stores.redis import RedisStore
+
+        made = RedisStore(request.getfixturevalue("redis_url"))
+    yield made
+    made.close()

@@ -1,0 +1,19 @@
+"""The examples in the docs run as written."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def python_blocks(path: Path) -> str:
+    return "\n".join(BLOCK.findall(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("doc", ["docs/writing-a-provider.md"])
+def test_examples_run(doc, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(python_blocks(ROOT / doc), doc, "exec"), {"__name__": "docs_example"})
