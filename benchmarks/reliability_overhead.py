@@ -7,10 +7,11 @@ Run by hand (never as a test)::
 "Full" means: blocklist and country allowlist checks, an idempotency key per message (claimed,
 then stored), per-phone limits (minute, hour and day windows), a provider token bucket, a circuit
 breaker, and a send log with a pending record before each request and an update after, plus the
-message's own record. Two stores: ``MemoryStore`` and ``RedisStore`` (a local ``redis-server`` on a
-free port, started here). Two paths: the in-process ``memory`` provider (pure overhead, no HTTP) and
-Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput.py``), async with
-64 in flight and sync sequential. Prints messages per second and the ratio to the bare gateway.
+message's own record. Three stores: ``MemoryStore``, ``RedisStore`` (a local ``redis-server`` on a
+free port, started here) and ``SQLiteStore`` (a temporary file; every write is fsynced). Two
+paths: the in-process ``memory`` provider (pure overhead, no HTTP) and Aliyun over loopback HTTP
+against nginx (started here, as in ``aliyun_throughput.py``), async with 64 in flight and sync
+sequential. Prints messages per second and the ratio to the bare gateway.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,18 +30,19 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from aliyun_throughput import IN_FLIGHT, TEMPLATE, free_port, nginx, phones, run_concurrently, smsgate_settings  # noqa: E402
+from aliyun_throughput import IN_FLIGHT, TEMPLATE, free_port, nginx, phones, run_concurrently, smsgate_settings
 
-from smsgate import (  # noqa: E402
+from smsgate import (
     AsyncGateway,
     Gateway,
-    Message,
     MemoryStore,
+    Message,
     PhoneLimits,
     ProviderRate,
+    SQLiteStore,
     Store,
 )
-from smsgate.providers.memory import MemoryProvider  # noqa: E402
+from smsgate.providers.memory import MemoryProvider
 
 
 @contextmanager
@@ -158,11 +161,12 @@ def main() -> None:
 
     from smsgate.stores.redis import RedisStore
 
-    with redis_server() as url, nginx() as port:
+    with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
         stores: dict[str, Callable[[], Store | None]] = {
             "bare": lambda: None,
             "memory store": MemoryStore,
             "redis store": lambda: RedisStore(url),
+            "sqlite store": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
         }
         paths: dict[str, Callable[[Store | None], float]] = {
             "memory provider, sync": lambda s: memory_sync(s, n),

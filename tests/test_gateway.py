@@ -299,3 +299,36 @@ def test_sync_and_async_give_the_same_attempts(ab: Any) -> None:
 def test_unknown_rate_provider_is_a_config_error() -> None:
     with pytest.raises(ValueError, match="unknown provider"):
         Gateway([MemoryProvider(alias="a")], rates={"zzz": ProviderRate(1)})
+
+
+class FlakyLog(MemoryStore):
+    """Fails the ``fail_on``-th ``log_put`` (and every one after it)."""
+
+    def __init__(self, fail_on: int) -> None:
+        super().__init__()
+        self.calls = 0
+        self.fail_on = fail_on
+
+    def log_put(self, record: Any) -> None:
+        self.calls += 1
+        if self.calls >= self.fail_on:
+            raise OSError("disk full")
+        super().log_put(record)
+
+
+async def test_send_log_failure_before_the_request_sends_nothing(kind: str, ab: Any) -> None:
+    a, _ = ab
+    with pytest.raises(OSError, match="disk full"):
+        await Both(kind, [a], send_log=FlakyLog(fail_on=2)).send(msg())  # message record ok, attempt record fails
+    assert a.outbox == []
+
+
+async def test_send_log_failure_after_the_request_keeps_the_result(
+    kind: str, ab: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    a, _ = ab
+    log = FlakyLog(fail_on=3)  # message pending, attempt pending, then the attempt's update fails
+    result = await Both(kind, [a], send_log=log).send(msg())
+    assert result.ok and len(a.outbox) == 1
+    assert [r.status for r in log.log_query()] == ["pending", "pending"]  # the attempt stays pending: unknown
+    assert "could not record the outcome" in caplog.text

@@ -7,6 +7,7 @@ recorded, never waited. Deliveries are counted at the fakes, which verify signat
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from typing import Any
 
 from smsgate import Message, RetryPolicy, Status
@@ -46,15 +47,22 @@ async def test_failover_on_throttling(gateway: Driver, aliyun_server: AliyunFake
     assert delivered(aliyun_server, tencent_fake) == (0, 1)
 
 
-async def test_failover_on_auth_error(gateway: Driver, aliyun_server: AliyunFake, tencent_fake: TencentFake) -> None:
+async def test_failover_on_auth_error(
+    gateway: Driver, aliyun_server: AliyunFake, tencent_fake: TencentFake, tmp_path: Path
+) -> None:
     bad = providers(aliyun_server, tencent_fake, access_key_secret="wrong-secret")
-    result = await gateway.send(bad, message())
+    log = tmp_path / "log.db"
+    result = await gateway.send(bad, message(), send_log=str(log))
     assert result.ok and result[E164].provider == "tencent"
     error = result.attempts[0].error
     assert error is not None and error.category is Category.AUTH
     assert "wrong-secret" not in repr(result.to_dict()) and "wrong-secret" not in str(error)
     assert len(aliyun_server.server.requests) == 1  # type: ignore[union-attr]
     assert delivered(aliyun_server, tencent_fake) == (0, 1)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"InvalidAccessKeyId" in stored or b"SignatureDoesNotMatch" in stored  # the error is logged
+    for secret in (b"wrong-secret", tencent_fake.settings()["secret_key"].encode(), b"123456"):
+        assert secret not in stored  # credentials and the code never are
 
 
 async def test_timeout_after_receipt_is_unknown_and_not_failed_over(

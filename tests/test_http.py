@@ -25,9 +25,8 @@ def test_split_endpoint_needs_a_host():
         split_endpoint("http://")
 
 
-def test_retry_after_in_seconds_date_or_aliyun_header():
+def test_retry_after_in_seconds_or_date():
     assert HttpResponse(429, {"retry-after": "3"}).retry_after == 3.0
-    assert HttpResponse(400, {"x-acs-retry-after": "2"}).retry_after == 2.0
     later = email.utils.formatdate(time.time() + 60, usegmt=True)
     assert 50 < (HttpResponse(503, {"retry-after": later}).retry_after or 0) <= 60
     assert HttpResponse(503, {"retry-after": "soon"}).retry_after is None

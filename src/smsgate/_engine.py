@@ -57,6 +57,7 @@ class Done:
     started_at: float = 0.0
     elapsed: float = 0.0
     raw: Any = None
+    note: Any = None  # the driver's own (the send-log record to finish); the engine ignores it
 
 
 @dataclass(frozen=True, slots=True)

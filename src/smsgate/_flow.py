@@ -3,21 +3,23 @@
 :func:`send_flow` checks the lists, claims the idempotency key, counts the limits, logs the
 message, runs :func:`~smsgate._engine.plan` and records the result. :func:`job_flow` wraps each
 request: a token from the provider's bucket, the *pending* log record written before the request
-leaves, the request itself, then the record updated. Store operations are yielded as
-:class:`~smsgate._engine.Call` steps, so the sync driver runs them inline and the async driver
-awaits their async twins.
+leaves, the request itself, then the record updated: at once when the request carries only part of
+the message, else together with the message's own record and the idempotency result, in one
+batch. Store operations are yielded as :class:`~smsgate._engine.Call` steps, so the sync driver
+runs them inline and the async driver awaits their async twins.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Generator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step, attempt_of, plan
 from ._errors import Category, InvalidRequest, PolicyRefused, SmsError, Throttled
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
-from ._observe import log_attempt, log_refusal
+from ._observe import log_attempt, log_refusal, logger
 from ._phone import PhoneNumber
 from .policy.idempotency import PENDING, Idempotency, decode_result, encode_result, worth_keeping
 from .policy.lists import Blocklist
@@ -81,16 +83,20 @@ def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | N
     message_id = uuid.uuid4().hex
     started = core.clock()
     record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", started, started)
+    finished: list[LogRecord] = []  # attempt records with their outcome, written with the message's
+    if core.send_log is not None:
+        core._opening[message_id] = record  # written by the first request, in one batch with its own
     try:
-        if core.send_log is not None:
-            yield Call(core.send_log, "log_put", (record,))
-        result = yield from _routed(core, message, names, message_id)
+        result = yield from _routed(core, message, names, message_id, finished)
     except SmsError:  # only raised when no provider could take the message: nothing was sent
         if claim is not None:
             yield Call(core.store, "delete", (claim,))
         raise
+    finally:
+        core._opening.pop(message_id, None)
 
     after: list[tuple[str, tuple[Any, ...]]] = []
+    logs: list[tuple[str, tuple[Any, ...]]] = []
     if claim is not None:
         if worth_keeping(result):
             after.append(("set", (claim, encode_result(result), core.idempotency.ttl)))
@@ -100,26 +106,27 @@ def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | N
         record.status = _summary(result)
         record.updated_at = core.clock()
         record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
+        logs = [("log_put", (r,)) for r in finished] + [("log_put", (record,))]
         if core.send_log is core.store:
-            after.append(("log_put", (record,)))
+            after = logs + after
         else:
-            yield Call(core.send_log, "log_put", (record,))
+            yield from _quietly(Call(core.send_log, "run", (logs,)), message_id)
     if len(after) == 1:
-        yield Call(core.store, after[0][0], after[0][1])
+        yield from _quietly(Call(core.store, after[0][0], after[0][1]), message_id)
     elif after:
-        yield Call(core.store, "run", (after,))
+        yield from _quietly(Call(core.store, "run", (after,)), message_id)
     core.metrics.result(result)
     for after_hook in core.hooks.after_send:
         after_hook(message, result)
     return result
 
 
-def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: str) -> Flow:
+def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
     """Plan per route: one plan, or with a per-country strategy one per group of recipients."""
     route = getattr(core.strategy, "route", None)
     if route is None:
         order = list(core.strategy(names, message))
-        return (yield from _plan(core, message, order, message_id))
+        return (yield from _plan(core, message, order, message_id, finished))
     groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
     for phone in message.phones:
         groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
@@ -134,7 +141,7 @@ def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: 
             rows = tuple(RecipientResult.failed(p, error) for p in phones)
             parts.append(SendResult(recipients=rows))
             continue
-        parts.append((yield from _plan(core, part, list(route_order), message_id)))
+        parts.append((yield from _plan(core, part, list(route_order), message_id, finished)))
     rows_by_phone = {r.phone.e164: r for part in parts for r in part.recipients}
     return SendResult(
         recipients=tuple(rows_by_phone[p.e164] for p in message.phones),
@@ -144,9 +151,18 @@ def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: 
     )
 
 
-def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str) -> Flow:
+def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
+    """Run the engine, collecting the attempt records that the jobs hand back in ``Done.note``."""
     steps = plan(message, core.providers, order, core.retry, core.clock, breakers=core.breakers, message_id=message_id)
-    return (yield from steps)
+    reply: Any = None
+    while True:
+        try:
+            step = steps.send(reply)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        reply = yield step
+        if isinstance(step, list):
+            finished.extend(done.note for done in reply if done.note is not None)
 
 
 def _summary(result: SendResult) -> str:
@@ -178,7 +194,11 @@ def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
         now = core.clock()
         phones = tuple(p.e164 for p in job.recipients)
         record = LogRecord(uuid.uuid4().hex, "attempt", job.message_id, phones, "pending", now, now, alias, job.number)
-        yield Call(core.send_log, "log_put", (record,))
+        opening = core._opening.pop(job.message_id, None)
+        if opening is None:
+            yield Call(core.send_log, "log_put", (record,))
+        else:  # the message's pending record too, before its first request leaves
+            yield Call(core.send_log, "run", ([("log_put", (opening,)), ("log_put", (record,))],))
     done: Done = yield Request(job)
     attempt = _observe(core, job, done)
     if record is not None:
@@ -187,8 +207,19 @@ def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
         record.error = attempt.error.to_dict() if attempt.error else None
         if isinstance(done.outcome, list):
             record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
-        yield Call(core.send_log, "log_put", (record,))
+        if len(job.recipients) == len(job.message.phones):  # the whole message: finish it with the message
+            return replace(done, note=record)
+        yield from _quietly(Call(core.send_log, "log_put", (record,)), record.id)  # one of many: finish it now
     return done
+
+
+def _quietly(call: Call, about: str) -> Generator[Step, Any, None]:
+    """Run a store step after a request left: failing the send now would invite a resend, so log
+    the failure instead (a log record then stays ``pending``; an idempotency claim stays until it expires)."""
+    try:
+        yield call
+    except Exception:
+        logger.warning("could not record the outcome of %s (%s)", about, call.name, exc_info=True)
 
 
 def _observe(core: _GatewayCore, job: Job, done: Done) -> Attempt:

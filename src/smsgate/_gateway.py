@@ -73,6 +73,8 @@ class _GatewayCore:
         self.concurrency = max(1, concurrency)
         self.clock = clock
         self.store: Store = store if store is not None else MemoryStore(clock=clock)
+        self._owns_log = isinstance(send_log, str)
+        self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
             from .stores.sqlite import SQLiteStore
 
@@ -222,10 +224,13 @@ class Gateway(_GatewayCore):
         return self._pool
 
     def close(self) -> None:
+        """Release pooled connections (and the send log, when the gateway opened it from a path)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
         self.transport.close()
+        if self._owns_log and self.send_log is not None:
+            self.send_log.close()
 
     def __enter__(self) -> Gateway:
         return self
@@ -304,7 +309,10 @@ class AsyncGateway(_GatewayCore):
         return self._read(job, request, response, started)
 
     async def aclose(self) -> None:
+        """Release pooled connections (and the send log, when the gateway opened it from a path)."""
         await self.transport.aclose()
+        if self._owns_log and self.send_log is not None:
+            await self.send_log.aclose()
 
     async def __aenter__(self) -> AsyncGateway:
         return self

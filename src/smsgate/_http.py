@@ -61,8 +61,8 @@ class HttpResponse:
 
     @property
     def retry_after(self) -> float | None:
-        """Seconds from ``Retry-After`` (delta or HTTP date) or Aliyun's ``x-acs-retry-after``."""
-        value = self.headers.get("retry-after") or self.headers.get("x-acs-retry-after")
+        """Seconds from a standard ``Retry-After`` header (delta seconds or an HTTP date)."""
+        value = self.headers.get("retry-after")
         if not value:
             return None
         try:

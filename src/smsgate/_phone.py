@@ -62,7 +62,8 @@ class PhoneNumber:
 def _parse(raw: str, region: str) -> PhoneNumber:
     fast = _fast_path(region)
     if fast is not None and fast.fullmatch(raw):
-        return _make(f"+{_country_code(region)}{raw}", _country_code(region), raw, region)
+        code = _country_code(region)
+        return _make(f"+{code}{raw}", code, raw, region)
     if raw.startswith("00"):
         raw = "+" + raw[2:]  # 00 is the IDD prefix in most regions, not in all (US dials 011)
     try:
@@ -83,6 +84,7 @@ def _make(e164: str, country_code: int, national: str, region: str) -> PhoneNumb
     return PhoneNumber(e164=e164, country_code=country_code, national_number=national, region=region)
 
 
+@lru_cache(maxsize=256)
 def _country_code(region: str) -> int:
     return phonenumbers.country_code_for_region(region)
 

@@ -126,3 +126,30 @@ def test_secrets_stay_out_of_reprs(app):
     element = app.getElement("SMS.Aliyun")
     shown = " ".join([repr(app), repr(element), repr(element.provider), str(element.provider.settings)])
     assert SECRET not in shown
+
+
+def _memory_app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("memory-app")
+    write_element(root, "Dev", {"title": "dev", "type": "SMS.Memory", "backendBundleEntry": "."})
+    return App(root)
+
+
+def test_every_distinct_phone_is_sent_once(tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    app = _memory_app(tmp_path_factory)
+    dev = app.getElement("SMS.Dev")
+    mobile = st.from_regex(r"1(3[0-9]|5[0-35-9]|8[0-9])[0-9]{8}", fullmatch=True)
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.lists(mobile, min_size=1, max_size=20), st.dictionaries(st.sampled_from(["code", "name"]), st.text()))
+    def check(phones, params):
+        dev.provider.clear()
+        result = dev.sendMessage(phoneList=phones, params=params, verifyTemplateCode="SMS_1")
+        assert sorted(e.to for e in dev.provider.outbox) == sorted({"+86" + p for p in phones})
+        assert all(e.params == params for e in dev.provider.outbox)
+        assert result["ok"] and len(result.result.recipients) == len(set(phones))
+
+    check()
+    app.close()

@@ -53,8 +53,9 @@ class Fault:
 class FakeServer:
     """Serves ``handler`` on 127.0.0.1 (a free port) while used as a context manager."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, max_line_size: int = 8190) -> None:
         self.handler = handler
+        self.max_line_size = max_line_size
         self.requests: list[Received] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -125,7 +126,7 @@ class FakeServer:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._serve)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, max_line_size=self.max_line_size)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -36,13 +36,17 @@ def test_bad_rates_name_the_field(bad: dict[str, float]) -> None:
         ProviderRate(**bad)  # type: ignore[arg-type]
 
 
-def test_four_processes_fifty_concurrent_sends_deliver_exactly_five(redis_url: str, tmp_path: Path) -> None:
-    """4 processes × 50 concurrent sends to one phone, 5 per minute, one Redis: 5 delivered."""
+@pytest.mark.parametrize("kind", ["redis", "sqlite"])
+def test_four_processes_fifty_concurrent_sends_deliver_exactly_five(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """4 processes × 50 concurrent sends to one phone, 5 per minute, one shared store: 5 delivered."""
+    store = request.getfixturevalue("redis_url") if kind == "redis" else str(tmp_path / "state.db")
     sink = tmp_path / "outbox.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.fixtures.limit_worker", redis_url, str(sink)],
+            [sys.executable, "-m", "tests.fixtures.limit_worker", store, str(sink)],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -268,3 +270,44 @@ def test_unicode_round_trips_through_the_fake(aliyun_server: AliyunFake, params:
     assert result.ok, result.errors
     last = aliyun_server.delivered[-1]
     assert (last.params, last.sign_name) == (params, sign)
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "providers" / "aliyun.md"
+
+
+def doc_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_doc_python_examples(aliyun_server: AliyunFake, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    assert aliyun_server.server is not None
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_ID", "testAK")
+    monkeypatch.setenv("ALIYUN_ACCESS_KEY_SECRET", "testSecret")
+    monkeypatch.setenv("ALIYUN_SMS_ENDPOINT", aliyun_server.server.endpoint)
+    exec(compile("\n".join(doc_blocks("python")), str(DOC), "exec"), {"__name__": "docs_example"})
+    assert [(d.phone, d.action, d.params) for d in aliyun_server.delivered] == [
+        ("13800138000", "SendSms", {"code": "0471"}),
+        ("85291234567", "SendSms", {"code": "0471"}),
+        ("13800138000", "SendBatchSms", {"code": "1111"}),
+        ("13900139000", "SendBatchSms", {"code": "2222"}),
+    ]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("+8613800138000 accepted ") and out[2] == "True"
+    assert out[3].startswith("13800138000 delivered DELIVERED ") and out[3].endswith(" order-7")
+    assert len(out) == 5  # two receipts for 13800138000: the SendSms and the SendBatchSms
+
+
+def test_doc_config_example(aliyun_server: AliyunFake, tmp_path: Path) -> None:
+    from smsgate._config import load_config
+
+    assert aliyun_server.server is not None
+    path = tmp_path / "smsgate.toml"
+    path.write_text(doc_blocks("toml")[0], encoding="utf-8")
+    env = {
+        "ALIYUN_ACCESS_KEY_ID": "testAK",
+        "ALIYUN_ACCESS_KEY_SECRET": "testSecret",
+        "SMSGATE_PROVIDERS__ALIYUN__ENDPOINT": aliyun_server.server.endpoint,
+    }
+    with load_config(path, environ=env).gateway() as gateway:
+        assert gateway.send(Message("13800138000", template="SMS_1")).ok
+    assert aliyun_server.delivered[0].sign_name == "阿里云短信测试"

@@ -206,3 +206,21 @@ def test_provider_rpc_signature_verifies_in_the_reference(params: dict[str, str]
     form = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
     signature_sent = query.pop("Signature")
     assert reference_rpc_signature("POST", {**query, **form}, SECRET)[0] == signature_sent
+
+
+@pytest.mark.parametrize("token", [None, "sts-token/with+odd=chars"])
+@pytest.mark.parametrize("batch", [False, True])
+def test_provider_v3_headers_match_the_reference(token: str | None, batch: bool) -> None:
+    p = provider(security_token=token) if token else provider()
+    phones = (PhoneNumber.parse("13800000000"), PhoneNumber.parse("+85291234567"))
+    per = {"13800000000": {"code": "1"}} if batch else {}
+    message = Message(phones, template="SMS_1", params={"x": "y z"}, recipient_params=per).normalised()
+    request = p.build_request(message, phones)
+    signed = {k: v for k, v in request.headers.items() if k != "authorization"}
+    assert ("x-acs-security-token" in signed) is bool(token)
+    query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+    expected, _ = reference_v3_authorization("POST", query, signed, request.body, AK, SECRET)
+    assert request.headers["authorization"] == expected
+    assert v3_authorization(
+        "POST", canonical_query(query), signed, request.headers["x-acs-content-sha256"], AK, SECRET
+    ) == (expected)

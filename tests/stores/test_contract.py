@@ -144,3 +144,41 @@ def test_hit_matches_a_model(ops: list[tuple[int, int]]) -> None:
         if expected is None:
             for k, _lim, _ttl in windows:
                 model[k] = model.get(k, 0) + 1
+
+
+def test_admit_checks_blocklist_claim_and_windows_in_order(store: Store) -> None:
+    windows = [("w1", 1, 60.0), ("w2", 5, 60.0)]
+    assert store.admit([], ("claim", "pending", 60.0), windows) is None
+    assert store.get_many(["claim", "w1", "w2"]) == ["pending", "1", "1"]
+    assert store.admit([], ("claim", "pending", 60.0), windows) == ("claimed", "pending")
+    assert store.admit([], ("other", "pending", 60.0), windows) == ("full", 0)
+    assert store.get("other") is None  # refused: the claim was not left behind
+    store.set("block:x", "1")
+    assert store.admit(["block:y", "block:x"], ("third", "p", 60.0), [("w3", 9, 60.0)]) == ("blocked", 1)
+    assert store.get_many(["third", "w3"]) == [None, None]
+    assert store.admit([], None, []) is None
+
+
+def test_run_batches_in_order(store: Store) -> None:
+    rec = record("r1", "m", ("+8613800138000",), 1.0)
+    assert store.run([("set", ("k", "v", 60.0)), ("log_put", (rec,)), ("get", ("k",)), ("delete", ("k",))]) == [
+        None,
+        None,
+        "v",
+        None,
+    ]
+    assert store.get("k") is None and [r.id for r in store.log_query(message_id="m")] == ["r1"]
+    assert store.run([("incr", ("n", 2, None)), ("add", ("n", "x", None))]) == [2, "2"]  # not batchable: in turn
+
+
+async def test_async_admit_and_run(store: Store) -> None:
+    assert await store.aadmit([], ("c", "pending", 60.0), [("w", 1, 60.0)]) is None
+    assert await store.aadmit([], ("c2", "pending", 60.0), [("w", 1, 60.0)]) == ("full", 0)
+    rec = record("ar", "am", ("+8613800138000",), 1.0)
+    assert await store.arun([("set", ("c", "done", 60.0)), ("log_put", (rec,)), ("get", ("c",))]) == [
+        None,
+        None,
+        "done",
+    ]
+    assert [r.id for r in await store.alog_query(message_id="am")] == ["ar"]
+    await store.aclose()

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
-
-from pydantic import ValidationError
+from typing import Any
 
 from .._errors import ConfigError
-from .._registry import provider_class
 from ..providers.base import Provider
 from ._jsonfile import read_object
-from ._types import META, PREFIX, REQUIRED, display_key, key_map, provider_for_type, snake
+from ._providers import class_provider, load_provider, named_provider
+from ._settings import build_provider, setting_keys
+from ._types import META, PREFIX, REQUIRED, provider_for_type
 
 __all__ = ["ElementSpec", "TypeSpec", "load_app"]
 
@@ -118,79 +114,17 @@ def _user_type(name: str, folder: Path, header: dict[str, Any], root: Path, prob
     shown = _shown(folder / "e.json", root)
     try:
         if "provider" in header:
-            cls = _named_provider(str(header["provider"]))
+            cls = named_provider(str(header["provider"]))
         else:
-            cls = _class_provider(str(header["providerClass"]), folder / str(header["backendBundleEntry"]))
+            cls = class_provider(str(header["providerClass"]), folder / str(header["backendBundleEntry"]))
     except ConfigError as exc:
         key = "provider" if "provider" in header else "providerClass"
         problems.extend(f"{shown}: {key}: {p}" for p in exc.problems)
         return None
     settings_file = folder / "sms.json"
     raw = read_object(settings_file, _shown(settings_file, root), problems, required=False) or {}
-    defaults = _keys(raw, cls, _shown(settings_file, root), problems)
+    defaults = setting_keys(raw, cls, _shown(settings_file, root), problems)
     return TypeSpec(name, cls, defaults, str(header["title"]), folder)
-
-
-def _named_provider(name: str) -> type[Provider]:
-    """An installed provider by entry-point name (``aliyun``) or built-in type name (``SMS.Aliyun``)."""
-    if name.startswith(PREFIX):
-        found = provider_for_type(name)
-        if found is None:
-            raise ConfigError(f"no installed provider for type {name!r}")
-        name = found
-    return _load(name)
-
-
-def _load(name: str) -> type[Provider]:
-    try:
-        return provider_class(name)
-    except ImportError as exc:
-        raise ConfigError(f"provider {name!r} is registered but cannot be imported ({exc.name or exc})") from None
-
-
-def _class_provider(ref: str, bundle: Path) -> type[Provider]:
-    """``module:Class`` (or ``module.Class``), from ``module.py`` in the element's bundle, else importable."""
-    module_name, sep, attr = ref.partition(":")
-    if not sep:
-        module_name, _, attr = ref.rpartition(".")
-    if not module_name or not attr:
-        raise ConfigError(f"{ref!r}: expected 'module:Class'")
-    local = bundle / (module_name.replace(".", "/") + ".py")
-    try:
-        if local.is_file():
-            unique = f"smsgate_elements_{abs(hash(local.resolve()))}_{module_name.replace('.', '_')}"
-            spec = importlib.util.spec_from_file_location(unique, local)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[unique] = module
-            spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ConfigError(f"{ref!r}: cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
-    cls = getattr(module, attr, None)
-    if not (isinstance(cls, type) and issubclass(cls, Provider)):
-        raise ConfigError(f"{ref!r}: {attr!r} is not a smsgate Provider class")
-    return cls
-
-
-def _keys(raw: Mapping[str, Any], cls: type[Provider], shown: str, problems: list[str]) -> dict[str, Any]:
-    """``sms.json`` keys (seed alias, camelCase or snake_case) → the provider's setting names."""
-    fields = cls.settings_model.model_fields
-    aliases = key_map(cls.name)
-    out: dict[str, Any] = {}
-    given_as: dict[str, str] = {}
-    for key, value in raw.items():
-        target = aliases.get(key) or (key if key in fields else snake(key))
-        if target not in fields:
-            known = ", ".join(display_key(cls.name, f) for f in fields)
-            problems.append(f"{shown}: {key}: unknown key (known: {known})")
-        elif target in given_as:
-            problems.append(f"{shown}: {key}: given twice (also as {given_as[target]})")
-        else:
-            out[target] = value
-            given_as[target] = key
-    return out
 
 
 def _instance(
@@ -210,8 +144,8 @@ def _instance(
     raw = read_object(settings_file, shown, problems, required=bool(REQUIRED.get(type_spec.provider_name)))
     if raw is None and len(problems) > found:
         return None
-    values = {**type_spec.defaults, **_keys(raw or {}, type_spec.provider_cls, shown, problems)}
-    provider = _build(name, type_spec, values, shown, problems)
+    values = {**type_spec.defaults, **setting_keys(raw or {}, type_spec.provider_cls, shown, problems)}
+    provider = build_provider(name, type_spec.provider_cls, values, shown, problems)
     if provider is None or len(problems) > found:
         return None
     return ElementSpec(name, str(header["title"]), type_spec, folder, provider)
@@ -222,7 +156,7 @@ def _builtin_type(type_name: str) -> TypeSpec | str | None:
     if provider is None:
         return None
     try:
-        return TypeSpec(type_name, _load(provider))
+        return TypeSpec(type_name, load_provider(provider))
     except ConfigError as exc:
         return exc.problems[0]
 
@@ -232,27 +166,3 @@ def _known_types(types: Mapping[str, TypeSpec]) -> str:
 
     names = sorted({*element_types(), *types})
     return "known: " + ", ".join(names)
-
-
-def _build(name: str, spec: TypeSpec, values: dict[str, Any], shown: str, problems: list[str]) -> Provider | None:
-    cls = spec.provider_cls
-    missing = [s for s in REQUIRED.get(spec.provider_name, ()) if values.get(s) in (None, "")]
-    for setting in missing:
-        problems.append(f"{shown}: {display_key(cls.name, setting)}: required")
-    try:
-        settings = cls.settings_model.model_validate(values)
-    except ValidationError as exc:
-        for item in exc.errors():
-            setting = str(item["loc"][0]) if item["loc"] else "(settings)"
-            if setting in missing:
-                continue
-            text = "required" if item["type"] == "missing" else item["msg"]
-            problems.append(f"{shown}: {display_key(cls.name, setting)}: {text}")
-        return None
-    if missing:
-        return None
-    try:
-        return cls(cast(Any, settings), alias=name)
-    except ConfigError as exc:
-        problems.extend(f"{shown}: {p}" for p in exc.problems)
-        return None

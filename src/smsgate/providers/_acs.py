@@ -14,7 +14,15 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-__all__ = ["EMPTY_SHA256", "V3_ALGORITHM", "canonical_query", "pct", "rpc_signature", "v3_authorization"]
+__all__ = [
+    "EMPTY_SHA256",
+    "V3_ALGORITHM",
+    "canonical_query",
+    "pct",
+    "rpc_signature",
+    "v3_authorization",
+    "v3_signature",
+]
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -33,9 +41,15 @@ def pct(value: str) -> str:
     return quote(value, safe="~")
 
 
-def canonical_query(params: Mapping[str, str]) -> str:
-    """``k=v&…`` sorted by key (code point order equals UTF-8 byte order), both sides encoded."""
-    return "&".join([f"{k if k.isalnum() else pct(k)}={pct(params[k])}" for k in sorted(params)])
+def canonical_query(params: Mapping[str, str], encoded: Mapping[str, str] | None = None) -> str:
+    """``k=v&…`` sorted by key (code point order equals UTF-8 byte order), both sides encoded.
+
+    ``encoded`` holds further params whose values are percent-encoded already.
+    """
+    pairs = {k: pct(v) for k, v in params.items()}
+    if encoded:
+        pairs.update(encoded)
+    return "&".join([f"{k if k.isalnum() else pct(k)}={pairs[k]}" for k in sorted(pairs)])
 
 
 def v3_authorization(
@@ -53,11 +67,15 @@ def v3_authorization(
     """
     names = sorted(headers)
     signed = ";".join(names)
-    lines = "".join(f"{name}:{headers[name].strip()}\n" for name in names)
-    canonical = f"{method}\n/\n{query}\n{lines}\n{signed}\n{payload_sha256}"
-    to_sign = f"{V3_ALGORITHM}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    signature = hmac.digest(secret.encode(), to_sign.encode(), "sha256").hex()
+    lines = "".join([f"{name}:{headers[name].strip()}\n" for name in names])
+    signature = v3_signature(f"{method}\n/\n{query}\n{lines}\n{signed}\n{payload_sha256}", secret.encode())
     return f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
+
+
+def v3_signature(canonical_request: str, secret: bytes) -> str:
+    """Hex HMAC-SHA256, keyed with the raw secret, of ``ACS3-HMAC-SHA256\n`` + hex SHA-256 of the request."""
+    to_sign = f"{V3_ALGORITHM}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+    return hmac.digest(secret, to_sign.encode(), "sha256").hex()
 
 
 def rpc_signature(method: str, params: Mapping[str, str], secret: str) -> str:

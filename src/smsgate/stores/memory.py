@@ -23,6 +23,7 @@ class MemoryStore(Store):
         self._order: deque[str] = deque()
         self._log_size = log_size
         self._lock = threading.RLock()
+        self._writes = 0
 
     def __repr__(self) -> str:
         return f"<MemoryStore keys={len(self._data)} log={len(self._log)}>"
@@ -38,7 +39,12 @@ class MemoryStore(Store):
         return value
 
     def _put(self, key: str, value: str, ttl: float | None) -> None:
-        self._data[key] = (value, None if ttl is None else self.clock() + ttl)
+        now = self.clock()
+        self._data[key] = (value, None if ttl is None else now + ttl)
+        self._writes += 1
+        if self._writes % 10_000 == 0:  # drop expired counters and claims
+            for old in [k for k, (_, expires) in self._data.items() if expires is not None and expires <= now]:
+                del self._data[old]
 
     def get(self, key: str) -> str | None:
         with self._lock:

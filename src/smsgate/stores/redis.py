@@ -7,6 +7,7 @@ message and phone; ``log_ttl`` bounds its retention.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -179,8 +180,8 @@ class RedisStore(Store):
             return ("claimed", self._decode(reply[1]))
         return ("blocked" if kind == 1 else "full", int(reply[1]))
 
-    def _queue(self, pipe: Any, scripts: dict[str, Any], name: str, args: tuple[Any, ...]) -> None:
-        """Queue one :meth:`run` call on a pipeline."""
+    def _queue(self, pipe: Any, scripts: dict[str, Any], name: str, args: tuple[Any, ...]) -> Any:
+        """Queue one :meth:`run` call on a pipeline (async scripts return a coroutine to await)."""
         if name == "set":
             key, value, *ttl = args
             pipe.set(self._k(key), value, px=self._ms(ttl[0] if ttl else None) or None)
@@ -188,11 +189,12 @@ class RedisStore(Store):
             pipe.delete(self._k(args[0]))
         elif name == "log_put":
             keys, argv = self._log_args(args[0])
-            scripts["log_put"](keys=keys, args=argv, client=pipe)
+            return scripts["log_put"](keys=keys, args=argv, client=pipe)
         elif name == "get":
             pipe.get(self._k(args[0]))
         else:
             raise ValueError(f"RedisStore.run: {name!r} cannot be batched")
+        return None
 
     _BATCHABLE = frozenset({"set", "delete", "log_put", "get"})
 
@@ -333,7 +335,9 @@ class RedisStore(Store):
         pipe = self._client().pipeline(transaction=False)
         scripts = {"log_put": self._ascript("log_put")}
         for name, args in calls:
-            self._queue(pipe, scripts, name, args)
+            queued = self._queue(pipe, scripts, name, args)
+            if inspect.isawaitable(queued):
+                await queued
         replies = await pipe.execute()
         return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
 

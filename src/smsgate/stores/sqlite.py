@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS log_phone (phone TEXT NOT NULL, id TEXT NOT NULL, cre
 """
 
 
+_PURGE_EVERY = 1000
+
+
 class SQLiteStore(Store):
     """A store in one SQLite file (``":memory:"`` for a private, non-durable one)."""
 
@@ -38,6 +41,7 @@ class SQLiteStore(Store):
         self.path = str(path)
         self.clock = clock
         self._lock = threading.RLock()
+        self._writes = 0
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -82,8 +86,12 @@ class SQLiteStore(Store):
         return str(row[0])
 
     def _put(self, db: sqlite3.Connection, key: str, value: str, ttl: float | None) -> None:
-        expires = None if ttl is None else self.clock() + ttl
+        now = self.clock()
+        expires = None if ttl is None else now + ttl
         db.execute("INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)", (key, value, expires))
+        self._writes += 1
+        if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
+            db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
 
     def get(self, key: str) -> str | None:
         with self._tx() as db:
@@ -183,6 +191,12 @@ class SQLiteStore(Store):
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [LogRecord.from_json(row[0]) for row in rows]
+
+    def log_prune(self, before: float) -> int:
+        """Delete send-log records created before ``before`` (a timestamp); returns how many."""
+        with self._tx() as db:
+            db.execute("DELETE FROM log_phone WHERE created_at < ?", (before,))
+            return db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
 
     def close(self) -> None:
         with self._lock:

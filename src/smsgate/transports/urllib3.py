@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 import urllib3
+from urllib3 import HTTPConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -21,6 +23,11 @@ from .base import Transport
 __all__ = ["Urllib3Transport"]
 
 
+@lru_cache(maxsize=64)
+def _timeout(total: float, connect: float) -> urllib3.Timeout:
+    return urllib3.Timeout(total=total, connect=connect)
+
+
 class Urllib3Transport(Transport):
     """Pooled connections per host (and per proxy), safe to share between threads."""
 
@@ -28,7 +35,22 @@ class Urllib3Transport(Transport):
         self._maxsize = maxsize
         self._direct = urllib3.PoolManager(maxsize=maxsize, retries=False)
         self._proxies: dict[str, urllib3.ProxyManager] = {}
+        self._origins: dict[str, HTTPConnectionPool] = {}
         self._lock = threading.Lock()
+
+    def _origin_pool(self, url: str) -> tuple[HTTPConnectionPool, str]:
+        """The pool for ``url``'s scheme://host:port and the path to request: skips the
+        PoolManager's per-request URL parsing and pool lookup (a quarter of its CPU time)."""
+        slash = url.find("/", url.find("://") + 3)
+        origin, path = (url, "/") if slash < 0 else (url[:slash], url[slash:])
+        pool = self._origins.get(origin)
+        if pool is None:
+            with self._lock:
+                pool = self._origins.get(origin)
+                if pool is None:
+                    pool = urllib3.connection_from_url(origin, maxsize=self._maxsize, retries=False)
+                    self._origins[origin] = pool
+        return pool, path
 
     def _pool(self, proxy: str | None) -> urllib3.PoolManager:
         if proxy is None:
@@ -39,16 +61,30 @@ class Urllib3Transport(Transport):
             return self._proxies[proxy]
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
+        timeout = _timeout(request.timeout, request.connect_timeout)
         try:
-            response = self._pool(request.proxy).request(
-                request.method,
-                request.url,
-                body=request.body or None,
-                headers=dict(request.headers),
-                timeout=urllib3.Timeout(total=request.timeout, connect=request.connect_timeout),
-                retries=False,
-                redirect=False,
-            )
+            if request.proxy is None:
+                pool, path = self._origin_pool(request.url)
+                response = pool.urlopen(
+                    request.method,
+                    path,
+                    body=request.body or None,
+                    headers=dict(request.headers),
+                    timeout=timeout,
+                    retries=False,
+                    redirect=False,
+                    assert_same_host=False,
+                )
+            else:
+                response = self._pool(request.proxy).request(
+                    request.method,
+                    request.url,
+                    body=request.body or None,
+                    headers=dict(request.headers),
+                    timeout=timeout,
+                    retries=False,
+                    redirect=False,
+                )
         except (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError, LocationParseError) as exc:
             raise Unreachable(f"could not connect: {type(exc).__name__}") from exc
         except HTTPError as exc:
@@ -57,6 +93,10 @@ class Urllib3Transport(Transport):
         return HttpResponse(response.status, headers, response.data)
 
     def close(self) -> None:
+        with self._lock:
+            origins, self._origins = list(self._origins.values()), {}
+        for origin in origins:
+            origin.close()
         self._direct.clear()
         for pool in self._proxies.values():
             pool.clear()
