@@ -14,7 +14,17 @@ def test_embedded_default_is_the_console(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_config(environ={})
     assert config.providers == {"console": {}} and config.source == "(embedded default)"
-    assert list(config.gateway().providers) == ["console"]
+    with config.gateway() as gateway:
+        assert list(gateway.providers) == ["console"] and gateway.send_log is not None
+    assert (tmp_path / "smsgate.sqlite3").is_file()
+
+
+def test_send_log_from_the_file(tmp_path):
+    path = write(tmp_path, f'send_log = "{tmp_path / "log.db"}"\n[providers.memory]\n')
+    with load_config(path, environ={}).gateway() as gateway:
+        assert gateway.send_log is not None
+    assert (tmp_path / "log.db").is_file()
+    assert load_config(write(tmp_path, "[providers.memory]\n"), environ={}).send_log is None
 
 
 def test_file_keeps_provider_order_and_reads_secrets_from_env(tmp_path):

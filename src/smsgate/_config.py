@@ -10,9 +10,10 @@
     provider = "tencent"
     ...
 
-Providers are tried in the order they appear. ``${NAME}`` in a string is replaced by the environment
-variable ``NAME``; ``SMSGATE_PROVIDERS__<NAME>__<FIELD>`` overrides one setting. With no file, the
-embedded default sends to the ``console`` sink, so nothing needs a cloud account to try.
+Providers are tried in the order they appear. ``send_log = "path.sqlite3"`` records every message
+and request in SQLite. ``${NAME}`` in a string is replaced by the environment variable ``NAME``;
+``SMSGATE_PROVIDERS__<NAME>__<FIELD>`` overrides one setting. With no file, the embedded default
+sends to the ``console`` sink and logs to ``smsgate.sqlite3``: nothing needs a cloud account.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = ["Config", "load_config"]
 ENV_FILE = "SMSGATE_CONFIG"
 ENV_PREFIX = "SMSGATE_PROVIDERS__"
 DEFAULT_FILE = "smsgate.toml"
+DEFAULT_LOG = "smsgate.sqlite3"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -56,17 +58,24 @@ class Config(BaseModel):
 
     default_region: str = DEFAULT_REGION
     providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_default)
+    send_log: str | None = Field(None, description="SQLite file recording every message and request")
     source: str = Field("(embedded default)", exclude=True)
 
     def gateway(self, **options: Any) -> Gateway:
         """A :class:`Gateway` over the configured providers."""
         with self._naming_source():
-            return Gateway(self.providers, **{"default_region": self.default_region, **options})
+            return Gateway(self.providers, **{**self._options(), **options})
 
     def async_gateway(self, **options: Any) -> AsyncGateway:
         """An :class:`AsyncGateway` over the configured providers."""
         with self._naming_source():
-            return AsyncGateway(self.providers, **{"default_region": self.default_region, **options})
+            return AsyncGateway(self.providers, **{**self._options(), **options})
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"default_region": self.default_region}
+        if self.send_log:
+            options["send_log"] = self.send_log
+        return options
 
     @contextmanager
     def _naming_source(self) -> Iterator[None]:
@@ -83,7 +92,7 @@ def load_config(path: str | Path | None = None, environ: Mapping[str, str] | Non
     """
     env = os.environ if environ is None else environ
     chosen = path or env.get(ENV_FILE) or (DEFAULT_FILE if Path(DEFAULT_FILE).is_file() else None)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = {"send_log": DEFAULT_LOG}
     source = "(embedded default)"
     if chosen:
         source = str(chosen)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ else:
     from ._config import load_config
     from ._errors import SmsError
     from ._models import Message, SendResult
+    from ._phone import PhoneNumber
     from ._registry import available_providers, provider_class
     from .elements.cli import check_app, send_with_element
 
@@ -82,6 +84,37 @@ else:
             detail = row.message_id or (f"{row.error.code} {row.error}" if row.error else "")
             colour = "green" if row.ok else "red"
             table.add_row(row.phone.e164, f"[{colour}]{row.status}[/{colour}]", row.provider or "-", detail)
+        out.print(table)
+
+    @app.command()
+    def log(
+        phone: Annotated[str | None, typer.Option(help="only records for this phone")] = None,
+        message_id: Annotated[str | None, typer.Option(help="only this message and its requests")] = None,
+        limit: Annotated[int, typer.Option(help="at most this many records")] = 50,
+        config: Annotated[Path | None, typer.Option(help="TOML file (or $SMSGATE_CONFIG, ./smsgate.toml)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print as JSON lines")] = False,
+    ) -> None:
+        """Show the send log: every message and every request, oldest first."""
+        try:
+            settings = load_config(config)
+            if not settings.send_log:
+                raise _fail(f"{settings.source}: no send_log is configured")
+            from .stores.sqlite import SQLiteStore
+
+            store = SQLiteStore(settings.send_log)
+            e164 = PhoneNumber.parse(phone, settings.default_region).e164 if phone else None
+            records = store.log_query(phone=e164, message_id=message_id, limit=limit)
+            store.close()
+        except SmsError as exc:
+            raise _fail(exc) from None
+        if as_json:
+            for record in records:
+                print(record.to_json())
+            return
+        table = Table("when", "kind", "message", "phones", "status", "provider")
+        for r in records:
+            when = datetime.fromtimestamp(r.created_at).isoformat(sep=" ", timespec="seconds")
+            table.add_row(when, r.kind, r.message_id[:12], ", ".join(r.phones), r.status, r.provider or "")
         out.print(table)
 
     @app.command()
