@@ -3,6 +3,15 @@
 from .aiohttp import AiohttpTransport
 from .base import AsyncTransport, Transport
 from .mock import MockTransport
+from .pyreqwest import PyreqwestSyncTransport, PyreqwestTransport  # imports pyreqwest only when built
 from .urllib3 import Urllib3Transport
 
-__all__ = ["AiohttpTransport", "AsyncTransport", "MockTransport", "Transport", "Urllib3Transport"]
+__all__ = [
+    "AiohttpTransport",
+    "AsyncTransport",
+    "MockTransport",
+    "PyreqwestSyncTransport",
+    "PyreqwestTransport",
+    "Transport",
+    "Urllib3Transport",
+]
