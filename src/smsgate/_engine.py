@@ -25,7 +25,7 @@ skipped; when no provider could take it, its :class:`InvalidRequest` is raised, 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InvalidRequest, SmsError, Unreachable
@@ -88,8 +88,12 @@ def plan(
     *,
     breakers: Mapping[str, CircuitBreaker] | None = None,
     message_id: str | None = None,
+    on_attempt: Callable[[Job, Attempt], Any] | None = None,
 ) -> Generator[Step, Any, SendResult]:
-    """Send ``message`` (already normalised) through ``order``; see the module docstring."""
+    """Send ``message`` (already normalised) through ``order``; see the module docstring.
+
+    ``on_attempt(job, attempt)`` is called for each finished job (for metrics, logs and hooks).
+    """
     start = clock()
     final: dict[str, RecipientResult] = {}
     last_error: dict[str, SmsError] = {}
@@ -126,6 +130,8 @@ def plan(
                     responses.append(result.raw)
                 attempt = attempt_of(alias, job, result)
                 attempts.append(attempt)
+                if on_attempt is not None:
+                    on_attempt(job, attempt)
                 if breaker is not None:
                     breaker.record(attempt.error)
                 rows = result.outcome
@@ -157,12 +163,10 @@ def plan(
         raise unusable[0]  # no provider could take this message; nothing was sent
     for phone in pending:
         final[phone.e164] = RecipientResult.failed(phone, last_error[phone.e164])
-    sent = SendResult(
-        recipients=tuple(final[p.e164] for p in message.phones),
-        attempts=tuple(attempts),
-        responses=tuple(responses),
-    )
-    return sent if message_id is None else replace(sent, message_id=message_id)
+    lines = tuple(final[p.e164] for p in message.phones)
+    if message_id is None:
+        return SendResult(lines, tuple(attempts), tuple(responses))
+    return SendResult(lines, tuple(attempts), tuple(responses), message_id)
 
 
 def attempt_of(alias: str, job: Job, result: Done) -> Attempt:
@@ -175,12 +179,5 @@ def attempt_of(alias: str, job: Job, result: Done) -> Attempt:
         status, error = outcome[0].status, outcome[0].error
     else:  # answered, with at least one recipient accepted (per-recipient detail is in the results)
         status, error = Status.ACCEPTED, None
-    return Attempt(
-        provider=alias,
-        phones=tuple(p.e164 for p in job.recipients),
-        status=status,
-        error=error,
-        started_at=result.started_at,
-        elapsed=result.elapsed,
-        number=job.number,
-    )
+    phones = tuple([p.e164 for p in job.recipients])
+    return Attempt(alias, phones, status, error, result.started_at, result.elapsed, job.number)

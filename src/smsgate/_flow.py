@@ -11,14 +11,14 @@ runs them inline and the async driver awaits their async twins.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step, attempt_of, plan
 from ._errors import Category, InvalidRequest, PolicyRefused, SmsError, Throttled
-from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._models import Attempt, Message, RecipientResult, SendResult, Status, new_id
 from ._observe import log_attempt, log_refusal, logger
 from ._phone import PhoneNumber
 from .policy.idempotency import PENDING, Idempotency, decode_result, encode_result, worth_keeping
@@ -28,7 +28,7 @@ from .stores.base import LogRecord, Window
 if TYPE_CHECKING:
     from ._gateway import _GatewayCore
 
-__all__ = ["job_flow", "send_flow"]
+__all__ = ["bare_jobs", "job_flow", "send_flow"]
 
 Flow = Generator[Step, Any, SendResult]
 
@@ -80,11 +80,12 @@ def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | N
             limit = getattr(core.limits, rule)
             raise _refuse(core, rule, f"send limit {rule}={limit} reached for {phone}", [phone])
 
-    message_id = uuid.uuid4().hex
-    started = core.clock()
-    record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", started, started)
+    message_id = new_id()
+    record: LogRecord | None = None
     finished: list[LogRecord] = []  # attempt records with their outcome, written with the message's
     if core.send_log is not None:
+        started = core.clock()
+        record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", started, started)
         core._opening[message_id] = record  # written by the first request, in one batch with its own
     try:
         result = yield from _routed(core, message, names, message_id, finished)
@@ -93,7 +94,8 @@ def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | N
             yield Call(core.store, "delete", (claim,))
         raise
     finally:
-        core._opening.pop(message_id, None)
+        if record is not None:
+            core._opening.pop(message_id, None)
 
     after: list[tuple[str, tuple[Any, ...]]] = []
     logs: list[tuple[str, tuple[Any, ...]]] = []
@@ -102,7 +104,7 @@ def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | N
             after.append(("set", (claim, encode_result(result), core.idempotency.ttl)))
         else:
             after.append(("delete", (claim,)))
-    if core.send_log is not None:
+    if core.send_log is not None and record is not None:
         record.status = _summary(result)
         record.updated_at = core.clock()
         record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
@@ -153,7 +155,18 @@ def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: 
 
 def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
     """Run the engine, collecting the attempt records that the jobs hand back in ``Done.note``."""
-    steps = plan(message, core.providers, order, core.retry, core.clock, breakers=core.breakers, message_id=message_id)
+    steps = plan(
+        message,
+        core.providers,
+        order,
+        core.retry,
+        core.clock,
+        breakers=core.breakers,
+        message_id=message_id,
+        on_attempt=partial(observe, core),
+    )
+    if core.send_log is None:  # no records to collect
+        return (yield from steps)
     reply: Any = None
     while True:
         try:
@@ -170,8 +183,16 @@ def _summary(result: SendResult) -> str:
     return statuses.pop().value if len(statuses) == 1 else "partial"
 
 
+def bare_jobs(core: _GatewayCore) -> bool:
+    """True when :func:`job_flow` would only send the request (no rate limits, no send log):
+    drivers then skip the generator and send it themselves."""
+    return not core.rates and core.send_log is None
+
+
 def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
-    """One request: rate token, pending record, the request, the final record."""
+    """One request: rate token, pending record, the request, the final record.
+
+    Its attempt is counted and logged by the engine's ``on_attempt``, like every finished job."""
     alias = job.provider.alias
     rate = core.rates.get(alias)
     if rate is not None:
@@ -184,24 +205,22 @@ def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
                 category=Category.THROTTLED,
                 retryable=False,
             )
-            skipped = Done(refused, core.clock(), 0.0)
-            _observe(core, job, skipped)
-            return skipped
+            return Done(refused, core.clock(), 0.0)
         if wait > 0:
             yield float(wait)
     record: LogRecord | None = None
     if core.send_log is not None:
         now = core.clock()
         phones = tuple(p.e164 for p in job.recipients)
-        record = LogRecord(uuid.uuid4().hex, "attempt", job.message_id, phones, "pending", now, now, alias, job.number)
+        record = LogRecord(new_id(), "attempt", job.message_id, phones, "pending", now, now, alias, job.number)
         opening = core._opening.pop(job.message_id, None)
         if opening is None:
             yield Call(core.send_log, "log_put", (record,))
         else:  # the message's pending record too, before its first request leaves
             yield Call(core.send_log, "run", ([("log_put", (opening,)), ("log_put", (record,))],))
     done: Done = yield Request(job)
-    attempt = _observe(core, job, done)
     if record is not None:
+        attempt = attempt_of(alias, job, done)
         record.status = attempt.status.value
         record.updated_at = core.clock()
         record.error = attempt.error.to_dict() if attempt.error else None
@@ -222,11 +241,10 @@ def _quietly(call: Call, about: str) -> Generator[Step, Any, None]:
         logger.warning("could not record the outcome of %s (%s)", about, call.name, exc_info=True)
 
 
-def _observe(core: _GatewayCore, job: Job, done: Done) -> Attempt:
-    attempt = attempt_of(job.provider.alias, job, done)
+def observe(core: _GatewayCore, job: Job, attempt: Attempt) -> None:
+    """Count, log and hand to the ``on_error`` hooks one finished job."""
     core.metrics.attempt(attempt)
     log_attempt(job.message_id, attempt)
     if attempt.status is not Status.ACCEPTED:
         for hook in core.hooks.on_error:
             hook(attempt)
-    return attempt

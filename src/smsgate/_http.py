@@ -14,6 +14,9 @@ from ._phone import PhoneNumber
 
 __all__ = ["HttpRequest", "HttpResponse", "split_endpoint"]
 
+_DECODER = json.JSONDecoder()
+_UNREAD: Any = object()  # HttpResponse.json() not called yet
+
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
@@ -45,15 +48,18 @@ class HttpResponse:
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    _json: Any = field(default=_UNREAD, init=False, repr=False, compare=False)
 
     def json(self) -> Any:
-        """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
-        if not self.body:
-            return None
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
+        """The body parsed as JSON, or ``None`` when it is empty or not JSON.
+
+        Parsed once: every call returns the same object, so treat it as read-only.
+        """
+        parsed = self._json
+        if parsed is _UNREAD:
+            parsed = _loads(self.body)
+            object.__setattr__(self, "_json", parsed)  # a cache, not a change of value
+        return parsed
 
     @property
     def text(self) -> str:
@@ -77,6 +83,19 @@ class HttpResponse:
 
     def __repr__(self) -> str:
         return f"HttpResponse(status={self.status}, bytes={len(self.body)})"
+
+
+def _loads(body: bytes) -> Any:
+    if not body:
+        return None
+    try:  # providers answer in UTF-8: skip the encoding sniff of ``json.loads(bytes)``
+        return _DECODER.decode(body.decode())
+    except ValueError:
+        pass
+    try:  # a BOM, UTF-16 or UTF-32, or not JSON at all
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 def split_endpoint(endpoint: str, default_scheme: str = "https") -> tuple[str, str]:

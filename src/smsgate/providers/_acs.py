@@ -44,12 +44,13 @@ def pct(value: str) -> str:
 def canonical_query(params: Mapping[str, str], encoded: Mapping[str, str] | None = None) -> str:
     """``k=v&…`` sorted by key (code point order equals UTF-8 byte order), both sides encoded.
 
-    ``encoded`` holds further params whose values are percent-encoded already.
+    ``encoded`` holds further params (not named in ``params``) whose values are percent-encoded already.
     """
-    pairs = {k: pct(v) for k, v in params.items()}
+    pairs = [(k, pct(v)) for k, v in params.items()]
     if encoded:
-        pairs.update(encoded)
-    return "&".join([f"{k if k.isalnum() else pct(k)}={pairs[k]}" for k in sorted(pairs)])
+        pairs += encoded.items()
+    pairs.sort()
+    return "&".join([f"{k if k.isalnum() else pct(k)}={v}" for k, v in pairs])
 
 
 def v3_authorization(

@@ -136,6 +136,8 @@ class AliyunProvider(Provider):
         """SendSms takes 1000 numbers; with per-recipient params SendBatchSms takes 100."""
         size = self.batch_max_recipients if message.recipient_params else self.max_recipients
         phones = tuple(recipients)
+        if len(phones) <= size:
+            return [phones]
         return [phones[i : i + size] for i in range(0, len(phones), size)]
 
     # -- SendSms / SendBatchSms --------------------------------------------------------------
@@ -230,7 +232,7 @@ class AliyunProvider(Provider):
         nonce = self.nonce()
         # content-type even without a body: some clients add their own, which Aliyun wants signed
         headers = {"host": self._host, "accept": "application/json", "content-type": _FORM}
-        context = {"action": action, **(context or {})}
+        context = {"action": action, **context} if context else {"action": action}
         if self.settings.signature_version == "v2":
             if sign is not None:
                 query["SignName"] = sign
