@@ -20,11 +20,12 @@ from urllib.parse import urlencode
 
 from pydantic import Field, SecretStr
 
-from .._errors import Category, ConfigError, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
+from .._errors import ConfigError, InvalidRequest, OutcomeUnknown
 from .._http import HttpRequest, HttpResponse, split_endpoint
 from .._models import Message, RecipientResult, Status
 from .._phone import PhoneNumber
 from ._acs import EMPTY_SHA256, canonical_query, pct, rpc_signature, v3_signature
+from ._aliyun_errors import business_error, gateway_error, retry_after
 from .base import Provider, ProviderSettings
 
 __all__ = ["AliyunProvider", "AliyunSettings", "DeliveryRecord", "DeliveryStatus"]
@@ -319,111 +320,6 @@ class AliyunProvider(Provider):
             raise business_error(code, text, self.alias, raw)
         raise gateway_error(status, code, text, retry_after(response), self.alias, raw)
 
-
-def retry_after(response: HttpResponse) -> float | None:
-    """Seconds to wait: ``x-acs-retry-after`` is in milliseconds (as the SDK reads it), else ``Retry-After``."""
-    value = response.headers.get("x-acs-retry-after")
-    if value:
-        try:
-            millis = int(value)
-        except ValueError:
-            return None
-        return millis / 1000 if millis > 0 else None
-    return response.retry_after
-
-
-def business_error(code: str, text: str, provider: str, raw: Any) -> SmsError:
-    """The error for an HTTP-200 ``isv.*`` / ``isp.*`` code (spec §1.7)."""
-    if code in _UNKNOWN_OUTCOME or (code.startswith("isp.") and code not in _BUSINESS):
-        return OutcomeUnknown(
-            f"Aliyun system error, the message may have been sent: {text}",
-            provider=provider,
-            provider_code=code,
-            provider_message=text,
-            raw=raw,
-        )
-    if code == "isv.BUSINESS_LIMIT_CONTROL":  # per-number window: minutes to a day
-        return Throttled(
-            f"rate limited for this number: {text}",
-            provider=provider,
-            provider_code=code,
-            provider_message=text,
-            retryable=False,
-            raw=raw,
-        )
-    category = _BUSINESS.get(code, Category.INVALID)
-    return Rejected(
-        f"rejected: {text or code}",
-        provider=provider,
-        provider_code=code,
-        provider_message=text,
-        category=category,
-        raw=raw,
-    )
-
-
-def gateway_error(status: int, code: str, text: str, retry_after: float | None, provider: str, raw: Any) -> SmsError:
-    """The error for a 4xx/5xx gateway reply: throttling, auth, malformed request, or unknown."""
-    label = code or f"HTTP {status}"
-    kwargs: dict[str, Any] = {"provider": provider, "provider_code": label, "provider_message": text or None}
-    kwargs["raw"] = raw
-    if retry_after is not None or code.startswith("Throttling") or code == "Rejected.Throttling" or status == 429:
-        return Throttled(f"API rate limit: {text or label}", retry_after=retry_after, **kwargs)
-    if status >= 500:
-        return OutcomeUnknown(f"Aliyun server error (HTTP {status}), the message may have been sent", **kwargs)
-    if code == "SignatureNonceUsed":  # not processed; a retry is signed with a fresh nonce
-        return Rejected(f"nonce reused: {text}", category=Category.INVALID, retryable=True, **kwargs)
-    auth = status in (401, 403) or code.startswith(_AUTH_PREFIXES)
-    category = Category.AUTH if auth else Category.INVALID
-    return Rejected(f"{'not authorised' if auth else 'bad request'}: {text or label}", category=category, **kwargs)
-
-
-_UNKNOWN_OUTCOME = frozenset({"isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "isp.UNKNOWN"})
-_AUTH_PREFIXES = (
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "InvalidAccessKeyId",
-    "InvalidSecurityToken",
-    "Forbidden",
-    "NoPermission",
-)
-_BUSINESS: dict[str, Category] = {
-    **dict.fromkeys(["isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL", "isv.AMOUNT_NOT_ENOUGH"], Category.QUOTA),
-    "isv.OUT_OF_SERVICE": Category.QUOTA,
-    **dict.fromkeys(
-        ["isv.MOBILE_NUMBER_ILLEGAL", "isv.DOMESTIC_NUMBER_NOT_SUPPORTED", "isv.BLACK_LIST"], Category.RECIPIENT
-    ),
-    **dict.fromkeys(
-        [
-            "isv.SMS_SIGNATURE_ILLEGAL",
-            "isv.SMS_SIGN_ILLEGAL",
-            "isv.SIGN_STATE_ILLEGAL",
-            "isv.SMS_SIGNATURE_SCENE_ILLEGAL",
-            "isv.SMS_TEMPLATE_ILLEGAL",
-            "isv.TEMPLATE_MISSING_PARAMETERS",
-            "isv.INVALID_JSON_PARAM",
-            "isv.PARAM_LENGTH_LIMIT",
-            "isv.PARAM_NOT_SUPPORT_URL",
-            "isv.BLACK_KEY_CONTROL_LIMIT",
-            "isv.SMS_CONTENT_ILLEGAL",
-        ],
-        Category.TEMPLATE,
-    ),
-    **dict.fromkeys(
-        [
-            "isv.PRODUCT_UN_SUBSCRIPT",
-            "isv.PRODUCT_UNSUBSCRIBE",
-            "isv.ACCOUNT_NOT_EXISTS",
-            "isv.ACCOUNT_ABNORMAL",
-            "isv.DENY_IP_RANGE",
-            "isp.RAM_PERMISSION_DENY",
-        ],
-        Category.AUTH,
-    ),
-    **dict.fromkeys(
-        ["isv.MOBILE_COUNT_OVER_LIMIT", "isv.INVALID_PARAMETERS", "isv.EXTEND_CODE_ERROR"], Category.INVALID
-    ),
-}
 
 _ACCEPTED = Status.ACCEPTED
 
