@@ -1,14 +1,15 @@
 """Send through ``Gateway`` or ``AsyncGateway`` over real HTTP, the same way in both.
 
 The ``gateway`` fixture is parametrized over ``sync`` and ``async``; its :meth:`Driver.send`
-waits nothing for real: retries' sleeps are recorded in :attr:`Driver.sleeps`.
+waits nothing for real: retries' sleeps are recorded in :attr:`Driver.sleeps`. The ``send``
+fixture is the same for plain (non-async) tests: ``send(providers, message, **options)``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ class Driver:
 @pytest.fixture(params=["sync", "async"])
 def gateway(request: pytest.FixtureRequest) -> Driver:
     return Driver(request.param)
+
+
+@pytest.fixture(params=["sync", "async"])
+def send(request: pytest.FixtureRequest) -> Callable[..., SendResult]:
+    """``send(providers, message, **options)`` through either gateway, retries never sleeping."""
+
+    def run(providers: Mapping[str, Any] | Sequence[Provider], message: Message, **options: Any) -> SendResult:
+        options.setdefault("retry", RetryPolicy(base_delay=0, max_delay=0))
+        return asyncio.run(Driver(request.param).send(providers, message, **options))
+
+    return run
 
 
 def doc_examples(name: str) -> list[str]:

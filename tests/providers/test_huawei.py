@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -19,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgate import (
-    AsyncGateway,
     Category,
     ConfigError,
     Gateway,
@@ -306,29 +304,6 @@ def test_429_is_a_retryable_throttle() -> None:
 
 
 # -- over real HTTP, sync and async -----------------------------------------------------------
-
-
-async def _no_sleep(seconds: float) -> None:
-    return None
-
-
-@pytest.fixture(params=["sync", "async"])
-def send(request: pytest.FixtureRequest) -> Callable[..., SendResult]:
-    """Send through ``Gateway`` or ``AsyncGateway`` (over urllib3 or aiohttp), without sleeping."""
-
-    def run(providers: dict[str, Any], message: Message, **options: Any) -> SendResult:
-        options.setdefault("retry", RetryPolicy(base_delay=0, max_delay=0))
-        if request.param == "sync":
-            with Gateway(providers, sleep=lambda s: None, **options) as gateway:
-                return gateway.send(message)
-
-        async def go() -> SendResult:
-            async with AsyncGateway(providers, sleep=_no_sleep, **options) as gateway:
-                return await gateway.send(message)
-
-        return asyncio.run(go())
-
-    return run
 
 
 @pytest.mark.parametrize("auth", ["wsse", "aksk"])
