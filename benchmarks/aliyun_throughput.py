@@ -71,6 +71,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_port(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
+    """Return once ``proc`` accepts connections on ``port`` (5 s at most)."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start on port {port}") from None
+            time.sleep(0.05)
+
+
 @contextmanager
 def nginx() -> Iterator[int]:
     """Start nginx on a free loopback port; yield the port; stop it (only the process we started)."""
@@ -81,15 +94,7 @@ def nginx() -> Iterator[int]:
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, body=OK_JSON))
         proc = subprocess.Popen([binary, "-c", str(conf), "-p", tmp, "-e", f"{tmp}/error.log"])
         try:
-            deadline = time.monotonic() + 5
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), 0.2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"nginx did not start: {Path(tmp, 'error.log').read_text()}") from None
-                    time.sleep(0.05)
+            wait_for_port(proc, port, "nginx")
             yield port
         finally:
             proc.send_signal(signal.SIGQUIT)

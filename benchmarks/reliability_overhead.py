@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from aliyun_throughput import IN_FLIGHT, TEMPLATE, free_port, nginx, phones, run_concurrently, smsgate_settings
+from aliyun_throughput import (
+    IN_FLIGHT,
+    TEMPLATE,
+    free_port,
+    nginx,
+    phones,
+    run_concurrently,
+    smsgate_settings,
+    wait_for_port,
+)
 
 from smsgate import (
     AsyncGateway,
@@ -54,15 +62,7 @@ def redis_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
+        wait_for_port(proc, port, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
