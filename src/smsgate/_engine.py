@@ -38,7 +38,7 @@ from .providers.base import Provider
 __all__ = ["Call", "Done", "Job", "Request", "Step", "attempt_of", "plan"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Job:
     """One request to make: this provider, this message, these recipients, try number ``number``."""
 
@@ -49,7 +49,7 @@ class Job:
     message_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Done:
     """What became of a job: rows per recipient, or one error for the whole request."""
 
@@ -60,7 +60,7 @@ class Done:
     note: Any = None  # the driver's own (the send-log record to finish); the engine ignores it
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """A store operation: sync drivers call ``target.<name>(*args)``, async ones await ``target.a<name>(*args)``."""
 
@@ -69,7 +69,7 @@ class Call:
     args: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     """Send ``job`` now (one HTTP request or local delivery); the driver answers with a :class:`Done`."""
 
@@ -163,7 +163,7 @@ def plan(
         raise unusable[0]  # no provider could take this message; nothing was sent
     for phone in pending:
         final[phone.e164] = RecipientResult.failed(phone, last_error[phone.e164])
-    lines = tuple(final[p.e164] for p in message.phones)
+    lines = tuple([final[p.e164] for p in message.phones])
     if message_id is None:
         return SendResult(lines, tuple(attempts), tuple(responses))
     return SendResult(lines, tuple(attempts), tuple(responses), message_id)
@@ -175,7 +175,7 @@ def attempt_of(alias: str, job: Job, result: Done) -> Attempt:
     error: SmsError | None
     if isinstance(outcome, SmsError):
         status, error = Status.of(outcome), outcome
-    elif outcome and all(row.error is not None for row in outcome):
+    elif outcome and not any([row.error is None for row in outcome]):
         status, error = outcome[0].status, outcome[0].error
     else:  # answered, with at least one recipient accepted (per-recipient detail is in the results)
         status, error = Status.ACCEPTED, None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step, attempt_of, plan
@@ -41,10 +40,13 @@ def _refuse(core: _GatewayCore, rule: str, text: str, phones: Sequence[str]) -> 
 
 def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | None) -> Flow:
     message = message.normalised(core.default_region)
-    names = list(core.providers) if providers is None else list(providers)
-    unknown = [n for n in names if n not in core.providers]
-    if unknown or not names:
-        raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
+    if providers is None:
+        names = list(core.providers)
+    else:
+        names = list(providers)
+        unknown = [n for n in names if n not in core.providers]
+        if unknown or not names:
+            raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
     phones = [p.e164 for p in message.phones]
     for hook in core.hooks.before_send:
         hook(message)
@@ -163,7 +165,7 @@ def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: st
         core.clock,
         breakers=core.breakers,
         message_id=message_id,
-        on_attempt=partial(observe, core),
+        on_attempt=core.observe,
     )
     if core.send_log is None:  # no records to collect
         return (yield from steps)

@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from ._phone import PhoneNumber
 
 __all__ = ["HttpRequest", "HttpResponse", "split_endpoint"]
 
-_DECODER = json.JSONDecoder()
 _UNREAD: Any = object()  # HttpResponse.json() not called yet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpRequest:
-    """One request a provider wants sent, and what it carries.
+    """One request a provider wants sent, and what it carries (treat it as read-only).
 
     ``recipients`` are the phones this request delivers to; ``timeout`` (seconds, total) and
     ``proxy`` come from the provider's settings; ``context`` is the provider's own note to itself
@@ -41,9 +42,9 @@ class HttpRequest:
         return f"HttpRequest({self.method} {self.url}, recipients={len(self.recipients)})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpResponse:
-    """A response as a transport received it; header names are lower case."""
+    """A response as a transport received it (treat it as read-only); look headers up by lower-case name."""
 
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -57,8 +58,7 @@ class HttpResponse:
         """
         parsed = self._json
         if parsed is _UNREAD:
-            parsed = _loads(self.body)
-            object.__setattr__(self, "_json", parsed)  # a cache, not a change of value
+            parsed = self._json = _loads(self.body)
         return parsed
 
     @property
@@ -88,11 +88,11 @@ class HttpResponse:
 def _loads(body: bytes) -> Any:
     if not body:
         return None
-    try:  # providers answer in UTF-8: skip the encoding sniff of ``json.loads(bytes)``
-        return _DECODER.decode(body.decode())
-    except ValueError:
+    try:  # providers answer in UTF-8 JSON: orjson reads it straight from the bytes
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         pass
-    try:  # a BOM, UTF-16 or UTF-32, or not JSON at all
+    try:  # a BOM, UTF-16 or UTF-32, integers beyond 64 bits, or not JSON at all
         return json.loads(body)
     except ValueError:
         return None

@@ -134,15 +134,17 @@ class Message:
 
     def template_for(self, *names: str) -> str | None:
         """The template code for the first of ``names`` with an override, else ``template``."""
-        for name in names:
-            if name in self.templates:
-                return self.templates[name]
+        if self.templates:
+            for name in names:
+                if name in self.templates:
+                    return self.templates[name]
         return self.template
 
     def sign_name_for(self, *names: str, default: str | None = None) -> str | None:
-        for name in names:
-            if name in self.sign_names:
-                return self.sign_names[name]
+        if self.sign_names:
+            for name in names:
+                if name in self.sign_names:
+                    return self.sign_names[name]
         return self.sign_name or default
 
     def params_for(self, phone: PhoneNumber) -> dict[str, str]:
