@@ -129,11 +129,13 @@ async def timed(numbers: list[str], one: Callable[[str], Awaitable[object]]) -> 
     return time.perf_counter() - start
 
 
-def bench_smsgate_async(port: int, numbers: list[str]) -> float:
+def bench_smsgate_async(port: int, numbers: list[str], transport: object = None) -> float:
+    """``AsyncGateway`` as a user gets it: the default transport unless one is given."""
     from smsgate import AsyncGateway, Message
 
     async def main() -> float:
-        async with AsyncGateway({"aliyun": smsgate_settings(port)}, concurrency=IN_FLIGHT) as gateway:
+        options = {} if transport is None else {"transport": transport}
+        async with AsyncGateway({"aliyun": smsgate_settings(port)}, concurrency=IN_FLIGHT, **options) as gateway:
 
             async def one(phone: str) -> None:
                 result = await gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
@@ -144,23 +146,10 @@ def bench_smsgate_async(port: int, numbers: list[str]) -> float:
     return asyncio.run(main())
 
 
-def bench_smsgate_async_pyreqwest(port: int, numbers: list[str]) -> float:
-    from smsgate import AsyncGateway, Message
-    from smsgate.transports.pyreqwest import PyreqwestTransport
+def bench_smsgate_async_aiohttp(port: int, numbers: list[str]) -> float:
+    from smsgate.transports import AiohttpTransport
 
-    async def main() -> float:
-        transport = PyreqwestTransport(limit=100)
-        async with AsyncGateway(
-            {"aliyun": smsgate_settings(port)}, concurrency=IN_FLIGHT, transport=transport
-        ) as gateway:
-
-            async def one(phone: str) -> None:
-                result = await gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
-                assert result.ok, result.errors
-
-            return await timed(numbers, one)
-
-    return asyncio.run(main())
+    return bench_smsgate_async(port, numbers, AiohttpTransport(limit=100))
 
 
 def bench_provider_async(port: int, numbers: list[str]) -> float:
@@ -188,10 +177,12 @@ def bench_provider_async(port: int, numbers: list[str]) -> float:
     return asyncio.run(main())
 
 
-def bench_smsgate_sync(port: int, numbers: list[str]) -> float:
+def bench_smsgate_sync(port: int, numbers: list[str], transport: object = None) -> float:
+    """``Gateway`` as a user gets it: the default transport unless one is given."""
     from smsgate import Gateway, Message
 
-    with Gateway({"aliyun": smsgate_settings(port)}) as gateway:
+    options = {} if transport is None else {"transport": transport}
+    with Gateway({"aliyun": smsgate_settings(port)}, **options) as gateway:
         for phone in phones(20):
             gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
         start = time.perf_counter()
@@ -201,18 +192,10 @@ def bench_smsgate_sync(port: int, numbers: list[str]) -> float:
         return time.perf_counter() - start
 
 
-def bench_smsgate_sync_pyreqwest(port: int, numbers: list[str]) -> float:
-    from smsgate import Gateway, Message
-    from smsgate.transports.pyreqwest import PyreqwestSyncTransport
+def bench_smsgate_sync_urllib3(port: int, numbers: list[str]) -> float:
+    from smsgate.transports import Urllib3Transport
 
-    with Gateway({"aliyun": smsgate_settings(port)}, transport=PyreqwestSyncTransport()) as gateway:
-        for phone in phones(20):
-            gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
-        start = time.perf_counter()
-        for phone in numbers:
-            result = gateway.send(Message(phone, template=TEMPLATE, params={"code": "1234"}))
-            assert result.ok, result.errors
-        return time.perf_counter() - start
+    return bench_smsgate_sync(port, numbers, Urllib3Transport())
 
 
 def sdk_client(port: int):  # type: ignore[no-untyped-def]
@@ -301,16 +284,23 @@ def bench_bare_pyreqwest(port: int, numbers: list[str]) -> float:
     return asyncio.run(main())
 
 
+def default_transports() -> str:
+    from smsgate.transports.defaults import uses_pyreqwest
+
+    return "pyreqwest" if uses_pyreqwest() else "aiohttp / urllib3"
+
+
+DEFAULT = f"default: {default_transports()}"
 CLIENTS: list[tuple[str, Callable[[int, list[str]], float], float]] = [
-    ("smsgate AsyncGateway (aiohttp, 64 in flight)", bench_smsgate_async, 1.0),
+    (f"smsgate AsyncGateway ({DEFAULT}, 64 in flight)", bench_smsgate_async, 1.0),
+    ("smsgate AsyncGateway (aiohttp, 64 in flight)", bench_smsgate_async_aiohttp, 1.0),
     ("bare aiohttp loop, no signing (64 in flight)", bench_bare_aiohttp, 1.0),
-    ("smsgate AsyncGateway (pyreqwest, 64 in flight)", bench_smsgate_async_pyreqwest, 1.0),
     ("bare pyreqwest loop, no signing (64 in flight)", bench_bare_pyreqwest, 1.0),
     ("official SDK async (64 in flight)", bench_sdk_async, 1.0),
-    ("smsgate Gateway (urllib3, sequential)", bench_smsgate_sync, 0.5),
-    ("smsgate Gateway (pyreqwest sync, sequential)", bench_smsgate_sync_pyreqwest, 0.5),
+    (f"smsgate Gateway ({DEFAULT}, sequential)", bench_smsgate_sync, 0.5),
+    ("smsgate Gateway (urllib3, sequential)", bench_smsgate_sync_urllib3, 0.5),
     ("official SDK sync (sequential)", bench_sdk_sync, 0.5),
-    ("diagnostic: provider + transport, no gateway (64 in flight)", bench_provider_async, 1.0),
+    ("diagnostic: provider + aiohttp transport, no gateway (64 in flight)", bench_provider_async, 1.0),
 ]
 
 
@@ -343,8 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-ASYNC_AIOHTTP, ASYNC_PYREQWEST = "smsgate AsyncGateway (aiohttp", "smsgate AsyncGateway (pyreqwest"
-SYNC_URLLIB3, SYNC_PYREQWEST = "smsgate Gateway (urllib3", "smsgate Gateway (pyreqwest"
+ASYNC_DEFAULT, ASYNC_AIOHTTP = "smsgate AsyncGateway (default", "smsgate AsyncGateway (aiohttp"
+SYNC_DEFAULT, SYNC_URLLIB3 = "smsgate Gateway (default", "smsgate Gateway (urllib3"
+SDK_ASYNC, SDK_SYNC, BARE_AIOHTTP, BARE_PYREQWEST = (
+    "official SDK async",
+    "official SDK sync",
+    "bare aiohttp",
+    "bare pyreqwest",
+)
 
 
 def ratio(rates: dict[str, float], a: str, b: str) -> str:
@@ -358,17 +354,19 @@ def report(rates: dict[str, float], cpu: dict[str, float], loop: str) -> None:
     print("| client | messages/s | client CPU µs/msg |\n|---|---:|---:|")
     for name, rate in rates.items():
         print(f"| {name} | {rate:,.0f} | {cpu[name] * 1e6:,.0f} |")
+    rows = [
+        ("smsgate async / SDK async", ASYNC_DEFAULT, SDK_ASYNC, "≥ 3×"),
+        ("smsgate async / bare aiohttp loop", ASYNC_DEFAULT, BARE_AIOHTTP, "≥ 0.8×"),
+        ("smsgate async / bare pyreqwest loop (same client)", ASYNC_DEFAULT, BARE_PYREQWEST, ""),
+        ("smsgate sync / SDK sync", SYNC_DEFAULT, SDK_SYNC, "≥ 1.5×"),
+        ("smsgate async on aiohttp / SDK async", ASYNC_AIOHTTP, SDK_ASYNC, ""),
+        ("smsgate async on aiohttp / bare aiohttp loop (same client)", ASYNC_AIOHTTP, BARE_AIOHTTP, ""),
+        ("smsgate sync on urllib3 / SDK sync", SYNC_URLLIB3, SDK_SYNC, ""),
+        ("provider + aiohttp transport / bare aiohttp loop", "diagnostic", BARE_AIOHTTP, "(diagnostic)"),
+    ]
     print("\n| ratio | value | target |\n|---|---:|---:|")
-    print(f"| smsgate async / SDK async | {ratio(rates, ASYNC_AIOHTTP, 'official SDK async')} | ≥ 3× |")
-    print(f"| smsgate async / bare aiohttp | {ratio(rates, ASYNC_AIOHTTP, 'bare aiohttp')} | ≥ 0.8× |")
-    print(f"| smsgate sync / SDK sync | {ratio(rates, SYNC_URLLIB3, 'official SDK sync')} | ≥ 1.5× |")
-    print(f"| smsgate async on pyreqwest / SDK async | {ratio(rates, ASYNC_PYREQWEST, 'official SDK async')} | |")
-    print(f"| smsgate async on pyreqwest / bare aiohttp | {ratio(rates, ASYNC_PYREQWEST, 'bare aiohttp')} | |")
-    print(f"| smsgate async on pyreqwest / bare pyreqwest | {ratio(rates, ASYNC_PYREQWEST, 'bare pyreqwest')} | |")
-    print(f"| smsgate async on pyreqwest / on aiohttp | {ratio(rates, ASYNC_PYREQWEST, ASYNC_AIOHTTP)} | |")
-    print(f"| smsgate sync on pyreqwest / SDK sync | {ratio(rates, SYNC_PYREQWEST, 'official SDK sync')} | |")
-    print(f"| smsgate sync on pyreqwest / on urllib3 | {ratio(rates, SYNC_PYREQWEST, SYNC_URLLIB3)} | |")
-    print(f"| provider+transport / bare aiohttp | {ratio(rates, 'diagnostic', 'bare aiohttp')} | (diagnostic) |")
+    for label, a, b, target in rows:
+        print(f"| {label} | {ratio(rates, a, b)} | {target} |")
 
 
 if __name__ == "__main__":

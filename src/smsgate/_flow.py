@@ -11,7 +11,7 @@ runs them inline and the async driver awaits their async twins.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -129,8 +129,18 @@ def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: 
     """Plan per route: one plan, or with a per-country strategy one per group of recipients."""
     route = getattr(core.strategy, "route", None)
     if route is None:
-        order = list(core.strategy(names, message))
-        return (yield from _plan(core, message, order, message_id, finished))
+        return _plan(core, message, list(core.strategy(names, message)), message_id, finished)
+    return _per_route(core, message, names, route, message_id, finished)
+
+
+def _per_route(
+    core: _GatewayCore,
+    message: Message,
+    names: list[str],
+    route: Callable[[PhoneNumber], Sequence[str]],
+    message_id: str,
+    finished: list[LogRecord],
+) -> Flow:
     groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
     for phone in message.phones:
         groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
@@ -156,7 +166,7 @@ def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: 
 
 
 def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
-    """Run the engine, collecting the attempt records that the jobs hand back in ``Done.note``."""
+    """The engine's steps; with a send log, collecting the attempt records that jobs hand back in ``Done.note``."""
     steps = plan(
         message,
         core.providers,
@@ -167,8 +177,10 @@ def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: st
         message_id=message_id,
         on_attempt=core.observe,
     )
-    if core.send_log is None:  # no records to collect
-        return (yield from steps)
+    return steps if core.send_log is None else _collecting(steps, finished)
+
+
+def _collecting(steps: Flow, finished: list[LogRecord]) -> Flow:
     reply: Any = None
     while True:
         try:

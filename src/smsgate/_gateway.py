@@ -32,6 +32,7 @@ from .stores.base import Store
 from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
+from .transports.defaults import default_async_transport, default_transport
 
 __all__ = ["AsyncGateway", "Gateway"]
 
@@ -153,7 +154,8 @@ class Gateway(_GatewayCore):
     """Sends messages, blocking. Requests of one message run on up to ``concurrency`` threads.
 
     ``Gateway({"aliyun": {"access_key_id": …, "access_key_secret": …}})``; use it as a context
-    manager, or call :meth:`close`, to release pooled connections.
+    manager, or call :meth:`close`, to release pooled connections. Without ``transport``, it
+    opens the default one (pyreqwest when installed, else urllib3: see ``smsgate.transports.defaults``).
     """
 
     def __init__(
@@ -166,9 +168,7 @@ class Gateway(_GatewayCore):
     ) -> None:
         super().__init__(providers, **options)
         if transport is None:
-            from .transports.urllib3 import Urllib3Transport
-
-            transport = Urllib3Transport(maxsize=self.concurrency)
+            transport = default_transport(self.concurrency)
         self.transport = transport
         self.sleep = sleep
         self._pool: ThreadPoolExecutor | None = None
@@ -246,7 +246,10 @@ class Gateway(_GatewayCore):
 
 
 class AsyncGateway(_GatewayCore):
-    """The asyncio twin of :class:`Gateway`: the same results for the same message."""
+    """The asyncio twin of :class:`Gateway`: the same results for the same message.
+
+    Without ``transport``, it opens the default one (pyreqwest when installed, else aiohttp).
+    """
 
     def __init__(
         self,
@@ -258,9 +261,7 @@ class AsyncGateway(_GatewayCore):
     ) -> None:
         super().__init__(providers, **options)
         if transport is None:
-            from .transports.aiohttp import AiohttpTransport
-
-            transport = AiohttpTransport(limit=max(100, self.concurrency))
+            transport = default_async_transport(self.concurrency)
         self.transport = transport
         self.sleep = sleep
         self._limit = asyncio.Semaphore(self.concurrency)

@@ -207,9 +207,9 @@ class Status(str, enum.Enum):
         return cls.FAILED
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecipientResult:
-    """The outcome for one phone."""
+    """The outcome for one phone. Read-only by convention."""
 
     phone: PhoneNumber
     status: Status
@@ -238,9 +238,9 @@ class RecipientResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Attempt:
-    """One request sent (or tried) to one provider."""
+    """One request sent (or tried) to one provider. Read-only by convention."""
 
     provider: str
     phones: tuple[str, ...]
@@ -262,9 +262,9 @@ class Attempt:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendResult:
-    """One line per recipient, every attempt, and the providers' raw responses."""
+    """One line per recipient, every attempt, and the providers' raw responses. Read-only by convention."""
 
     recipients: tuple[RecipientResult, ...]
     attempts: tuple[Attempt, ...] = ()

@@ -1,8 +1,10 @@
 """Send through ``Gateway`` or ``AsyncGateway`` over real HTTP, the same way in both.
 
-The ``gateway`` fixture is parametrized over ``sync`` and ``async``; its :meth:`Driver.send`
-waits nothing for real: retries' sleeps are recorded in :attr:`Driver.sleeps`. The ``send``
-fixture is the same for plain (non-async) tests: ``send(providers, message, **options)``.
+The ``gateway`` fixture is parametrized over ``sync`` and ``async``, each on its default
+transport (pyreqwest, installed with the test extra) and on the mature one (urllib3, aiohttp);
+its :meth:`Driver.send` waits nothing for real: retries' sleeps are recorded in
+:attr:`Driver.sleeps`. The ``send`` fixture is the same for plain (non-async) tests:
+``send(providers, message, **options)``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 from smsgate import AsyncGateway, Gateway, Message, Provider, RetryPolicy, SendResult
+from smsgate.transports import AiohttpTransport, Urllib3Transport
 
 NO_JITTER = RetryPolicy(random=lambda: 1.0, base_delay=0.01)
 
@@ -24,6 +27,7 @@ NO_JITTER = RetryPolicy(random=lambda: 1.0, base_delay=0.01)
 @dataclass
 class Driver:
     kind: str
+    mature: bool = False  # urllib3 / aiohttp instead of the default transports
     sleeps: list[float] = field(default_factory=list)
 
     async def send(
@@ -34,6 +38,8 @@ class Driver:
         retry: RetryPolicy = NO_JITTER,
         **options: Any,
     ) -> SendResult:
+        if self.mature:
+            options.setdefault("transport", Urllib3Transport() if self.kind == "sync" else AiohttpTransport())
         if self.kind == "sync":
             with Gateway(providers, retry=retry, sleep=self.sleeps.append, **options) as gateway:
                 return await asyncio.to_thread(gateway.send, message)
@@ -45,18 +51,26 @@ class Driver:
             return await agateway.send(message)
 
 
-@pytest.fixture(params=["sync", "async"])
+DRIVERS = ["sync", "async", "sync-urllib3", "async-aiohttp"]
+
+
+def driver(param: str) -> Driver:
+    kind, _, mature = param.partition("-")
+    return Driver(kind, mature=bool(mature))
+
+
+@pytest.fixture(params=DRIVERS)
 def gateway(request: pytest.FixtureRequest) -> Driver:
-    return Driver(request.param)
+    return driver(request.param)
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=DRIVERS)
 def send(request: pytest.FixtureRequest) -> Callable[..., SendResult]:
     """``send(providers, message, **options)`` through either gateway, retries never sleeping."""
 
     def run(providers: Mapping[str, Any] | Sequence[Provider], message: Message, **options: Any) -> SendResult:
         options.setdefault("retry", RetryPolicy(base_delay=0, max_delay=0))
-        return asyncio.run(Driver(request.param).send(providers, message, **options))
+        return asyncio.run(driver(request.param).send(providers, message, **options))
 
     return run
 

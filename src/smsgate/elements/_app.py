@@ -10,6 +10,7 @@ from typing import Any
 from .._errors import ConfigError
 from .._retry import RetryPolicy
 from ..transports.base import AsyncTransport, Transport
+from ..transports.defaults import default_transport
 from ._element import SmsElement, TypeElement
 from ._loader import load_app
 
@@ -41,9 +42,7 @@ class App:
         if default_region is not None:
             common["default_region"] = default_region
         if transport is None:
-            from ..transports.urllib3 import Urllib3Transport
-
-            transport = Urllib3Transport()
+            transport = default_transport(16)
         self._transport = transport
         self._async_transport = async_transport
         options = {"sync": {**common, "transport": transport}, "async": {**common, "transport": async_transport}}

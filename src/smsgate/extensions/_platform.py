@@ -20,6 +20,7 @@ from .._gateway import Gateway
 from .._retry import RetryPolicy
 from ..providers.base import settings_problems
 from ..transports.base import Transport
+from ..transports.defaults import default_transport
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension, Handler, current_event
 from ._store import ExtensionStore
@@ -182,9 +183,7 @@ class Platform:
             gateway = self._gateways.get(key)
             if gateway is None:
                 if self._transport is None:
-                    from ..transports.urllib3 import Urllib3Transport
-
-                    self._transport = Urllib3Transport()
+                    self._transport = default_transport(16)
                 options: dict[str, Any] = {"transport": self._transport}
                 if self._retry is not None:
                     options["retry"] = self._retry

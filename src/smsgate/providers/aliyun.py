@@ -24,7 +24,7 @@ from .._errors import ConfigError, InvalidRequest, OutcomeUnknown
 from .._http import HttpRequest, HttpResponse, split_endpoint
 from .._models import Message, RecipientResult, Status
 from .._phone import PhoneNumber
-from ._acs import EMPTY_SHA256, canonical_query, pct, rpc_signature, v3_signature
+from ._acs import EMPTY_SHA256, canonical_query, rpc_signature, v3_signer
 from ._aliyun_errors import business_error, gateway_error, retry_after
 from .base import Provider, ProviderSettings
 
@@ -120,10 +120,9 @@ class AliyunProvider(Provider):
         self._secret = s.access_key_secret.get_secret_value()
         self._token = s.security_token.get_secret_value() if s.security_token else None
         self._stamp_cache: tuple[int, str] = (-1, "")
-        self._signs: dict[str, str] = {}
         # V3: the signed header names are fixed, and so are the lines before x-acs-action
         ak = s.access_key_id
-        self._key = self._secret.encode()
+        self._sign = v3_signer(self._secret.encode())
         sts = ("x-acs-accesskey-id", "x-acs-security-token") if self._token else ()
         names = sorted(["accept", "content-type", "host", *_V3_PER_REQUEST, *sts])
         self._signed_names = ";".join(names)
@@ -171,11 +170,12 @@ class AliyunProvider(Provider):
             body = urlencode(sorted(form.items())).encode()
             return self._signed("SendBatchSms", query, recipients, body=body, form=form)
         query["PhoneNumbers"] = ",".join([wire_phone(p) for p in recipients])
+        query["SignName"] = sign
         if message.params:
             query["TemplateParam"] = _json(message.params)
         if message.extend_code:
             query["SmsUpExtendCode"] = message.extend_code
-        return self._signed("SendSms", query, recipients, sign=sign)
+        return self._signed("SendSms", query, recipients)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
@@ -226,74 +226,72 @@ class AliyunProvider(Provider):
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
-        sign: str | None = None,
     ) -> HttpRequest:
-        """The request for ``action``, signed; ``sign`` is the SignName query param (encoded once per name)."""
+        """The request for ``action`` with ``query`` as URL params and ``body`` (``form``, encoded), signed."""
         stamp = self._stamp(int(self.clock()))
         nonce = self.nonce()
-        # content-type even without a body: some clients add their own, which Aliyun wants signed
-        headers = {"host": self._host, "accept": "application/json", "content-type": _FORM}
         context = {"action": action, **context} if context else {"action": action}
         if self.settings.signature_version == "v2":
-            if sign is not None:
-                query["SignName"] = sign
-            query.update(
-                Action=action,
-                Version=VERSION,
-                Format="json",
-                Timestamp=stamp,
-                SignatureNonce=nonce,
-                SignatureMethod="HMAC-SHA1",
-                SignatureVersion="1.0",
-                AccessKeyId=self.settings.access_key_id,
-            )
-            if self._token:
-                query["SecurityToken"] = self._token
-            query["Signature"] = rpc_signature("POST", {**query, **(form or {})}, self._secret)
-            return self._request(f"{self._base}/?{canonical_query(query)}", headers, body, recipients, context)
+            return self._signed_v2(action, query, recipients, body, form, context, stamp, nonce)
         digest = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-        canonical = canonical_query(query, {"SignName": self._sign_pct(sign)} if sign is not None else None)
-        headers["x-acs-action"] = action
-        headers["x-acs-content-sha256"] = digest
-        headers["x-acs-date"] = stamp
-        headers["x-acs-signature-nonce"] = nonce
-        headers["x-acs-version"] = VERSION
+        canonical = canonical_query(query)
         # the canonical headers, in name order, with the per-request values in their places
         token = f"x-acs-security-token:{self._token.strip()}\n" if self._token else ""
         lines = f"{self._lines}x-acs-action:{action}\nx-acs-content-sha256:{digest}\nx-acs-date:{stamp}\n{token}"
         lines += f"x-acs-signature-nonce:{nonce.strip()}\nx-acs-version:{VERSION}\n"
-        signature = v3_signature(f"POST\n/\n{canonical}\n{lines}\n{self._signed_names}\n{digest}", self._key)
-        headers["authorization"] = f"{self._credential}{signature}"
+        signature = self._sign(f"POST\n/\n{canonical}\n{lines}\n{self._signed_names}\n{digest}")
+        headers = {
+            "host": self._host,
+            "accept": "application/json",
+            "content-type": _FORM,  # even without a body: some clients add their own, which Aliyun wants signed
+            "x-acs-action": action,
+            "x-acs-content-sha256": digest,
+            "x-acs-date": stamp,
+            "x-acs-signature-nonce": nonce,
+            "x-acs-version": VERSION,
+            "authorization": f"{self._credential}{signature}",
+        }
         if self._token:
             headers["x-acs-security-token"] = self._token
             headers["x-acs-accesskey-id"] = self.settings.access_key_id
         url = f"{self._base}/?{canonical}" if canonical else f"{self._base}/"
         return self._request(url, headers, body, recipients, context)
 
+    def _signed_v2(
+        self,
+        action: str,
+        query: dict[str, str],
+        recipients: Sequence[PhoneNumber],
+        body: bytes,
+        form: Mapping[str, str] | None,
+        context: Mapping[str, Any],
+        stamp: str,
+        nonce: str,
+    ) -> HttpRequest:
+        """The legacy RPC signature: common params in the query, HMAC-SHA1 over query and form."""
+        query.update(
+            Action=action,
+            Version=VERSION,
+            Format="json",
+            Timestamp=stamp,
+            SignatureNonce=nonce,
+            SignatureMethod="HMAC-SHA1",
+            SignatureVersion="1.0",
+            AccessKeyId=self.settings.access_key_id,
+        )
+        if self._token:
+            query["SecurityToken"] = self._token
+        query["Signature"] = rpc_signature("POST", {**query, **(form or {})}, self._secret)
+        headers = {"host": self._host, "accept": "application/json", "content-type": _FORM}
+        return self._request(f"{self._base}/?{canonical_query(query)}", headers, body, recipients, context)
+
     def _request(
         self, url: str, headers: dict[str, str], body: bytes, recipients: Sequence[PhoneNumber], context: Any
     ) -> HttpRequest:
         s = self.settings
         return HttpRequest(
-            "POST",
-            url,
-            headers,
-            body,
-            tuple(recipients),
-            s.timeout,
-            s.connect_timeout,
-            s.proxy,
-            context,
+            "POST", url, headers, body, tuple(recipients), s.timeout, s.connect_timeout, s.proxy, context
         )
-
-    def _sign_pct(self, sign: str) -> str:
-        """``pct(sign)``, remembered: sign names are few and public, and Chinese ones cost a ``quote``."""
-        encoded = self._signs.get(sign)
-        if encoded is None:
-            if len(self._signs) >= 64:
-                self._signs.clear()
-            encoded = self._signs[sign] = pct(sign)
-        return encoded
 
     def _stamp(self, second: int) -> str:
         """``x-acs-date`` / ``Timestamp`` for ``second`` (UTC), formatted once per second."""

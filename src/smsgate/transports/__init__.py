@@ -2,6 +2,7 @@
 
 from .aiohttp import AiohttpTransport
 from .base import AsyncTransport, Transport
+from .defaults import default_async_transport, default_transport
 from .mock import MockTransport
 from .pyreqwest import PyreqwestSyncTransport, PyreqwestTransport  # imports pyreqwest only when built
 from .urllib3 import Urllib3Transport
@@ -14,4 +15,6 @@ __all__ = [
     "PyreqwestTransport",
     "Transport",
     "Urllib3Transport",
+    "default_async_transport",
+    "default_transport",
 ]

@@ -1,4 +1,6 @@
-"""The default async transport, on aiohttp (measured fastest of the mature asyncio clients)."""
+"""The mature async transport, on aiohttp (measured fastest of the mature asyncio clients).
+
+The default when pyreqwest is not installed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Optional transports on pyreqwest (Rust reqwest/hyper): ``pip install 'smsgate[pyreqwest]'``.
+"""Transports on pyreqwest (Rust reqwest/hyper): ``pip install 'smsgate[pyreqwest]'``.
+
+The defaults when installed (see :mod:`smsgate.transports.defaults`).
 
 Importing this module does not import pyreqwest; building a transport does (and raises
 ``ImportError`` naming the extra when it is missing).

@@ -1,4 +1,6 @@
-"""The default sync transport, on urllib3 (thread-safe pools; measured faster than httpx's)."""
+"""The mature sync transport, on urllib3 (thread-safe pools; measured faster than httpx's).
+
+The default when pyreqwest is not installed."""
 
 from __future__ import annotations
 
