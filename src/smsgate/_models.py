@@ -19,7 +19,11 @@ Phone = str | PhoneNumber
 
 
 def new_id() -> str:
-    """A random 128-bit id as 32 hex digits (the shape of ``uuid4().hex``, at a seventh of its cost)."""
+    """A random 128-bit id as 32 hex digits (the shape of ``uuid4().hex``, at a seventh of its cost).
+
+    From the OS, not from ``random``: code that seeds ``random`` (tests, simulations) must not
+    make ids or nonces repeat.
+    """
     return os.urandom(16).hex()
 
 
@@ -30,13 +34,16 @@ def _frozen_params(params: Mapping[str, Any] | None, where: str) -> dict[str, st
     for key, value in params.items():
         if not isinstance(key, str) or not key:
             raise InvalidRequest(f"{where}: parameter names must be non-empty strings", field=where)
+        if type(value) is str:  # the usual case, before the slower checks
+            out[key] = value
+            continue
         if value is None or isinstance(value, (Mapping, list, tuple, set, bytes)):
             raise InvalidRequest(f"{where}[{key!r}] must be a string or number", field=f"{where}.{key}")
         out[key] = value if isinstance(value, str) else str(value)
     return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Message:
     """One SMS to one or more recipients.
 
@@ -60,20 +67,38 @@ class Message:
     out_id: str | None = None
     extend_code: str | None = None
 
-    def __post_init__(self) -> None:
-        to = (self.to,) if isinstance(self.to, (str, PhoneNumber)) else tuple(self.to)
-        set_ = object.__setattr__
-        set_(self, "to", to)
-        set_(self, "params", _frozen_params(self.params, "params"))
-        set_(self, "templates", dict(self.templates))
-        set_(self, "sign_names", dict(self.sign_names))
-        if self.param_order is not None:
-            set_(self, "param_order", tuple(self.param_order))
-        if self.recipient_params:
-            per = {str(k): _frozen_params(v, f"recipient_params[{k!r}]") for k, v in self.recipient_params.items()}
-            set_(self, "recipient_params", per)
-        else:
-            set_(self, "recipient_params", {})
+    def __init__(
+        self,
+        to: Sequence[Phone] | Phone,
+        template: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        sign_name: str | None = None,
+        text: str | None = None,
+        templates: Mapping[str, str] | None = None,
+        sign_names: Mapping[str, str] | None = None,
+        param_order: Sequence[str] | None = None,
+        recipient_params: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        out_id: str | None = None,
+        extend_code: str | None = None,
+    ) -> None:
+        # every field checked and copied once, then stored in one step (the fields are frozen)
+        vars(self).update(
+            to=(to,) if isinstance(to, (str, PhoneNumber)) else tuple(to),
+            template=template,
+            params=_frozen_params(params, "params"),
+            sign_name=sign_name,
+            text=text,
+            templates=dict(templates) if templates else {},
+            sign_names=dict(sign_names) if sign_names else {},
+            param_order=None if param_order is None else tuple(param_order),
+            recipient_params={
+                str(k): _frozen_params(v, f"recipient_params[{k!r}]") for k, v in (recipient_params or {}).items()
+            },
+            idempotency_key=idempotency_key,
+            out_id=out_id,
+            extend_code=extend_code,
+        )
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return f"Message(to={len(self.to)} recipient(s), template={self.template!r}, params={sorted(self.params)})"

@@ -48,12 +48,12 @@ class Metrics:
 
     def attempt(self, attempt: Attempt) -> None:
         with self._lock:
-            self.attempts[(attempt.provider, attempt.status.value)] += 1
+            self.attempts[(attempt.provider, attempt.status)] += 1  # Status is a str: "accepted"…
 
     def result(self, result: SendResult) -> None:
         with self._lock:
             for row in result.recipients:
-                self.recipients[row.status.value] += 1
+                self.recipients[row.status] += 1
 
     def refusal(self, rule: str) -> None:
         with self._lock:
@@ -64,7 +64,7 @@ class Metrics:
         with self._lock:
             return {
                 "attempts": {f"{p}.{o}": n for (p, o), n in sorted(self.attempts.items())},
-                "recipients": dict(sorted(self.recipients.items())),
+                "recipients": {str(o): n for o, n in sorted(self.recipients.items())},
                 "refused": dict(sorted(self.refused.items())),
             }
 

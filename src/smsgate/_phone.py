@@ -81,7 +81,7 @@ def _parse(raw: str, region: str) -> PhoneNumber:
 
 
 def _make(e164: str, country_code: int, national: str, region: str) -> PhoneNumber:
-    return PhoneNumber(e164=e164, country_code=country_code, national_number=national, region=region)
+    return PhoneNumber(e164, country_code, national, region)
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,6 @@ Development sinks that deliver in-process (console, file, memory) subclass
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._errors import ConfigError, InvalidRequest
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult, Status
+from .._models import Message, RecipientResult, Status, new_id
 from .._phone import PhoneNumber
 
 __all__ = ["LocalProvider", "Provider", "ProviderSettings", "Settings", "settings_problems"]
@@ -54,8 +53,8 @@ def settings_problems(error: ValidationError, where: str) -> list[str]:
 
 
 def default_nonce() -> str:
-    """128 random bits as 32 hex digits, from the OS (what ``secrets.token_hex(16)`` returns)."""
-    return os.urandom(16).hex()
+    """A fresh 128-bit nonce as 32 hex digits, from the OS (as ``secrets.token_hex(16)``)."""
+    return new_id()
 
 
 class Provider:
