@@ -1,8 +1,12 @@
+import os
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import InvalidPhone, InvalidRequest, Message, PhoneNumber, RecipientResult, Rejected, SendResult, Status
+from smsgate._models import new_id
 
 CN = PhoneNumber.parse("13800138000")
 CN2 = PhoneNumber.parse("13900139000")
@@ -109,3 +113,24 @@ def test_send_result_lookups_and_raise_for_status():
     data = result.to_dict()
     assert data["recipients"][1]["error"]["provider_code"] == "isv.X" and data["ok"] is False
     assert SendResult((RecipientResult(CN, Status.ACCEPTED),)).raise_for_status().ok
+
+
+def test_ids_do_not_follow_the_random_module() -> None:
+    random.seed(7)
+    first = [new_id() for _ in range(3)]
+    random.seed(7)
+    assert [new_id() for _ in range(3)] != first
+    assert len({*first}) == 3 and all(len(i) == 32 and int(i, 16) >= 0 for i in first)
+
+
+def test_a_forked_child_draws_other_ids() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave at once
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert child != new_id() and len(child) == 32

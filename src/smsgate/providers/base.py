@@ -53,7 +53,7 @@ def settings_problems(error: ValidationError, where: str) -> list[str]:
 
 
 def default_nonce() -> str:
-    """A fresh 128-bit nonce as 32 hex digits, from the OS (as ``secrets.token_hex(16)``)."""
+    """A fresh 128-bit nonce as 32 hex digits (see :func:`~smsgate._models.new_id`)."""
     return new_id()
 
 

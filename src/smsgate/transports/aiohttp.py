@@ -51,8 +51,7 @@ class AiohttpTransport(AsyncTransport):
                 allow_redirects=False,
             ) as response:
                 body = await response.read()
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                return HttpResponse(response.status, headers, body)
+                return HttpResponse(response.status, response.headers, body)  # case-insensitive already
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, aiohttp.InvalidURL) as exc:
             raise Unreachable(f"could not connect: {type(exc).__name__}") from exc
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:

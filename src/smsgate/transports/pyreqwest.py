@@ -6,8 +6,8 @@ Importing this module does not import pyreqwest; building a transport does (and 
 ``ImportError`` naming the extra when it is missing).
 
 pyreqwest sets the proxy and the connect timeout per client, not per request, so each transport
-keeps one pooled client per ``(proxy, connect_timeout)`` pair seen in requests (in practice one per
-provider configuration); the total timeout is set per request.
+keeps one pooled client per ``(proxy, connect_timeout, timeout)`` seen in requests (in practice one
+per provider configuration), with the total timeout set on the client too.
 
 pyreqwest's exception classes do not tell "never sent" from "may have arrived": a read timeout
 after the request was written surfaces as ``ConnectTimeoutError`` and a reset after it as
@@ -60,14 +60,22 @@ def _prepare(builder: _Builder, request: HttpRequest) -> _Builder:
         builder.headers(request.headers)
     if request.body:
         builder.body_bytes(request.body)
-    builder.timeout(_delta(request.timeout))
     return builder
 
 
-def _configure(builder: BaseClientBuilder, proxy: str | None, connect_timeout: float, limit: int | None) -> None:
+_Key = tuple[str | None, float, float]
+
+
+def _key(request: HttpRequest) -> _Key:
+    return request.proxy, request.connect_timeout, request.timeout
+
+
+def _configure(builder: BaseClientBuilder, key: _Key, limit: int | None) -> None:
     from pyreqwest.proxy import ProxyBuilder
 
-    builder.follow_redirects(False).connect_timeout(_delta(connect_timeout)).max_connections(limit)
+    proxy, connect_timeout, timeout = key
+    builder.follow_redirects(False).connect_timeout(_delta(connect_timeout)).timeout(_delta(timeout))
+    builder.max_connections(limit)
     if proxy is None:
         builder.no_proxy()  # ignore HTTP(S)_PROXY from the environment, as the other transports do
     else:
@@ -85,8 +93,9 @@ def _classify(exc: Exception) -> RequestFailed:
 
 
 def _response(status: int, headers: Any, body: bytes) -> HttpResponse:
-    # hyper's header names are already lower case; .lower() keeps the contract explicit and is cheap
-    return HttpResponse(status, {k.lower(): v for k, v in headers.items()}, body)
+    # pyreqwest's HeaderMap is a case-insensitive mapping with hyper's lower-case names: kept as
+    # it is, since copying it into a dict costs more than the rest of reading the response
+    return HttpResponse(status, headers, body)
 
 
 class PyreqwestTransport(AsyncTransport):
@@ -100,23 +109,24 @@ class PyreqwestTransport(AsyncTransport):
         self._error = _require()
         self._limit = limit
         self._multithreaded = multithreaded
-        self._clients: dict[tuple[str | None, float], Client] = {}
+        self._clients: dict[_Key, Client] = {}
 
-    def _open(self, proxy: str | None, connect_timeout: float) -> Client:
+    def _open(self, key: _Key) -> Client:
         from pyreqwest.client import ClientBuilder
 
         builder = ClientBuilder()
-        _configure(builder, proxy, connect_timeout, self._limit)
+        _configure(builder, key, self._limit)
         if self._multithreaded:
             builder.runtime_multithreaded(True)
-        client = self._clients[proxy, connect_timeout] = builder.build()
+        client = self._clients[key] = builder.build()
         return client
 
     async def handle_async_request(self, request: HttpRequest) -> HttpResponse:
         try:
-            client = self._clients.get((request.proxy, request.connect_timeout))
+            key = _key(request)
+            client = self._clients.get(key)
             if client is None:
-                client = self._open(request.proxy, request.connect_timeout)
+                client = self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
         except ValueError as exc:  # an unparseable URL, proxy or header: nothing was sent
             raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
@@ -144,25 +154,26 @@ class PyreqwestSyncTransport(Transport):
     def __init__(self, *, limit: int | None = None) -> None:
         self._error = _require()
         self._limit = limit
-        self._clients: dict[tuple[str | None, float], SyncClient] = {}
+        self._clients: dict[_Key, SyncClient] = {}
         self._lock = threading.Lock()
 
-    def _open(self, proxy: str | None, connect_timeout: float) -> SyncClient:
+    def _open(self, key: _Key) -> SyncClient:
         from pyreqwest.client import SyncClientBuilder
 
         with self._lock:
-            client = self._clients.get((proxy, connect_timeout))
+            client = self._clients.get(key)
             if client is None:
                 builder = SyncClientBuilder()
-                _configure(builder, proxy, connect_timeout, self._limit)
-                client = self._clients[proxy, connect_timeout] = builder.build()
+                _configure(builder, key, self._limit)
+                client = self._clients[key] = builder.build()
             return client
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
         try:
-            client = self._clients.get((request.proxy, request.connect_timeout))
+            key = _key(request)
+            client = self._clients.get(key)
             if client is None:
-                client = self._open(request.proxy, request.connect_timeout)
+                client = self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
         except ValueError as exc:  # an unparseable URL, proxy or header: nothing was sent
             raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
