@@ -256,8 +256,7 @@ def _quietly(call: Call, about: str) -> Generator[Step, Any, None]:
 
 
 def observe(core: _GatewayCore, job: Job, attempt: Attempt) -> None:
-    """Count, log and hand to the ``on_error`` hooks one finished job."""
-    core.metrics.attempt(attempt)
+    """Log and hand to the ``on_error`` hooks one finished job (counted with its send's result)."""
     log_attempt(job.message_id, attempt)
     if attempt.status is not Status.ACCEPTED:
         for hook in core.hooks.on_error:

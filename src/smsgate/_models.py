@@ -30,7 +30,7 @@ def new_id() -> str:
     Unique, not secret (a nonce only has to be new: the signature around it needs the key). Drawn
     from a private generator, since a system call per id costs more than the rest of a signature.
     """
-    return _ids.randbytes(16).hex()
+    return _ids.getrandbits(128).to_bytes(16, "little").hex()
 
 
 def _frozen_params(params: Mapping[str, Any] | None, where: str) -> dict[str, str]:

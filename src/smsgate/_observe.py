@@ -51,9 +51,13 @@ class Metrics:
             self.attempts[(attempt.provider, attempt.status)] += 1  # Status is a str: "accepted"…
 
     def result(self, result: SendResult) -> None:
+        """Count a finished send: its recipients and, unless it was replayed, its attempts."""
         with self._lock:
             for row in result.recipients:
                 self.recipients[row.status] += 1
+            if not result.replayed:
+                for attempt in result.attempts:
+                    self.attempts[(attempt.provider, attempt.status)] += 1
 
     def refusal(self, rule: str) -> None:
         with self._lock:
