@@ -3,7 +3,7 @@ fake's independent verifier (§7.0)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -179,6 +179,17 @@ def test_pct_is_rfc3986() -> None:
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@given(value=text)
+def test_pct_equals_quote_with_only_unreserved_kept(value: str) -> None:
+    assert pct(value) == quote(value, safe="~")
+
+
+@given(params=st.dictionaries(st.text(st.characters(codec="ascii", categories=("Lu", "Ll", "Nd")), min_size=1), text))
+def test_canonical_query_is_sorted_and_encoded(params: dict[str, str]) -> None:
+    expected = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(params.items()))
+    assert canonical_query(params) == expected
 
 
 @settings(max_examples=200, deadline=None)
