@@ -286,8 +286,7 @@ class AsyncGateway(_GatewayCore):
     async def _do(self, step: Step) -> Any:
         if isinstance(step, list):  # jobs: the usual step
             if len(step) == 1:
-                job = step[0]
-                return [await (self._run(job) if bare_jobs(self) else self._job(job))]
+                return [await self._job(step[0])]
             return list(await asyncio.gather(*(self._bounded(job) for job in step)))
         if isinstance(step, Call):
             return await getattr(step.target, "a" + step.name)(*step.args)

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from urllib.parse import quote
 
 __all__ = [
@@ -41,18 +40,19 @@ def pct(value: str) -> str:
         return value
     if value.isascii():  # one C-level pass; ``quote`` walks the bytes in Python
         return value.translate(_ASCII)
-    return _pct_unicode(value)
-
-
-@lru_cache(maxsize=256)
-def _pct_unicode(value: str) -> str:
-    """Non-ASCII values, remembered: mostly sign names, which are few and sent again and again."""
     return quote(value, safe="~")
 
 
-def canonical_query(params: Mapping[str, str]) -> str:
-    """``k=v&…`` sorted by key (code point order equals UTF-8 byte order), both sides encoded."""
-    return "&".join([f"{k if k.isalnum() else pct(k)}={pct(v)}" for k, v in sorted(params.items())])
+def canonical_query(params: Mapping[str, str], encoded: Mapping[str, str] | None = None) -> str:
+    """``k=v&…`` sorted by key (code point order equals UTF-8 byte order), both sides encoded.
+
+    ``encoded`` holds further params (not named in ``params``) whose values are percent-encoded already.
+    """
+    pairs = [(k, pct(v)) for k, v in params.items()]
+    if encoded:
+        pairs += encoded.items()
+    pairs.sort()
+    return "&".join([f"{k if k.isalnum() else pct(k)}={v}" for k, v in pairs])
 
 
 def v3_authorization(
