@@ -63,6 +63,11 @@ def _prepare(builder: _Builder, request: HttpRequest) -> _Builder:
     return builder
 
 
+def _not_sent(exc: ValueError) -> Unreachable:
+    """An unparseable URL, proxy or header (reqwest reports some only on send): nothing was sent."""
+    return Unreachable(f"could not build the request: {type(exc).__name__}")
+
+
 _Key = tuple[str | None, float, float]
 
 
@@ -124,19 +129,14 @@ class PyreqwestTransport(AsyncTransport):
     async def handle_async_request(self, request: HttpRequest) -> HttpResponse:
         try:
             key = _key(request)
-            client = self._clients.get(key)
-            if client is None:
-                client = self._open(key)
+            client = self._clients.get(key) or self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
-        except ValueError as exc:  # an unparseable URL, proxy or header: nothing was sent
-            raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
-        try:
             response = await prepared.send()
             body = await response.bytes()
         except self._error as exc:
             raise _classify(exc) from exc
-        except ValueError as exc:  # reqwest reports some builder errors only on send: nothing was sent
-            raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
+        except ValueError as exc:
+            raise _not_sent(exc) from exc
         return _response(response.status, response.headers, body.to_bytes())
 
     async def aclose(self) -> None:
@@ -171,19 +171,14 @@ class PyreqwestSyncTransport(Transport):
     def handle_request(self, request: HttpRequest) -> HttpResponse:
         try:
             key = _key(request)
-            client = self._clients.get(key)
-            if client is None:
-                client = self._open(key)
+            client = self._clients.get(key) or self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
-        except ValueError as exc:  # an unparseable URL, proxy or header: nothing was sent
-            raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
-        try:
             response = prepared.send()
             body = response.bytes()
         except self._error as exc:
             raise _classify(exc) from exc
-        except ValueError as exc:  # reqwest reports some builder errors only on send: nothing was sent
-            raise Unreachable(f"could not build the request: {type(exc).__name__}") from exc
+        except ValueError as exc:
+            raise _not_sent(exc) from exc
         return _response(response.status, response.headers, body.to_bytes())
 
     def close(self) -> None:
