@@ -19,6 +19,7 @@ from ._models import Attempt, Message, RecipientResult, SendResult, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
+from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
 from .elements import App
 from .extensions import Platform
@@ -40,11 +41,14 @@ __all__ = [
     "CircuitBreaker",
     "ConfigError",
     "CountryAllowlist",
+    "DeliveryReport",
+    "DeliveryStatus",
     "Gateway",
     "Hooks",
     "HttpRequest",
     "HttpResponse",
     "Idempotency",
+    "InboundMessage",
     "InvalidPhone",
     "InvalidRequest",
     "LocalProvider",
