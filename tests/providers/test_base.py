@@ -109,3 +109,11 @@ def test_template_and_sign_name_helpers_take_overrides_then_settings() -> None:
     assert provider.template(plain) == "T" and provider.sign_name(plain) == "FromSettings"
     custom = Message(to="13800138000", template="T", templates={"huawei": "H1"}, sign_names={"huawei": "S1"})
     assert provider.template(custom) == "H1" and provider.sign_name(custom) == "S1"
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 1e15, 3601, 0, -1, "inf", "1" * 5000])
+@pytest.mark.parametrize("name", ["timeout", "connect_timeout"])
+def test_non_finite_or_absurd_timeouts_are_refused_naming_the_setting(name: str, value: Any) -> None:
+    with pytest.raises(ConfigError, match=f"^provider 'aliyun': {name}: ") as info:
+        AliyunProvider(access_key_id="a", access_key_secret="b", **{name: value})
+    assert len(info.value.problems) == 1
