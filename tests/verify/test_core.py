@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smsgate import InvalidPhone, InvalidRequest, PolicyRefused, Status
 from smsgate.stores import Store
@@ -263,3 +265,131 @@ def test_screen_hook_may_refuse(store: Store, clock: Clock) -> None:
     with pytest.raises(PolicyRefused):
         h.verifier.start(PHONE, template="SMS_1", client="bad")
     assert h.sent == 0
+
+
+# -- the answers are one, the comparison takes the same time, the counters are exact -------------
+
+
+def test_every_failure_is_the_same_answer(store: Store, clock: Clock) -> None:
+    h = Harness(store, clock, VerifyPolicy(sends_per_phone=None, checks_per_phone=None))
+    answers = []
+
+    def failure(vid: str, code: str) -> tuple[object, ...]:
+        with pytest.raises(VerificationFailed) as info:
+            h.verifier.check(vid, code)
+        e = info.value
+        return (type(e), str(e), repr(e), e.args, e.to_dict(), sorted(vars(e)))
+
+    wrong_code = h.verifier.start(PHONE, template="SMS_1", purpose="a")
+    answers.append(failure(wrong_code.id, wrong(h.code())))
+    locked = h.verifier.start(PHONE, template="SMS_1", purpose="b")
+    for _ in range(5):
+        failure(locked.id, wrong(h.code()))
+    answers.append(failure(locked.id, h.code()))
+    expired = h.verifier.start(PHONE, template="SMS_1", purpose="c")
+    clock.advance(601)
+    answers.append(failure(expired.id, h.code()))
+    answers.append(failure("no-such-verification", h.code()))
+    used = h.verifier.start(PHONE, template="SMS_1", purpose="d")
+    h.verifier.check(used.id, h.code())
+    answers.append(failure(used.id, h.code()))
+    assert all(answer == answers[0] for answer in answers)
+
+
+def _spread(fn: object, inputs: list[object], rounds: int = 150, batch: int = 40) -> float:
+    """Max over min of the per-input median time of ``fn(input)``, measured in interleaved rounds."""
+    import random
+    import statistics
+
+    call = fn  # type: ignore[assignment]
+    samples: list[list[float]] = [[] for _ in inputs]
+    order = list(range(len(inputs)))
+    for _ in range(rounds):
+        random.shuffle(order)
+        for i in order:
+            arg = inputs[i]
+            start = time.perf_counter_ns()
+            for _ in range(batch):
+                call(arg)  # type: ignore[operator]
+            samples[i].append((time.perf_counter_ns() - start) / batch)
+    medians = [statistics.median(s) for s in samples]
+    return max(medians) / min(medians)
+
+
+def test_comparison_time_does_not_depend_on_matching_leading_digits(clock: Clock) -> None:
+    from smsgate.stores import MemoryStore
+    from smsgate.verify._record import Record
+
+    h = Harness(MemoryStore(clock=clock), clock)
+    v = h.verifier.start(PHONE, template="SMS_1")
+    code = h.code()
+    record = Record.loads(h.verifier.store.get(f"verify:{v.id}"))
+    assert record is not None
+    # 0…5 leading digits right (the rest wrong), then the right code
+    codes = [code[:k] + "".join(str((int(d) + 1) % 10) for d in code[k:]) for k in range(6)] + [code]
+    assert [h.verifier.matches(v.id, record, c) for c in codes] == [False] * 6 + [True]
+    spread = _spread(lambda c: h.verifier.matches(v.id, record, c), codes)  # type: ignore[arg-type]
+    # the same measurement sees an early-exit comparison of long values plainly
+    big = b"x" * 200_000
+    leaky = _spread(lambda other: big == other, [b"y" + big[1:], big[:-1] + b"y"], rounds=60)
+    assert leaky > 2.0, leaky
+    assert spread < 1.25, spread
+
+
+@given(vid=st.text(max_size=80), code=st.text(max_size=80))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_id_or_code_is_just_a_failure(vid: str, code: str, clock: Clock) -> None:
+    from smsgate.stores import MemoryStore
+
+    h = Harness(MemoryStore(clock=clock), clock, VerifyPolicy(checks_per_phone=None))
+    v = h.verifier.start(PHONE, template="SMS_1")
+    if vid != v.id:
+        with pytest.raises(VerificationFailed):
+            h.verifier.check(vid, code)
+    if code != h.code():
+        with pytest.raises(VerificationFailed):
+            h.verifier.check(v.id, code)
+    assert h.verifier.check(v.id, h.code()).approved
+
+
+CONCURRENT_STORES = ["sqlite", "redis"]
+
+
+@pytest.mark.parametrize("kind", CONCURRENT_STORES)
+def test_concurrent_wrong_checks_from_four_processes_count_exactly_five(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = {"redis": lambda: request.getfixturevalue("redis_url"), "sqlite": lambda: str(tmp_path / "v.db")}[kind]()
+    store = open_store(kind, request, tmp_path) if kind != "sqlite" else __import__("smsgate").SQLiteStore(url)
+    h = Harness(store, Clock(time.time()))
+    h.verifier.clock = time.time
+    v = h.verifier.start(PHONE, template="SMS_1")
+    root = Path(__file__).resolve().parents[2]
+    keys = ",".join(f"{k}:{s}" for k, s in KEYS.items())
+    env = {**os.environ, "PYTHONPATH": str(root), "SMSGATE_VERIFY_KEYS": keys}
+    args = [sys.executable, "-m", "tests.fixtures.verify_worker", url, v.id, wrong(h.code()), "20"]
+    workers = [
+        subprocess.Popen(
+            args, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        assert out.strip() == "20"
+    found = h.verifier.get(v.id)
+    assert found is not None and found.attempts == 5 and found.status is VerificationStatus.MAX_ATTEMPTS_REACHED
+    with pytest.raises(VerificationFailed):
+        h.verifier.check(v.id, h.code())
+    store.close()

@@ -104,10 +104,16 @@ class VerifierCore:
             raise PolicyRefused(f"country not allowed: {mask_phone(number.e164)}", rule="country_allowlist")
         if self.screen is not None:
             self.screen(number, client)
-        checked = Message(to=[number], template=template, text=text, params=params, sign_name=sign_name,
-                          templates=templates)  # fmt: skip  # bad params fail here, before anything is counted
-        message = {"template": template, "text": text, "params": dict(checked.params), "sign_name": sign_name,
-                   "templates": dict(checked.templates)}  # fmt: skip
+        checked = Message(
+            to=[number], template=template, text=text, params=params, sign_name=sign_name, templates=templates
+        )  # bad params fail here, before anything is counted
+        message = {
+            "template": template,
+            "text": text,
+            "params": dict(checked.params),
+            "sign_name": sign_name,
+            "templates": dict(checked.templates),
+        }
         now = self.clock()
         vid = secrets.token_urlsafe(18)
         idem = f"verify:idem:{idempotency_key}" if idempotency_key else None
@@ -126,8 +132,9 @@ class VerifierCore:
         kid, digits = self.keys.current, self.policy.digits
         code = self.keys.code(kid, seed, digits)
         digest = self.keys.digest(kid, (vid, number.e164, purpose, code)).hex()
-        record = Record(number.e164, purpose, kid, seed.hex(), digest, digits, now, now + ttl, self.policy.retention,
-                        message)  # fmt: skip
+        record = Record(
+            number.e164, purpose, kid, seed.hex(), digest, digits, now, now + ttl, self.policy.retention, message
+        )
         life = record.life(now)
         calls: list[tuple[str, tuple[Any, ...]]] = [
             ("set", (key(vid), record.dumps(), life)),
@@ -157,8 +164,11 @@ class VerifierCore:
         if self.policy.resend_cooldown > 0:
             cooling = yield Call(self.store, "add", (key(vid, "cool"), "1", self.policy.resend_cooldown))
             if cooling is not None:
-                raise PolicyRefused("resend cooldown: wait before sending again", rule="resend_cooldown",
-                                    retry_after=self.policy.resend_cooldown)  # fmt: skip
+                raise PolicyRefused(
+                    "resend cooldown: wait before sending again",
+                    rule="resend_cooldown",
+                    retry_after=self.policy.resend_cooldown,
+                )
         sends = ("max_sends_reached", (key(vid, "sends"), self.policy.max_sends, record.life(now)))
         full = yield from self._budget([sends, *self._send_windows(record.phone, client, now)])
         if full is not None:
@@ -168,9 +178,15 @@ class VerifierCore:
 
     def _send(self, vid: str, record: Record, code: str, *, sends: int) -> Flow[Verification]:
         spec = record.message
-        message = Message(to=[record.phone], template=spec["template"], text=spec["text"],
-                          params={**spec["params"], self.code_param: code}, sign_name=spec["sign_name"],
-                          templates=spec["templates"], secret_params=frozenset({self.code_param}))  # fmt: skip
+        message = Message(
+            to=[record.phone],
+            template=spec["template"],
+            text=spec["text"],
+            params={**spec["params"], self.code_param: code},
+            sign_name=spec["sign_name"],
+            templates=spec["templates"],
+            secret_params=frozenset({self.code_param}),
+        )
         now = self.clock()
         try:
             result: SendResult = yield Send(message)
@@ -183,14 +199,28 @@ class VerifierCore:
             yield Call(self.store, "set", (key(vid, "sent"), _json(sent), record.life(now)))
         except Exception:
             logger.warning("could not record the send of verification %s", vid, exc_info=True)
-        return Verification(vid, record.phone, record.purpose, VerificationStatus.PENDING, record.expires_at, sends,
-                            0, row.status, row.provider, row.message_id, row.error)  # fmt: skip
+        return Verification(
+            vid,
+            record.phone,
+            record.purpose,
+            VerificationStatus.PENDING,
+            record.expires_at,
+            sends,
+            0,
+            row.status,
+            row.provider,
+            row.message_id,
+            row.error,
+        )
 
     def _send_windows(self, phone: str, client: str | None, now: float) -> list[tuple[str, Window]]:
         """``(rule, window)`` for each send budget that applies."""
         p = self.policy
-        named = [("phone", phone, p.sends_per_phone), ("client", client, p.sends_per_client),
-                 ("day", "all", p.sends_per_day)]  # fmt: skip
+        named = [
+            ("phone", phone, p.sends_per_phone),
+            ("client", client, p.sends_per_client),
+            ("day", "all", p.sends_per_day),
+        ]
         return [(f"verify_sends_per_{n}", b.window(f"sends:{n}", who, now)) for n, who, b in named if b and who]
 
     def _budget(self, rules: Sequence[tuple[str, Window]]) -> Flow[PolicyRefused | None]:
@@ -217,8 +247,6 @@ class VerifierCore:
         if 0 < len(vid) <= 64 and len(code) <= 64:
             raw = yield Call(self.store, "get_many", ([key(vid), key(vid, "done")],))
         record = Record.loads(raw[0])
-        kid = record.key_id if record is not None else self.keys.current
-        digest = self.keys.digest(kid, (vid, record.phone, record.purpose, code) if record else (vid, "", "", code))
         if (  # the state decides before the code is looked at
             record is None
             or raw[1] is not None
@@ -235,21 +263,29 @@ class VerifierCore:
                 windows.append(budget.window(f"checks:{name}", who, now))
         live = yield Call(self.store, "get", (live_key(record.purpose, record.phone),))
         full = yield Call(self.store, "hit", (windows,))
-        matched = hmac.compare_digest(digest, bytes.fromhex(record.digest))
-        if full is not None or (live is not None and live != vid) or not matched:
+        if full is not None or (live is not None and live != vid) or not self.matches(vid, record, code):
             raise VerificationFailed()
         taken = yield Call(self.store, "add", (key(vid, "done"), VerificationStatus.APPROVED.value, life))
         if taken is not None:
             raise VerificationFailed()
         record.seed = ""  # approved: nothing left to draw the code from
-        calls = [("set", (key(vid), record.dumps(), life)), ("get", (key(vid, "checks"),)),
-                 ("get", (key(vid, "sends"),)), ("get", (key(vid, "sent"),))]  # fmt: skip
+        calls = [
+            ("set", (key(vid), record.dumps(), life)),
+            ("get", (key(vid, "checks"),)),
+            ("get", (key(vid, "sends"),)),
+            ("get", (key(vid, "sent"),)),
+        ]
         try:
             replies = yield Call(self.store, "run", (calls,))
         except Exception:
             logger.warning("could not record the approval of verification %s", vid, exc_info=True)
             replies = [None, None, None, None]
         return _view(vid, record, VerificationStatus.APPROVED, replies[1], replies[2], replies[3])
+
+    def matches(self, vid: str, record: Record, code: str) -> bool:
+        """Whether ``code`` is the one ``record`` was started with: digests compared in constant time."""
+        digest = self.keys.digest(record.key_id, (vid, record.phone, record.purpose, code))
+        return hmac.compare_digest(digest, bytes.fromhex(record.digest))
 
     def check_phone_flow(
         self, phone: str | PhoneNumber, code: object, *, purpose: str, client: str | None
@@ -298,8 +334,18 @@ class VerifierCore:
 def _view(vid: str, record: Record, status: VerificationStatus, checks: Any, sends: Any, sent: Any) -> Verification:
     last = _unjson(sent)
     send_status = Status(last["status"]) if last.get("status") else None
-    return Verification(vid, record.phone, record.purpose, status, record.expires_at, int(sends or 0),
-                        int(checks or 0), send_status, last.get("provider"), last.get("message_id"))  # fmt: skip
+    return Verification(
+        vid,
+        record.phone,
+        record.purpose,
+        status,
+        record.expires_at,
+        int(sends or 0),
+        int(checks or 0),
+        send_status,
+        last.get("provider"),
+        last.get("message_id"),
+    )
 
 
 def _json(data: dict[str, Any]) -> str:

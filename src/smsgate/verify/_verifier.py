@@ -45,9 +45,20 @@ class Verifier(VerifierCore):
         """Send a new code to ``phone`` (the previous verification for this phone and purpose is
         canceled). Raises :class:`~smsgate.InvalidRequest` for bad input and
         :class:`~smsgate.PolicyRefused` over a budget; nothing is sent then."""
-        return self._drive(self.start_flow(phone, template=template, text=text, purpose=purpose, params=params,
-                                           sign_name=sign_name, templates=templates, client=client, ttl=ttl,
-                                           idempotency_key=idempotency_key))  # fmt: skip
+        return self._drive(
+            self.start_flow(
+                phone,
+                template=template,
+                text=text,
+                purpose=purpose,
+                params=params,
+                sign_name=sign_name,
+                templates=templates,
+                client=client,
+                ttl=ttl,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     def resend(self, verification_id: str, *, client: str | None = None) -> Verification:
         """Send the same code again (after the cooldown, at most ``max_sends`` in all)."""
@@ -57,8 +68,9 @@ class Verifier(VerifierCore):
         """The approved verification, or :class:`VerificationFailed` (the same for every failure)."""
         return self._drive(self.check_flow(verification_id, code, client=client))
 
-    def check_phone(self, phone: str | PhoneNumber, code: str, *, purpose: str = "login",
-                    client: str | None = None) -> Verification:  # fmt: skip
+    def check_phone(
+        self, phone: str | PhoneNumber, code: str, *, purpose: str = "login", client: str | None = None
+    ) -> Verification:
         """:meth:`check` for the newest verification of ``phone`` and ``purpose``."""
         return self._drive(self.check_phone_flow(phone, code, purpose=purpose, client=client))
 
@@ -107,9 +119,20 @@ class AsyncVerifier(VerifierCore):
         idempotency_key: str | None = None,
     ) -> Verification:
         """See :meth:`Verifier.start`."""
-        return await self._drive(self.start_flow(phone, template=template, text=text, purpose=purpose, params=params,
-                                                 sign_name=sign_name, templates=templates, client=client, ttl=ttl,
-                                                 idempotency_key=idempotency_key))  # fmt: skip
+        return await self._drive(
+            self.start_flow(
+                phone,
+                template=template,
+                text=text,
+                purpose=purpose,
+                params=params,
+                sign_name=sign_name,
+                templates=templates,
+                client=client,
+                ttl=ttl,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     async def resend(self, verification_id: str, *, client: str | None = None) -> Verification:
         return await self._drive(self.resend_flow(verification_id, client=client))
@@ -117,8 +140,9 @@ class AsyncVerifier(VerifierCore):
     async def check(self, verification_id: str, code: str, *, client: str | None = None) -> Verification:
         return await self._drive(self.check_flow(verification_id, code, client=client))
 
-    async def check_phone(self, phone: str | PhoneNumber, code: str, *, purpose: str = "login",
-                          client: str | None = None) -> Verification:  # fmt: skip
+    async def check_phone(
+        self, phone: str | PhoneNumber, code: str, *, purpose: str = "login", client: str | None = None
+    ) -> Verification:
         return await self._drive(self.check_phone_flow(phone, code, purpose=purpose, client=client))
 
     async def cancel(self, verification_id: str) -> Verification | None:
