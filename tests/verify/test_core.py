@@ -93,8 +93,8 @@ def test_resend_cooldown(kind: str, request: pytest.FixtureRequest, tmp_path: Pa
     store = open_store(kind, request, tmp_path)  # the cooldown is a TTL in the store: real time
     h = Harness(store, Clock(), VerifyPolicy(resend_cooldown=0.3))
     h.verifier.clock = time.time
+    started = time.time()  # before the cooldown starts, on the clock the stores expire by
     v = h.verifier.start(PHONE, template="SMS_1")
-    started = time.monotonic()
     with pytest.raises(PolicyRefused) as info:
         h.verifier.resend(v.id)
     assert info.value.rule == "resend_cooldown" and h.sent == 1
@@ -104,9 +104,9 @@ def test_resend_cooldown(kind: str, request: pytest.FixtureRequest, tmp_path: Pa
             h.verifier.resend(v.id)
             break
         except PolicyRefused as exc:
-            assert exc.rule == "resend_cooldown" and time.monotonic() < deadline
+            assert exc.rule == "resend_cooldown" and time.time() < deadline
             time.sleep(0.02)
-    assert time.monotonic() - started >= 0.3 and h.sent == 2
+    assert time.time() - started >= 0.3 and h.sent == 2
 
 
 def test_at_most_five_sends(store: Store, clock: Clock) -> None:
