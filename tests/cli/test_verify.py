@@ -17,9 +17,8 @@ KEYS = "k1:" + "a cli test key of thirty-two bytes or more"
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SMSGATE_VERIFY_KEYS", KEYS)
     path = tmp_path / "smsgate.toml"
-    path.write_text(
-        f'send_log = "{tmp_path / "log.sqlite3"}"\n[providers.file]\npath = "{tmp_path / "out.jsonl"}"\ndevelopment = true\n'
-    )
+    log, sink = tmp_path / "log.sqlite3", tmp_path / "out.jsonl"
+    path.write_text(f'send_log = "{log}"\n[providers.file]\npath = "{sink}"\ndevelopment = true\n')
     return path
 
 
