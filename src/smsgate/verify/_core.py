@@ -29,7 +29,7 @@ from ._keys import ENV_KEYS, KeyRing
 from ._model import Verification, VerificationFailed, VerificationStatus, VerifyPolicy
 from ._record import Record, checked_purpose, key, live_key
 
-__all__ = ["Flow", "Send", "VerifierCore"]
+__all__ = ["Flow", "Send", "VerifierCore", "default_keys"]
 
 logger = logging.getLogger("smsgate.verify")
 T = TypeVar("T")
@@ -62,8 +62,7 @@ class VerifierCore:
         self.gateway = gateway
         self.store: Store = store if store is not None else gateway.store
         if keys is None:
-            local = isinstance(self.store, MemoryStore) and not os.environ.get(ENV_KEYS)
-            keys = KeyRing.ephemeral() if local else KeyRing.from_env()
+            keys = default_keys(self.store)
         self.keys = keys if isinstance(keys, KeyRing) else KeyRing(keys)
         self.policy = policy or VerifyPolicy()
         self.code_param = code_param
@@ -329,6 +328,14 @@ class VerifierCore:
         else:
             status = VerificationStatus.PENDING
         return record, _view(vid, record, status, raw[2], raw[3], raw[4])
+
+
+def default_keys(store: Store) -> KeyRing:
+    """``$SMSGATE_VERIFY_KEYS``; without it, a key of this process's own for a ``MemoryStore``
+    (whose state dies with the process anyway), else a :class:`~smsgate.ConfigError`."""
+    if isinstance(store, MemoryStore) and not os.environ.get(ENV_KEYS):
+        return KeyRing.ephemeral()
+    return KeyRing.from_env()
 
 
 def _view(vid: str, record: Record, status: VerificationStatus, checks: Any, sends: Any, sent: Any) -> Verification:
