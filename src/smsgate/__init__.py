@@ -27,6 +27,7 @@ from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, Ph
 from .providers.base import LocalProvider, Provider, ProviderSettings
 from .stores import LogRecord, MemoryStore, SQLiteStore, Store
 from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
+from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "App",
     "AsyncGateway",
     "AsyncTransport",
+    "AsyncVerifier",
     "Attempt",
     "Blocklist",
     "Category",
@@ -79,6 +81,11 @@ __all__ = [
     "Transport",
     "Unreachable",
     "Urllib3Transport",
+    "Verification",
+    "VerificationFailed",
+    "VerificationStatus",
+    "Verifier",
+    "VerifyPolicy",
     "__version__",
     "available_providers",
     "provider_class",
