@@ -261,7 +261,12 @@ class SnsSigner:
         return f"{self.server.url}/SimpleNotificationService-0000.pem"
 
     def envelope(
-        self, message: Any, *, when: float | None = None, topic: str = "arn:aws:sns:us-east-1:1:sms"
+        self,
+        message: Any,
+        *,
+        when: float | None = None,
+        topic: str = "arn:aws:sns:us-east-1:1:sms",
+        cert_url: str | None = None,
     ) -> dict[str, Any]:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
@@ -274,7 +279,7 @@ class SnsSigner:
             "Message": message if isinstance(message, str) else json.dumps(message),
             "Timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "SignatureVersion": "2",
-            "SigningCertURL": self.cert_url,
+            "SigningCertURL": cert_url or self.cert_url,
             "UnsubscribeURL": "http://127.0.0.1/unsubscribe",
         }
         to_sign = "".join(

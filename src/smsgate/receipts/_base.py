@@ -204,7 +204,7 @@ class ReceiptParser:
     # -- helpers ------------------------------------------------------------------------------
 
     def refuse(self, message: str, reason: str) -> NotAuthentic:
-        return NotAuthentic(f"{self.alias}: {message}", reason=reason, provider=self.alias)
+        return NotAuthentic(message, reason=reason, provider=self.alias)
 
     def check_fresh(self, when: float | None, now: float) -> None:
         if when is None:
