@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import ConfigError, DeliveryStatus, InvalidRequest, NotAuthentic
+from smsgate.emulators.receipts import aliyun_report, aliyun_up
 from smsgate.receipts import parse_push
-from tests.fakes.receipts import aliyun_report, aliyun_up
 
 URL = "https://example.com/receipts/aliyun/tok3n"
 SETTINGS = {"path_token": "tok3n"}

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import ConfigError, DeliveryStatus, InvalidRequest, MemoryStore, NotAuthentic
+from smsgate.emulators.receipts import huawei_report, huawei_signed
 from smsgate.receipts import parse_push
-from tests.fakes.receipts import huawei_report, huawei_signed
 
 KEY, SECRET = "c8RWg3ggEcyd4D3p94bf3Y7x1Ile", "q4Ii87BhST9vcs8wvrzN80SfD7Al"
 AKSK = {"aksk": True, "app_key": KEY, "app_secret": SECRET}

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsgate import ConfigError, DeliveryStatus, InvalidRequest, MemoryStore, NotAuthentic
+from smsgate.emulators.receipts import SnsSigner, sns_delivery
 from smsgate.receipts import parse_push
 from smsgate.receipts.sns import SnsReceipts, string_to_sign
-from tests.fakes.receipts import SnsSigner, sns_delivery, sns_signer
+from tests.fakes.receipts import sns_signer
 
 __all__ = ["sns_signer"]
 

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import DeliveryStatus, InvalidRequest, MemoryStore, NotAuthentic, SmsError
+from smsgate.emulators.receipts import twilio_inbound, twilio_post, twilio_status
 from smsgate.receipts import parse_push
 from smsgate.receipts.twilio import twilio_signature
-from tests.fakes.receipts import twilio_inbound, twilio_post, twilio_status
 
 TOKEN = "12345"
 FORM = "application/x-www-form-urlencoded"

@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import ConfigError, DeliveryStatus, InvalidRequest, MemoryStore, NotAuthentic
+from smsgate.emulators.receipts import vonage_dlr, vonage_signed
 from smsgate.receipts import parse_push
 from smsgate.receipts.vonage import vonage_signature
-from tests.fakes.receipts import vonage_dlr, vonage_signed
 
 VECTOR = {
     "api_key": "abcd1234",

@@ -78,17 +78,19 @@ class TencentReceipts(ReceiptParser):
         timestamp = int(provider.clock())
         secret = s.secret_key.get_secret_value()
         headers = {
-            "Host": provider.host,
+            "Host": provider.endpoint.host,
             "Content-Type": CONTENT_TYPE,
             "X-TC-Action": action,
             "X-TC-Version": VERSION,
             "X-TC-Timestamp": str(timestamp),
             "X-TC-Region": s.region,
             "Authorization": tc3_authorization(
-                s.secret_id, secret, service="sms", host=provider.host, timestamp=timestamp, body=body
+                s.secret_id, secret, service="sms", host=provider.endpoint.host, timestamp=timestamp, body=body
             ),
         }
-        return provider.request("POST", provider.base_url + "/", (), headers=headers, body=body, context={"a": action})
+        return provider.request(
+            "POST", provider.endpoint.base + "/", (), headers=headers, body=body, context={"a": action}
+        )
 
     def parse_pull(self, provider: Provider, request: HttpRequest, response: HttpResponse, now: float) -> Push:
         data = response.json()

@@ -19,10 +19,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from pydantic import Field, SecretStr
 
 from .._errors import OutcomeUnknown
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._http import HttpRequest, HttpResponse
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ..providers.base import Provider
-from ..providers.twilio import API_HOST, TwilioProvider, TwilioSettings
+from ..providers.twilio import TwilioSettings
 from ._base import Pending, Push, ReceiptParser, ReceiptSettings, Received, Reply, equal, opt_int, opt_text
 
 __all__ = ["TwilioReceiptSettings", "TwilioReceipts", "twilio_signature"]
@@ -118,8 +118,8 @@ class TwilioReceipts(ReceiptParser):
     # -- pull: GET the message resource ------------------------------------------------------
 
     def pull_requests(self, provider: Provider, pending: Sequence[Pending]) -> list[HttpRequest]:
-        s = cast(TwilioSettings, cast(TwilioProvider, provider).settings)
-        base, _ = split_endpoint(s.endpoint or API_HOST)
+        s = cast(TwilioSettings, provider.settings)
+        base = provider.endpoint.base
         user = s.api_key_sid or s.account_sid
         basic = base64.b64encode(f"{user}:{s.auth_token.get_secret_value()}".encode()).decode()
         headers = {"Authorization": f"Basic {basic}", "Accept": "application/json"}
