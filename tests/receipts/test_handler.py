@@ -34,9 +34,16 @@ def test_hooks_see_reports_and_messages_and_stop_blocklists_when_asked() -> None
     reports: list[DeliveryReport] = []
     inbound: list[InboundMessage] = []
     store = MemoryStore()
-    receipts = Receipts({"aliyun": {"path_token": "tok3n"}}, store=store, on_delivery=[reports.append],
-                        on_inbound=[inbound.append], blocklist=True)
-    body = _aliyun([aliyun_report("13800138000", "B1"), aliyun_up("13900139000", "退订"), aliyun_up("13700137000", "hi")])
+    receipts = Receipts(
+        {"aliyun": {"path_token": "tok3n"}},
+        store=store,
+        on_delivery=[reports.append],
+        on_inbound=[inbound.append],
+        blocklist=True,
+    )
+    body = _aliyun(
+        [aliyun_report("13800138000", "B1"), aliyun_up("13900139000", "退订"), aliyun_up("13700137000", "hi")]
+    )
     handled = receipts.handle("aliyun", "POST", URL, JSON, body)
     assert handled.reply.status == 200 and handled.error is None
     assert [r.phone for r in reports] == ["+8613800138000"]
@@ -53,7 +60,9 @@ def test_stop_is_only_recorded_unless_the_operator_turns_the_blocklist_on() -> N
 
 def test_custom_stop_keywords() -> None:
     receipts = Receipts({"aliyun": {"path_token": "tok3n"}}, stop_keywords=["CANCEL"], blocklist=True)
-    receipts.handle("aliyun", "POST", URL, JSON, _aliyun([aliyun_up("13900139000", "cancel"), aliyun_up("13800138000", "STOP")]))
+    receipts.handle(
+        "aliyun", "POST", URL, JSON, _aliyun([aliyun_up("13900139000", "cancel"), aliyun_up("13800138000", "STOP")])
+    )
     assert receipts.blocklist is not None
     assert "+8613900139000" in receipts.blocklist and "+8613800138000" not in receipts.blocklist
 
@@ -110,9 +119,13 @@ def test_the_async_twin_refuses_replays_too() -> None:
 
 
 def test_for_gateway_takes_credentials_from_the_providers() -> None:
-    with Gateway({"tw": {"provider": "twilio", "account_sid": "AC1", "auth_token": "tw-secret-9", "from": "+15005550006"},
-                  "ali": {"provider": "aliyun", "access_key_id": "k", "access_key_secret": "s"},
-                  "console": {}}) as gateway:
+    with Gateway(
+        {
+            "tw": {"provider": "twilio", "account_sid": "AC1", "auth_token": "tw-secret-9", "from": "+15005550006"},
+            "ali": {"provider": "aliyun", "access_key_id": "k", "access_key_secret": "s"},
+            "console": {},
+        }
+    ) as gateway:
         receipts = Receipts.for_gateway(gateway)
         assert list(receipts.parsers) == ["tw"]  # aliyun needs a path token; console has no receipts
         receipts = Receipts.for_gateway(gateway, {"ali": {"path_token": "t"}})

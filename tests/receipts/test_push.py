@@ -14,7 +14,7 @@ def test_every_provider_with_an_emulator_has_receipts() -> None:
 
 
 def test_an_unknown_provider_type_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="'acme'.*known: aliyun"):
+    with pytest.raises(ConfigError, match=r"'acme'.*known: aliyun"):
         receipt_parser("acme")
 
 
@@ -46,7 +46,12 @@ def test_a_parser_bug_on_odd_input_still_surfaces_typed(monkeypatch: pytest.Monk
 
 def test_received_reads_query_form_and_json_fields() -> None:
     r = Received.of("post", "https://x/p?a=1", {"Content-Type": "application/x-www-form-urlencoded"}, "b=2&b=3")
-    assert r.method == "POST" and r.path == "/p" and r.fields() == {"a": "1", "b": "3"} and r.form() == [("b", "2"), ("b", "3")]
+    assert (
+        r.method == "POST"
+        and r.path == "/p"
+        and r.fields() == {"a": "1", "b": "3"}
+        and r.form() == [("b", "2"), ("b", "3")]
+    )
     j = Received.of("POST", "https://x/p", {"content-type": "application/json"}, b'{"c": null, "d": 4}')
     assert j.fields() == {"c": "", "d": "4"}
     with pytest.raises(InvalidRequest):
