@@ -22,7 +22,8 @@ class App:
 
     Loading validates every folder and raises one :class:`~smsgate.ConfigError` whose
     ``problems`` name each file and field. ``transport``, ``async_transport``, ``retry`` and
-    ``default_region`` are passed to the core gateways the elements send through.
+    ``default_region`` and ``send_log`` (a SQLite file recording every message and request) are
+    passed to the core gateways the elements send through.
     """
 
     def __init__(
@@ -33,6 +34,7 @@ class App:
         async_transport: AsyncTransport | None = None,
         retry: RetryPolicy | None = None,
         default_region: str | None = None,
+        send_log: str | None = None,
     ) -> None:
         self.root = Path(root)
         types, specs = load_app(self.root)
@@ -41,6 +43,8 @@ class App:
             common["retry"] = retry
         if default_region is not None:
             common["default_region"] = default_region
+        if send_log is not None:
+            common["send_log"] = send_log
         if transport is None:
             transport = default_transport(16)
         self._transport = transport
