@@ -1,5 +1,6 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
+from ._config import Config, load_config
 from ._errors import (
     Category,
     ConfigError,
@@ -42,6 +43,7 @@ __all__ = [
     "Blocklist",
     "Category",
     "CircuitBreaker",
+    "Config",
     "ConfigError",
     "CountryAllowlist",
     "DeliveryReport",
@@ -90,6 +92,7 @@ __all__ = [
     "VerifyPolicy",
     "__version__",
     "available_providers",
+    "load_config",
     "provider_class",
 ]
 
