@@ -21,6 +21,7 @@ from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
 from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
+from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
 from .policy.breaker import CircuitBreaker
@@ -121,6 +122,8 @@ class _GatewayCore:
             error = OutcomeUnknown(f"could not read the response (HTTP {response.status}): {type(exc).__name__}")
             error.__cause__ = exc
             outcome = _owned(error, job)
+        if not isinstance(outcome, list):  # a refusal may echo what was sent: secrets, params
+            raw = redact(raw, _hidden(job))
         return Done(outcome, started, self.clock() - started, raw)
 
     def _local(self, job: Job, started: float) -> Done:
@@ -137,9 +140,15 @@ class _GatewayCore:
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:
+    """``error`` as this job's, with no secret, param or library traceback left in it."""
     if error.provider is None:
         error.provider = job.provider.alias
-    return error
+    return scrubbed(error, _hidden(job))
+
+
+def _hidden(job: Job) -> tuple[str, ...]:
+    message = job.message
+    return needles(job.provider.settings, (message.params, *message.recipient_params.values()), job.recipients)
 
 
 def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
