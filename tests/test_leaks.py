@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 
 from smsgate import Message, RetryPolicy, SendResult, SmsError
+from smsgate.emulators import FakeServer, serve
+from smsgate.emulators.aliyun import AliyunFake
+from smsgate.emulators.huawei import HuaweiFake
+from smsgate.emulators.sns import FakeSns
+from smsgate.emulators.tencent import TencentFake
+from smsgate.emulators.twilio import FakeTwilio
+from smsgate.emulators.vonage import FakeVonage
 
 from .elements.helpers import closed_port
-from .fakes.aliyun import AliyunFake
 from .fakes.gateways import DRIVERS, driver
-from .fakes.huawei import HuaweiFake
-from .fakes.server import FakeServer
-from .fakes.sns import FakeSns
-from .fakes.tencent import TencentFake
-from .fakes.twilio import FakeTwilio
-from .fakes.vonage import FakeVonage
 
 CODE = "58613947"  # the one-time code: in params, never in errors, logs or tracebacks
 PHONE = "13812345678"  # full phone: never in logs or in tracebacks' frame locals
@@ -47,7 +47,6 @@ class Case:
     fake: Any
     settings: Callable[[], dict[str, Any]]
     secrets: tuple[str, ...]
-    max_line_size: int = 8190
 
 
 def _aliyun(version: str) -> Case:
@@ -57,7 +56,6 @@ def _aliyun(version: str) -> Case:
         fake,
         lambda: fake.settings(security_token=TOKEN, signature_version=version),
         (planted("aliyun"), TOKEN),
-        32768,
     )
 
 
@@ -101,9 +99,8 @@ SCENARIOS = ["accepted", "wrong-secret", "server-error", "reset-after", "unreach
 
 @contextlib.contextmanager
 def running(case: Case) -> Iterator[FakeServer]:
-    with FakeServer(case.fake.handle, max_line_size=case.max_line_size) as server:
-        case.fake.server = server
-        yield server
+    with serve(case.fake) as fake:
+        yield fake.server
 
 
 def message() -> Message:
@@ -198,4 +195,73 @@ def test_no_secret_or_code_is_shown_anywhere(provider, scenario, kind, tmp_path,
     seen.add_file("send log", tmp_path / "log.sqlite3")
     for secret in (*case.secrets, WRONG, CODE):
         assert seen.find(secret) == [], secret
+    assert seen.find(PHONE, places=("logs", "traceback")) == []
+
+
+@pytest.mark.parametrize("scenario", ["accepted", "wrong-secret", "reset-after", "unreachable"])
+def test_no_secret_or_code_in_cli_output(scenario, tmp_path, monkeypatch, every_log):
+    from typer.testing import CliRunner
+
+    from smsgate.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    case = _aliyun("v2")
+    with running(case) as server:
+        settings = case.settings()
+        if scenario == "wrong-secret":
+            settings["access_key_secret"] = WRONG
+        elif scenario == "reset-after":
+            server.fail_next(reset=True, after=True, times=2)
+        elif scenario == "unreachable":
+            settings["endpoint"] = f"127.0.0.1:{closed_port()}"
+        table = "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+        config = tmp_path / "smsgate.toml"
+        config.write_text(f'send_log = "log.sqlite3"\n[providers.aliyun]\n{table}', encoding="utf-8")
+        send = ["send", "--config", str(config), "--to", PHONE, "--template", "SMS_1", "--param", f"code={CODE}"]
+        runs = [CliRunner().invoke(app, send + extra) for extra in ([], ["--json"])]
+        runs += [CliRunner().invoke(app, ["log", "--config", str(config), *extra]) for extra in ([], ["--json"])]
+    assert [r.exit_code for r in runs] == [0 if scenario == "accepted" else 1] * 2 + [0, 0]
+    seen = Exposure()
+    for number, run in enumerate(runs):
+        seen.add(f"cli run {number}", run.output + repr(run.exception))
+    seen.add_logs(every_log.records)
+    seen.add_file("send log", tmp_path / "log.sqlite3")
+    for secret in (*case.secrets, WRONG, CODE):
+        assert seen.find(secret) == [], secret
+
+
+@pytest.mark.parametrize("scenario", ["accepted", "wrong-secret", "reset-after"])
+def test_no_secret_or_code_in_the_extension_store_file_or_outcomes(scenario, tmp_path, monkeypatch, every_log):
+    from smsgate.extensions import SEND_SMS, AliyunSmsExtension, EndpointPolicy, Event, Platform
+
+    monkeypatch.delenv("SMSGATE_EXTENSIONS_KEY", raising=False)
+    monkeypatch.delenv("SMSGATE_EXTENSIONS_KEY_FILE", raising=False)
+    case = _aliyun("v3")
+    case.fake.tokens.clear()  # the extension's settings take no STS token
+    store = tmp_path / "extensions.sqlite3"
+    platform = Platform(store, endpoints=EndpointPolicy(allow=["127.0.0.1"]), retry=RetryPolicy(max_attempts=1))
+    package = platform.register(AliyunSmsExtension()).package
+    with running(case) as server:
+        secret = WRONG if scenario == "wrong-secret" else planted("aliyun")
+        settings = {"access_key_id": "LTAIplanted", "access_key_secret": secret, "endpoint": server.url}
+        platform.save_settings("tenant", package, settings)
+        config_id = platform.add_config("tenant", package, {"sign_name": "Acme", "template_code": "SMS_1"})
+        if scenario == "reset-after":
+            server.fail_next(reset=True, after=True)
+        data = {"config_id": config_id, "mobile": PHONE, "code": CODE}
+        outcome = platform.dispatch(Event(SEND_SMS, "tenant", package, data))[package]
+    listings = repr(platform.list_settings("tenant")) + repr(platform.list_configs("tenant"))
+    platform.close()
+    assert outcome.ok == (scenario == "accepted")
+    seen = Exposure()
+    seen.add("outcome", repr(outcome) + repr(outcome.result))
+    if outcome.error is not None:
+        seen.add("error", f"{outcome.error}{outcome.error!r}{json.dumps(outcome.error.to_dict())}")
+        shown = traceback.TracebackException.from_exception(outcome.error, capture_locals=True)
+        seen.add("traceback", "".join(shown.format()))
+    seen.add("listings", listings)
+    seen.add_logs(every_log.records)
+    seen.add_file("extension store", store)
+    for needle in (planted("aliyun"), WRONG, CODE):
+        assert seen.find(needle) == [], needle
     assert seen.find(PHONE, places=("logs", "traceback")) == []
