@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from ._engine import Call, Done, Job, Request, Step
-from ._errors import OutcomeUnknown, SmsError
+from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import bare_jobs, job_flow, observe, send_flow
 from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
@@ -79,9 +79,7 @@ class _GatewayCore:
         self._owns_log = isinstance(send_log, str)
         self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
-            from .stores.sqlite import SQLiteStore
-
-            send_log = SQLiteStore(send_log)
+            send_log = _open_log(send_log)
         self.send_log: Store | None = send_log
         self.limits = limits
         self.rates: dict[str, ProviderRate] = dict(rates or {})
@@ -137,6 +135,18 @@ class _GatewayCore:
 
     def _failed(self, job: Job, error: SmsError, started: float) -> Done:
         return Done(_owned(error, job), started, self.clock() - started)
+
+
+def _open_log(path: str) -> Store:
+    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+    import sqlite3
+
+    from .stores.sqlite import SQLiteStore
+
+    try:
+        return SQLiteStore(path)
+    except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
+        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:
