@@ -15,12 +15,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step
-from ._errors import OutcomeUnknown, SmsError
+from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import bare_jobs, job_flow, observe, send_flow
 from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
 from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
+from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
 from .policy.breaker import CircuitBreaker
@@ -81,9 +82,7 @@ class _GatewayCore:
         self._owns_log = isinstance(send_log, str)
         self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
-            from .stores.sqlite import SQLiteStore
-
-            send_log = SQLiteStore(send_log)
+            send_log = _open_log(send_log)
         self.send_log: Store | None = send_log
         self.limits = limits
         self.rates: dict[str, ProviderRate] = dict(rates or {})
@@ -124,6 +123,8 @@ class _GatewayCore:
             error = OutcomeUnknown(f"could not read the response (HTTP {response.status}): {type(exc).__name__}")
             error.__cause__ = exc
             outcome = _owned(error, job)
+        if not isinstance(outcome, list):  # a refusal may echo what was sent: secrets, params
+            raw = redact(raw, _hidden(job))
         return Done(outcome, started, self.clock() - started, raw)
 
     def _local(self, job: Job, started: float) -> Done:
@@ -139,10 +140,28 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
+def _open_log(path: str) -> Store:
+    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+    import sqlite3
+
+    from .stores.sqlite import SQLiteStore
+
+    try:
+        return SQLiteStore(path)
+    except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
+        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
+
+
 def _owned(error: SmsError, job: Job) -> SmsError:
+    """``error`` as this job's, with no secret, param or library traceback left in it."""
     if error.provider is None:
         error.provider = job.provider.alias
-    return error
+    return scrubbed(error, _hidden(job))
+
+
+def _hidden(job: Job) -> tuple[str, ...]:
+    message = job.message
+    return needles(job.provider.settings, (message.params, *message.recipient_params.values()), job.recipients)
 
 
 def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
