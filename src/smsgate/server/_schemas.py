@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from .._models import Message
 
@@ -19,12 +19,20 @@ def _no_surrogates(value: str) -> str:
     return value
 
 
+def _scalar(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**15:
+        return str(value)
+    return value
+
+
 _Unicode = AfterValidator(_no_surrogates)
 Phone = Annotated[str, StringConstraints(max_length=32), _Unicode]
 Name = Annotated[str, StringConstraints(max_length=128), _Unicode]
 Value = Annotated[str, StringConstraints(max_length=1024), _Unicode]
 Text = Annotated[str, StringConstraints(max_length=1600), _Unicode]
-Param = Annotated[int, Field(ge=-(10**15), le=10**15)] | Value
+Param = Annotated[
+    str, BeforeValidator(_scalar, json_schema_input_type=str | int), StringConstraints(max_length=1024), _Unicode
+]
 Params = Annotated[dict[Name, Param], Field(max_length=64)]
 
 
@@ -33,8 +41,8 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to: Annotated[list[Phone], Field(min_length=1, max_length=1000)] | Phone = Field(
-        description="recipient phone(s): E.164 or national to the service's default region",
+    to: Annotated[list[Phone], Field(min_length=1, max_length=1000)] = Field(
+        description="recipient phones: E.164, or national numbers of the service's default region",
         examples=[["+8613800138000"]],
     )
     template: Name | None = Field(None, description="template code (Aliyun, Tencent, Huawei)")
@@ -57,7 +65,7 @@ class MessageIn(BaseModel):
 
     def message(self, idempotency_key: str | None) -> Message:
         return Message(
-            to=self.to if isinstance(self.to, str) else tuple(self.to),
+            to=tuple(self.to),
             template=self.template,
             params=self.params,
             sign_name=self.sign_name,
