@@ -27,6 +27,9 @@ from .._phone import PhoneNumber
 __all__ = ["LocalProvider", "Provider", "ProviderSettings", "Settings", "settings_problems"]
 
 
+MAX_TIMEOUT = 3600.0  # seconds: longer is a typo, and past ~1e9 the HTTP clients overflow
+
+
 class Settings(BaseModel):
     """Base of every settings model: unknown keys are errors, values are frozen."""
 
@@ -37,8 +40,8 @@ class ProviderSettings(Settings):
     """Settings every HTTP provider takes. Subclasses add credentials (as ``SecretStr``) and defaults."""
 
     endpoint: str | None = Field(None, description="host, host:port or URL; the provider's public API when unset")
-    timeout: float = Field(10.0, gt=0, description="seconds for the whole request")
-    connect_timeout: float = Field(5.0, gt=0, description="seconds to connect")
+    timeout: float = Field(10.0, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False, description="seconds for the whole request")
+    connect_timeout: float = Field(5.0, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False, description="seconds to connect")
     proxy: str | None = Field(None, description="HTTP proxy URL")
 
 
