@@ -3,9 +3,19 @@
 Needs the ``server`` extra. Never imported by ``import smsgate``.
 """
 
-from ._app import create_app, create_app_from_env
+from ._app import create_app, create_app_from_env, store_for
 from ._keys import SCOPES, ApiKey, KeyRing, NewKey
 from ._problems import Problem
 from ._service import Service
 
-__all__ = ["SCOPES", "ApiKey", "KeyRing", "NewKey", "Problem", "Service", "create_app", "create_app_from_env"]
+__all__ = [
+    "SCOPES",
+    "ApiKey",
+    "KeyRing",
+    "NewKey",
+    "Problem",
+    "Service",
+    "create_app",
+    "create_app_from_env",
+    "store_for",
+]

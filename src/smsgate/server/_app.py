@@ -20,7 +20,7 @@ from . import _health, _messages, _problems
 from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app", "create_app_from_env", "store_for"]
 
 
 def create_app(
@@ -42,7 +42,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store is None
-        used = store if store is not None else _sqlite(config.send_log or DEFAULT_LOG)
+        used = store if store is not None else store_for(config)
         try:
             sender = gateway or config.async_gateway(store=used, send_log=used)
             service = Service(sender, used, metrics=metrics, key_cache_ttl=key_cache_ttl)
@@ -76,7 +76,8 @@ def create_app_from_env() -> FastAPI:
     return create_app(load_config())
 
 
-def _sqlite(path: str) -> Store:
+def store_for(config: Config) -> Store:
+    """The store the service keeps its records in: SQLite at the config's send log (``smsgate.sqlite3``)."""
     from ..stores.sqlite import SQLiteStore
 
-    return SQLiteStore(path)
+    return SQLiteStore(config.send_log or DEFAULT_LOG)
