@@ -19,7 +19,7 @@ _bearer = HTTPBearer(auto_error=False, description="an API key made by `smsgate 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def service_of(request: Request) -> Service:
+async def service_of(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 

@@ -2,8 +2,10 @@
 
 The send log keeps every message and request; the service adds, per tenant, a numbered list of
 its message ids (``tenant:<t>:count``, ``tenant:<t>:<n>``) and each message's owner
-(``owner:<id>``), using only the store's ``incr``/``set``/``get_many``. A message of another
-tenant is simply not found.
+(``owner:<id>``), using only the store's ``incr``/``run``/``get_many``. A message of another
+tenant is simply not found. Ownership is written in batches: the sends that finish while one batch
+is being written form the next (one ``incr`` per tenant and one ``run`` for the whole batch), and
+each :meth:`Records.own` returns once its batch is durable.
 """
 
 from __future__ import annotations
@@ -32,12 +34,40 @@ class Records:
     def __init__(self, store: Store, send_log: Store) -> None:
         self.store = store
         self.send_log = send_log
+        self._queued: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def own(self, tenant: str, message_id: str) -> None:
         """Record that ``message_id`` belongs to ``tenant`` (after its send, whatever its outcome)."""
-        number = await self.store.aincr(f"tenant:{tenant}:count")
-        await self.store.aset(f"tenant:{tenant}:{number}", message_id)
-        await self.store.aset(f"owner:{message_id}", tenant)
+        done = asyncio.get_running_loop().create_future()
+        self._queued.append((tenant, message_id, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write())
+        await asyncio.shield(done)
+
+    async def _write(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                await self._owned([(tenant, message_id) for tenant, message_id, _ in batch])
+            except Exception as exc:
+                for *_, done in batch:
+                    done.set_exception(exc)
+            else:
+                for *_, done in batch:
+                    done.set_result(None)
+
+    async def _owned(self, pairs: list[tuple[str, str]]) -> None:
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, message_id in pairs:
+            by_tenant.setdefault(tenant, []).append(message_id)
+        calls: list[tuple[str, tuple[Any, ...]]] = []
+        for tenant, ids in by_tenant.items():
+            top = await self.store.aincr(f"tenant:{tenant}:count", len(ids))
+            for number, message_id in enumerate(ids, start=top - len(ids) + 1):
+                calls.append(("set", (f"tenant:{tenant}:{number}", message_id, None)))
+                calls.append(("set", (f"owner:{message_id}", tenant, None)))
+        await self.store.arun(calls)
 
     async def get(self, tenant: str, message_id: str) -> dict[str, Any] | None:
         """The message as the send log tells it, or ``None`` when absent or another tenant's."""
