@@ -59,6 +59,7 @@ class Config(BaseModel):
     default_region: str = DEFAULT_REGION
     providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_default)
     send_log: str | None = Field(None, description="SQLite file recording every message and request")
+    campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
     source: str = Field("(embedded default)", exclude=True)
 
     def gateway(self, **options: Any) -> Gateway:
