@@ -198,11 +198,13 @@ class Campaign:
         dispatch: Dispatch,
         stop: Callable[[], bool] | None = None,
         on_chunk: OnChunk | None = None,
+        wait: bool = True,
     ) -> Generator[Any, Any, CampaignState]:
-        """The whole campaign as steps: record it, wait for its start, queue and ``dispatch`` each chunk."""
+        """The whole campaign as steps: record it, wait for its start (``wait``), queue and
+        ``dispatch`` each chunk."""
         keys = Keys(self.id)
         yield from _create(store, keys, self, gateway.clock())
-        if self.start_at is not None and self.start_at > gateway.clock():
+        if wait and self.start_at is not None and self.start_at > gateway.clock():
             yield self.start_at - gateway.clock()
         count = 0
         try:

@@ -31,7 +31,7 @@ from ._state import DONE, FAILED, PAUSED, PENDING, Keys
 if TYPE_CHECKING:
     from .._gateway import _GatewayCore
 
-__all__ = ["Chunk", "Policy", "Send", "Spec", "Together", "chunk_flow", "finish_flow", "queue_flow"]
+__all__ = ["Chunk", "Policy", "Send", "Spec", "Together", "chunk_flow", "close_chunk", "finish_flow", "queue_flow"]
 
 LOST = "the run that claimed this row was lost while sending: it may have been delivered"
 
@@ -176,7 +176,7 @@ def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
     errors = [o for o in outcomes if isinstance(o, BaseException)]
     if errors:
         raise errors[0]
-    yield from _close_chunk(store, keys, chunk)
+    yield from close_chunk(store, keys, chunk)
     yield Call(store, "delete", (lease,))
     return tally
 
@@ -271,7 +271,8 @@ def _record(store: Store, keys: Keys, outcomes: dict[int, str], tally: Tally) ->
         tally.add(name, n)
 
 
-def _close_chunk(store: Store, keys: Keys, chunk: Chunk) -> Flow:
+def close_chunk(store: Store, keys: Keys, chunk: Chunk) -> Flow:
+    """Record a chunk's rejects and mark it done (once); finish the campaign after its last chunk."""
     numbers = sorted([r.number for r in chunk.rows] + [r.number for r in chunk.rejects])
     values = yield Call(store, "get_many", ([keys.row(n) for n in numbers],))
     by_number = {r.number: r.phone for r in chunk.rows} | {r.number: r.phone for r in chunk.rejects}
