@@ -5,6 +5,7 @@ pytest_plugins: list[str] = [
     "tests.fakes.huawei",
     "tests.fakes.tencent",
     "tests.fixtures.redis",
+    "tests.fixtures.postgres",
     "tests.fakes.gateways",
     "tests.fakes.twilio",
     "tests.fakes.vonage",

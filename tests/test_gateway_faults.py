@@ -10,6 +10,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from smsgate import Message, RetryPolicy, Status
 from smsgate._errors import Category
 from smsgate.stores import MemoryStore
@@ -178,3 +180,19 @@ async def test_idempotency_across_processes_via_redis(
         for store in stores:
             await store.aclose()
     assert again.replayed and delivered(aliyun_server, tencent_fake) == (1, 0)
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("header", ["Retry-After", "x-acs-retry-after"])
+async def test_5xx_with_retry_after_is_unknown_not_resent_not_failed_over(
+    gateway: Driver, aliyun_server: AliyunFake, tencent_fake: TencentFake, status: int, header: str
+) -> None:
+    phones = [f"1380013{n:04d}" for n in range(20)]
+    aliyun_server.server_error_next(status, {header: "1000" if header.startswith("x-") else "1"})
+    many = Message(to=phones, template="SMS_1", templates={"tencent": "1001"}, params={"code": "123456"})
+    result = await gateway.send(providers(aliyun_server, tencent_fake), many)
+    assert {r.status for r in result.recipients} == {Status.UNKNOWN}
+    assert all(r.provider == "aliyun" and r.error is not None for r in result.recipients)
+    assert len(result.recipients) == 20 and len(result.attempts) == 1
+    assert len(aliyun_server.server.requests) == 1  # type: ignore[union-attr]
+    assert delivered(aliyun_server, tencent_fake) == (20, 0) and gateway.sleeps == []

@@ -14,7 +14,7 @@ from ._errors import (
     Unreachable,
 )
 from ._gateway import AsyncGateway, Gateway
-from ._http import HttpRequest, HttpResponse
+from ._http import Endpoint, HttpRequest, HttpResponse
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
@@ -43,6 +43,7 @@ __all__ = [
     "CountryAllowlist",
     "DeliveryReport",
     "DeliveryStatus",
+    "Endpoint",
     "Gateway",
     "Hooks",
     "HttpRequest",

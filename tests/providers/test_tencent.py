@@ -174,7 +174,7 @@ def test_settings_reject_unknown_keys_and_hide_the_secret() -> None:
             "https://sms.ap-guangzhou.tencentcloudapi.com/",
             "sms.ap-guangzhou.tencentcloudapi.com",
         ),
-        ("127.0.0.1:9000", "https://127.0.0.1:9000/", "127.0.0.1:9000"),
+        ("127.0.0.1:9000", "http://127.0.0.1:9000/", "127.0.0.1:9000"),  # loopback: http
         ("http://127.0.0.1:9000/", "http://127.0.0.1:9000/", "127.0.0.1:9000"),
     ],
 )

@@ -8,6 +8,7 @@
                                        {"config_id": config_id, "mobile": "13800138000", "code": "123456"}))
 """
 
+from ._endpoints import EndpointPolicy
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension
 from ._platform import Platform
@@ -22,6 +23,7 @@ __all__ = [
     "AliyunSmsExtension",
     "AliyunSmsSettings",
     "ConfigRecord",
+    "EndpointPolicy",
     "Event",
     "Extension",
     "ExtensionStore",
