@@ -17,7 +17,7 @@ from ..stores.base import Store
 from ._drive import adrive, drive
 from ._flow import Chunk, Policy, Spec, Tally, chunk_flow, finish_flow, queue_flow
 from ._sources import Reject, Row, Source
-from ._state import FAILED, PAUSED, RUNNING, CampaignState, Keys, state_keys, state_of
+from ._state import FAILED, PAUSED, RUNNING, CampaignState, Keys, run_sync, state_flow
 
 if TYPE_CHECKING:
     from .._gateway import AsyncGateway, Gateway, _GatewayCore
@@ -131,11 +131,8 @@ class Campaign:
     @classmethod
     def resume(cls, campaign_id: str, store: Store, rows: Iterable[Any] | None = None) -> Campaign:
         """The campaign ``campaign_id`` as created, to run again (pass ``rows`` if they came from Python)."""
-        text = store.get(Keys(campaign_id).spec)
-        if text is None:
-            state_of(campaign_id, None, [])  # raises: no such campaign
-        assert text is not None
-        return cls.from_dict(campaign_id, json.loads(text), rows)
+        state = run_sync(state_flow(store, campaign_id))  # raises when there is no such campaign
+        return cls.from_dict(campaign_id, state.spec, rows)
 
     # -- the source, in chunks ----------------------------------------------------------------
 
@@ -227,8 +224,7 @@ class Campaign:
         except Exception:
             yield Call(store, "set", (keys.status, FAILED))
             raise
-        spec, *values = yield Call(store, "get_many", (state_keys(keys),))
-        return state_of(self.id, spec, values)
+        return (yield from state_flow(store, self.id))
 
 
 def _store(gateway: _GatewayCore, store: Store | None) -> Store:

@@ -124,16 +124,13 @@ class Tally:
 
 
 def queue_flow(store: Store, keys: Keys, chunk: Chunk) -> Flow:
-    """Count a chunk as queued once (resumes and retries count nothing twice) and record its rejects."""
-    if (yield Call(store, "add", (keys.chunk(chunk.number, "queued"), "1"))) is not None:
-        return False
+    """Record a chunk's invalid rows, then its source counts, once (a resume counts nothing twice)."""
+    counts = {"total": chunk.size, "queued": len(chunk.rows), "invalid": len(chunk.rejects)}
     calls: list[tuple[str, tuple[Any, ...]]] = [
         ("set", (keys.row(r.number), f"invalid\t{r.reason}")) for r in chunk.rejects
     ]
-    counts = {"total": chunk.size, "queued": len(chunk.rows), "invalid": len(chunk.rejects), "chunks_seen": 1}
-    calls += [("incr", (keys.count(name), n)) for name, n in counts.items() if n]
+    calls.append(("add", (keys.chunk(chunk.number, "queued"), json.dumps(counts))))
     yield Call(store, "run", (calls,))
-    return True
 
 
 def lease_token() -> str:
@@ -212,7 +209,7 @@ def _batch_flow(spec: Spec, policy: Policy, keys: Keys, rows: list[Row], tally: 
         try:
             result: SendResult = yield Send(spec.message(admitted))
         except SmsError as exc:  # raised before anything was sent
-            outcomes.update((r.number, f"rejected\t{exc.code} {exc}") for r in admitted)
+            outcomes.update((r.number, f"rejected\t{exc.code} {exc}\tnot sent") for r in admitted)
         except BaseException:
             yield Call(store, "run", ([("delete", (keys.row(r.number),)) for r in admitted],))
             raise
@@ -258,17 +255,9 @@ def _admit(policy: Policy, rows: list[Row], outcomes: dict[int, str]) -> Generat
 
 
 def _record(store: Store, keys: Keys, outcomes: dict[int, str], tally: Tally) -> Flow:
-    counts: dict[str, int] = {}
+    yield Call(store, "run", ([("set", (keys.row(n), v)) for n, v in outcomes.items()],))
     for value in outcomes.values():
-        kind = value.split("\t", 1)[0]
-        counts[kind] = counts.get(kind, 0) + 1
-        if not value.endswith("\tnot sent"):
-            counts["sent"] = counts.get("sent", 0) + 1
-    calls: list[tuple[str, tuple[Any, ...]]] = [("set", (keys.row(n), v)) for n, v in outcomes.items()]
-    calls += [("incr", (keys.count(name), n)) for name, n in counts.items()]
-    yield Call(store, "run", (calls,))
-    for name, n in counts.items():
-        tally.add(name, n)
+        tally.add(value.split("\t", 1)[0])
 
 
 def close_chunk(store: Store, keys: Keys, chunk: Chunk) -> Flow:
@@ -277,25 +266,29 @@ def close_chunk(store: Store, keys: Keys, chunk: Chunk) -> Flow:
     values = yield Call(store, "get_many", ([keys.row(n) for n in numbers],))
     by_number = {r.number: r.phone for r in chunk.rows} | {r.number: r.phone for r in chunk.rejects}
     rejects = []
+    counts = dict.fromkeys(("sent", "accepted", "rejected", "unknown"), 0)
     for number, value in zip(numbers, values, strict=True):
         if value is None or value == PENDING:
             raise RuntimeError(f"row {number} has no recorded outcome")
         kind, _, reason = value.partition("\t")
+        if kind != "invalid":
+            counts[kind] += 1
+            counts["sent"] += not reason.endswith("\tnot sent")
         if kind in ("rejected", "invalid"):
             rejects.append([number, by_number[number], reason.removesuffix("\tnot sent")])
+    done = keys.chunk(chunk.number, "done")
     text = json.dumps(rejects, ensure_ascii=False)
-    first = yield Call(
-        store, "run", ([("set", (keys.rejects(chunk.number), text)), ("add", (keys.chunk(chunk.number, "done"), "1"))],)
-    )
-    if first[1] is None:
-        yield Call(store, "incr", (keys.count("chunks_done"),))
+    yield Call(store, "run", ([("set", (keys.rejects(chunk.number), text)), ("set", (done, json.dumps(counts)))],))
     yield from finish_flow(store, keys)
 
 
 def finish_flow(store: Store, keys: Keys) -> Flow:
     """Mark the campaign done once every chunk is queued and done."""
-    chunks, done, status = yield Call(store, "get_many", ([keys.chunks, keys.count("chunks_done"), keys.status],))
-    if chunks is not None and int(done or 0) >= int(chunks) and status != DONE:
+    chunks, status = yield Call(store, "get_many", ([keys.chunks, keys.status],))
+    if chunks is None or status == DONE:
+        return status == DONE
+    done = yield Call(store, "get_many", ([keys.chunk(n, "done") for n in range(int(chunks))],))
+    if all(value is not None for value in done):
         yield Call(store, "set", (keys.status, DONE))
         return True
-    return status == DONE
+    return False

@@ -7,22 +7,30 @@ Everything is kept with the store's own atomic operations, so every process shar
 * ``…:n:<count>`` counters: total, invalid, queued, sent, accepted, rejected, unknown, delivered;
 * ``…:row:<n>`` row ``n``'s outcome: claimed ``pending`` (``add``) before its request leaves, then
   ``accepted``, ``unknown``, ``rejected\\t<reason>`` or ``invalid\\t<reason>``;
-* ``…:chunk:<n>:queued`` / ``…:done`` / ``…:lease`` per chunk, ``…:chunks`` once every chunk is queued;
+* ``…:chunk:<n>:queued`` the chunk's source counts, ``…:done`` its outcome counts (JSON), both
+  written once, whole; ``…:lease`` who sends it; ``…:chunks`` once every chunk is queued;
 * ``…:rejects:<n>`` a chunk's rejects (JSON), ``campaigns:count`` / ``campaigns:<i>`` the listing.
+
+The campaign's counts are the sums of its chunks' counts: each is one write of values read back
+from the rows, so a process killed at any point never leaves a count behind or counts twice.
+Counts move chunk by chunk.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from .._engine import Call
 from .._errors import InvalidRequest
 from ..stores.base import Store
 from ._sources import Reject
 
-__all__ = ["COUNTS", "CampaignState", "Campaigns", "Keys"]
+__all__ = ["COUNTS", "CampaignState", "Campaigns", "Keys", "run_sync", "state_flow"]
+
+T = TypeVar("T")
 
 COUNTS = ("total", "invalid", "queued", "sent", "accepted", "rejected", "unknown", "delivered")
 RUNNING, PAUSED, DONE, FAILED = "running", "paused", "done", "failed"
@@ -36,9 +44,6 @@ class Keys:
         base = f"campaign:{campaign_id}"
         self.spec, self.status, self.chunks = base, f"{base}:status", f"{base}:chunks"
         self._base = base
-
-    def count(self, name: str) -> str:
-        return f"{self._base}:n:{name}"
 
     def row(self, number: int) -> str:
         return f"{self._base}:row:{number}"
@@ -83,26 +88,45 @@ class CampaignState:
         }
 
 
-def state_of(campaign_id: str, spec: str | None, values: Sequence[str | None]) -> CampaignState:
-    """Build the state from :func:`state_keys`' values."""
+def state_flow(store: Store, campaign_id: str) -> Generator[Call, Any, CampaignState]:
+    """Read a campaign's state: its spec, status and the sums of its chunks' counts."""
+    keys = Keys(campaign_id)
+    spec, status, chunks = yield Call(store, "get_many", ([keys.spec, keys.status, keys.chunks],))
     if spec is None:
         raise InvalidRequest(f"no campaign {campaign_id!r}", field="campaign")
     data = json.loads(spec)
-    status, chunks, done, *counts = values
-    return CampaignState(
-        campaign_id,
-        data.get("name") or campaign_id,
-        status or RUNNING,
-        {name: int(v or 0) for name, v in zip(COUNTS, counts, strict=True)},
-        None if chunks is None else int(chunks),
-        int(done or 0),
-        float(data.get("created_at", 0.0)),
-        data,
-    )
+    counts = dict.fromkeys(COUNTS, 0)
+    done = seen = 0
+    page = 250
+    while True:
+        numbers = range(seen, seen + page)
+        names = [keys.chunk(n, what) for n in numbers for what in ("queued", "done")]
+        values = yield Call(store, "get_many", (names,))
+        for queued, finished in zip(values[::2], values[1::2], strict=True):
+            if queued is None:
+                break
+            seen += 1
+            for text in (queued, finished):
+                for name, n in json.loads(text or "{}").items():
+                    counts[name] += n
+            done += finished is not None
+        else:
+            continue
+        break
+    total = None if chunks is None else int(chunks)
+    return CampaignState(campaign_id, data.get("name") or campaign_id, status or RUNNING, counts, total, done,
+                         float(data.get("created_at", 0.0)), data)  # fmt: skip
 
 
-def state_keys(keys: Keys) -> list[str]:
-    return [keys.spec, keys.status, keys.chunks, keys.count("chunks_done"), *(keys.count(n) for n in COUNTS)]
+def run_sync(flow: Generator[Call, Any, T]) -> T:
+    """Run a flow of store calls, blocking."""
+    reply: Any = None
+    while True:
+        try:
+            step = flow.send(reply)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        reply = getattr(step.target, step.name)(*step.args)
 
 
 class Campaigns:
@@ -116,8 +140,7 @@ class Campaigns:
 
     def get(self, campaign_id: str) -> CampaignState:
         """The campaign's state; :class:`InvalidRequest` (field ``campaign``) when there is none."""
-        spec, *values = self.store.get_many(state_keys(Keys(campaign_id)))
-        return state_of(campaign_id, spec, values)
+        return run_sync(state_flow(self.store, campaign_id))
 
     def list(self, limit: int = 50) -> list[CampaignState]:
         """The newest ``limit`` campaigns, newest first."""
@@ -146,7 +169,7 @@ class Campaigns:
         """Every row that was not sent, chunk by chunk: invalid in the source, refused, or rejected."""
         state = self.get(campaign_id)
         keys = Keys(campaign_id)
-        chunks = state.chunks if state.chunks is not None else int(self.store.get(keys.count("chunks_seen")) or 0)
+        chunks = state.chunks if state.chunks is not None else state.chunks_done
         for start in range(0, chunks, 100):
             for text in self.store.get_many([keys.rejects(n) for n in range(start, min(chunks, start + 100))]):
                 for number, phone, reason in json.loads(text or "[]"):

@@ -28,7 +28,7 @@ from ._campaign import Campaign
 from ._drive import drive
 from ._flow import Chunk, Policy, Tally, chunk_flow, close_chunk
 from ._settings import CampaignSettings
-from ._sources import Row
+from ._sources import Reject, Row
 from ._state import CampaignState, Keys
 
 __all__ = ["app", "configure", "enqueue", "send_chunk"]
@@ -80,13 +80,19 @@ def _campaign(campaign_id: str) -> Campaign:
 
 
 @app.task(name="smsgate.campaigns.send_chunk", bind=True, max_retries=None)  # type: ignore[untyped-decorator]
-def send_chunk(self: Task, campaign_id: str, number: int, rows: list[list[Any]]) -> dict[str, int]:
-    """Send chunk ``number`` of a campaign: ``rows`` are ``[row number, E.164 phone, params]``."""
+def send_chunk(
+    self: Task, campaign_id: str, number: int, rows: list[list[Any]], rejects: list[list[Any]] | None = None
+) -> dict[str, int]:
+    """Send chunk ``number`` of a campaign: ``rows`` are ``[row number, E.164 phone, params]``,
+    ``rejects`` the chunk's invalid rows ``[row number, reason, phone]`` (recorded when queued)."""
     run = runtime()
     campaign = _campaign(campaign_id)
     policy = Policy.of(run.gateway, run.store, campaign.limits, campaign.lease)
-    chunk = Chunk(number, tuple(Row(n, phone, params) for n, phone, params in rows))
-    tally: Tally = drive(chunk_flow(campaign.spec, policy, chunk, Keys(campaign_id)), run.gateway, run.pool)
+    chunk = Chunk(number, tuple(Row(*row) for row in rows), tuple(Reject(*reject) for reject in rejects or ()))
+    try:
+        tally: Tally = drive(chunk_flow(campaign.spec, policy, chunk, Keys(campaign_id)), run.gateway, run.pool)
+    except Exception as exc:  # the store failed: rows claimed stay claimed, the rest is tried again
+        raise self.retry(exc=exc, countdown=RETRY_BUSY) from exc
     if tally.status == "busy":
         raise self.retry(countdown=RETRY_BUSY)
     if tally.status == "paused":
@@ -120,5 +126,6 @@ def _queue(campaign: Campaign, store: Store, chunk: Chunk) -> Generator[Any, Any
         return Tally(status="queued")
     eta = None if campaign.start_at is None else datetime.fromtimestamp(campaign.start_at, timezone.utc)
     rows = [[r.number, r.phone, r.params] for r in chunk.rows]
-    send_chunk.apply_async((campaign.id, chunk.number, rows), eta=eta)
+    rejects = [[r.number, r.reason, r.phone] for r in chunk.rejects]
+    send_chunk.apply_async((campaign.id, chunk.number, rows, rejects), eta=eta)
     return Tally(status="queued")
