@@ -47,7 +47,7 @@ def config_file(tmp_path: Path, redis_server, aliyun_server) -> Path:
 @pytest.fixture
 def pool(config_file: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     smsgate = Path(sys.executable).with_name("smsgate")
-    log = (tmp_path / "worker.log").open("wb")  # noqa: SIM115 - open for the pool's whole life
+    log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(
         [str(smsgate), "worker", "--config", str(config_file), "--concurrency", "3", "--loglevel", "warning"],
         cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
