@@ -23,6 +23,7 @@ from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
+from .campaigns import Campaign, Campaigns, CampaignState
 from .elements import App
 from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
@@ -41,6 +42,9 @@ __all__ = [
     "AsyncVerifier",
     "Attempt",
     "Blocklist",
+    "Campaign",
+    "CampaignState",
+    "Campaigns",
     "Category",
     "CircuitBreaker",
     "Config",
