@@ -27,6 +27,7 @@ EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
+    "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",

@@ -14,6 +14,7 @@ from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, R
 from .aliyun import AliyunReceipts
 from .huawei import HuaweiReceipts
 from .plivo import PlivoReceipts
+from .sinch import SinchReceipts
 from .sns import SnsReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
@@ -27,6 +28,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         AliyunReceipts,
         HuaweiReceipts,
         PlivoReceipts,
+        SinchReceipts,
         SnsReceipts,
         TencentReceipts,
         TwilioReceipts,
