@@ -29,6 +29,7 @@ EMULATORS: dict[str, str] = {
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
+    "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
     "vonage": "smsgate.emulators.vonage:FakeVonage",

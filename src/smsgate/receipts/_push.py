@@ -16,6 +16,7 @@ from .huawei import HuaweiReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
@@ -30,6 +31,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
+        TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,
         VonageReceipts,
