@@ -13,6 +13,7 @@ from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
 from .huawei import HuaweiReceipts
+from .infobip import InfobipReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
@@ -28,6 +29,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     for cls in (
         AliyunReceipts,
         HuaweiReceipts,
+        InfobipReceipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
