@@ -134,3 +134,50 @@ def test_a_forked_child_draws_other_ids() -> None:
     os.close(read)
     os.close(write)
     assert child != new_id() and len(child) == 32
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"template": "T\ud800"}, "template"),
+        ({"sign_name": "\udfffAcme"}, "sign_name"),
+        ({"text": "code \ud83d"}, "text"),
+        ({"out_id": "\ud800"}, "out_id"),
+        ({"extend_code": "\udc00"}, "extend_code"),
+        ({"idempotency_key": "k\ud800"}, "idempotency_key"),
+        ({"templates": {"aliyun": "\ud800"}}, "templates.aliyun"),
+        ({"sign_names": {"aliyun": "\ud800"}}, "sign_names.aliyun"),
+        ({"templates": {"\ud800": "T"}}, "templates"),
+        ({"params": {"code": "12\ud80034"}}, "params.code"),
+        ({"params": {"c\ud800": "1"}}, "params"),
+        ({"param_order": ["\ud800"]}, "param_order"),
+    ],
+)
+def test_lone_surrogates_are_refused_at_construction_naming_the_field(fields, field):
+    with pytest.raises(InvalidRequest) as info:
+        Message(**{"to": "13800138000", "template": "T", **fields})
+    assert info.value.field == field and "surrogate" in info.value.message
+    assert "12" not in info.value.message  # the value itself (maybe a code) is never echoed
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"to": None}, "to"),
+        ({"to": 13800138000}, "to"),
+        ({"to": b"13800138000"}, "to"),
+        ({"params": "x"}, "params"),
+        ({"params": ["code", "1"]}, "params"),
+        ({"params": {"code": 10**5000}}, "params.code"),
+        ({"templates": "SMS_1"}, "templates"),
+        ({"sign_names": ["Acme"]}, "sign_names"),
+        ({"template": 5}, "template"),
+        ({"sign_name": b"Acme"}, "sign_name"),
+        ({"param_order": "code"}, "param_order"),
+        ({"recipient_params": "x"}, "recipient_params"),
+    ],
+)
+def test_values_of_the_wrong_type_are_typed_errors_naming_the_field(fields, field):
+    with pytest.raises(InvalidRequest) as info:
+        Message(**{"to": "13800138000", "template": "T", **fields})
+    assert info.value.field == field and info.value.code == 46001

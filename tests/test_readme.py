@@ -12,6 +12,7 @@ BLOCK = re.compile(r"<!-- (file: (?P<path>\S+)|run) -->\n```(?:json|python)\n(?P
 
 def test_readme_examples_run(tmp_path, monkeypatch, aliyun_server):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMSGATE_EXTENSIONS_ALLOW", "127.0.0.1")  # the operator allows the fake server
     fake = {"your_access_key": "testAK", "your_access_secret": "testSecret"}
     fake["dysmsapi.aliyuncs.com"] = aliyun_server.server.endpoint
     outputs = []

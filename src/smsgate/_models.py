@@ -33,20 +33,75 @@ def new_id() -> str:
     return _ids.getrandbits(128).to_bytes(16, "little").hex()
 
 
-def _frozen_params(params: Mapping[str, Any] | None, where: str) -> dict[str, str]:
+def _text(value: Any, where: str) -> Any:
+    """``value`` if it is ``None`` or text that can be sent: a string holding no lone surrogate."""
+    if value is None or (type(value) is str and value.isascii()):  # the usual cases, first
+        return value
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{where} must be a string", field=where)
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # never echo the value: it may be a one-time code
+        raise InvalidRequest(f"{where} is not valid Unicode text (a lone surrogate)", field=where) from None
+    return str(value)
+
+
+def _texts(values: Any, where: str) -> dict[str, str]:
+    """A copy of a ``{name: text}`` mapping (per-provider templates or sign names), every entry checked."""
+    if not values:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidRequest(f"{where} must be a mapping of provider names to strings", field=where)
+    return {_text(k, where): _text(v, f"{where}.{k}") for k, v in values.items()}
+
+
+def _frozen_params(params: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if not params:
         return out
+    if not isinstance(params, Mapping):
+        raise InvalidRequest(f"{where} must be a mapping of names to values", field=where)
     for key, value in params.items():
         if not isinstance(key, str) or not key:
             raise InvalidRequest(f"{where}: parameter names must be non-empty strings", field=where)
-        if type(value) is str:  # the usual case, before the slower checks
+        if not key.isascii():
+            _text(key, where)
+        if type(value) is str and value.isascii():  # the usual case, before the slower checks
             out[key] = value
             continue
+        name = f"{where}.{key}"
         if value is None or isinstance(value, (Mapping, list, tuple, set, bytes)):
-            raise InvalidRequest(f"{where}[{key!r}] must be a string or number", field=f"{where}.{key}")
-        out[key] = value if isinstance(value, str) else str(value)
+            raise InvalidRequest(f"{where}[{key!r}] must be a string or number", field=name)
+        try:
+            out[key] = _text(value if isinstance(value, str) else str(value), name)
+        except ValueError:  # an int too long to print (over sys.get_int_max_str_digits())
+            raise InvalidRequest(f"{where}[{key!r}] is a number too long to send", field=name) from None
     return out
+
+
+def _recipients(to: Any) -> tuple[Any, ...]:
+    if isinstance(to, (str, PhoneNumber)):
+        return (to,)
+    if to is None or isinstance(to, (bytes, Mapping)) or not isinstance(to, (Sequence, set, frozenset)):
+        raise InvalidRequest("to must be a phone number or a list of phone numbers", field="to")
+    return tuple(to)
+
+
+def _order(names: Any) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise InvalidRequest("param_order must be a list of parameter names", field="param_order")
+    return tuple(_text(n, "param_order") for n in names)
+
+
+def _per_recipient(values: Any) -> dict[str, dict[str, str]]:
+    if not values:
+        return {}
+    if not isinstance(values, Mapping):
+        raise InvalidRequest("recipient_params must map phone numbers to params", field="recipient_params")
+    where = "recipient_params"
+    return {_text(str(k), where): _frozen_params(v, f"{where}[{k!r}]") for k, v in values.items()}
 
 
 @dataclass(frozen=True, eq=False, init=False)
@@ -57,7 +112,8 @@ class Message:
     ``text`` is a ``${name}`` text template for text providers (Twilio, SNS, Vonage); ``params``
     fill either. Per-provider overrides (``templates``, ``sign_names``) and per-recipient params
     stay apart from ``params``. ``idempotency_key`` makes a resend return the first result;
-    ``out_id`` is passed to providers that echo a caller reference.
+    ``out_id`` is passed to providers that echo a caller reference. ``secret_params`` names the
+    params that carry secrets (one-time codes): development sinks mask them unless told otherwise.
     """
 
     to: Sequence[Phone]
@@ -72,6 +128,7 @@ class Message:
     idempotency_key: str | None = None
     out_id: str | None = None
     extend_code: str | None = None
+    secret_params: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -87,23 +144,23 @@ class Message:
         idempotency_key: str | None = None,
         out_id: str | None = None,
         extend_code: str | None = None,
+        secret_params: frozenset[str] | None = None,
     ) -> None:
         # every field checked and copied once, then stored in one step (the fields are frozen)
         vars(self).update(
-            to=(to,) if isinstance(to, (str, PhoneNumber)) else tuple(to),
-            template=template,
+            to=_recipients(to),
+            template=_text(template, "template"),
             params=_frozen_params(params, "params"),
-            sign_name=sign_name,
-            text=text,
-            templates=dict(templates) if templates else {},
-            sign_names=dict(sign_names) if sign_names else {},
-            param_order=None if param_order is None else tuple(param_order),
-            recipient_params={
-                str(k): _frozen_params(v, f"recipient_params[{k!r}]") for k, v in (recipient_params or {}).items()
-            },
-            idempotency_key=idempotency_key,
-            out_id=out_id,
-            extend_code=extend_code,
+            sign_name=_text(sign_name, "sign_name"),
+            text=_text(text, "text"),
+            templates=_texts(templates, "templates"),
+            sign_names=_texts(sign_names, "sign_names"),
+            param_order=_order(param_order),
+            recipient_params=_per_recipient(recipient_params),
+            idempotency_key=_text(idempotency_key, "idempotency_key"),
+            out_id=_text(out_id, "out_id"),
+            extend_code=_text(extend_code, "extend_code"),
+            secret_params=frozenset(secret_params) if secret_params else frozenset(),
         )
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
@@ -247,7 +304,7 @@ class RecipientResult:
     provider: str | None = None
     message_id: str | None = None
     error: SmsError | None = None
-    raw: Any = None
+    raw: Any = field(default=None, repr=False)  # the provider's own words: maybe what it was sent
 
     @property
     def ok(self) -> bool:
@@ -274,7 +331,7 @@ class Attempt:
     """One request sent (or tried) to one provider. Read-only by convention."""
 
     provider: str
-    phones: tuple[str, ...]
+    phones: tuple[str, ...] = field(repr=False)  # reprs end up in tracebacks
     status: Status
     error: SmsError | None = None
     started_at: float = 0.0
@@ -299,7 +356,7 @@ class SendResult:
 
     recipients: tuple[RecipientResult, ...]
     attempts: tuple[Attempt, ...] = ()
-    responses: tuple[Any, ...] = ()
+    responses: tuple[Any, ...] = field(default=(), repr=False)
     message_id: str = field(default_factory=new_id)
     replayed: bool = False
 

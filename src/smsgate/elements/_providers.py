@@ -33,13 +33,19 @@ def load_provider(name: str) -> type[Provider]:
 
 
 def class_provider(ref: str, bundle: Path) -> type[Provider]:
-    """``module:Class`` (or ``module.Class``), from ``module.py`` in the element's bundle, else importable."""
+    """``module:Class`` (or ``module.Class``), from ``module.py`` in the element's bundle, else installed.
+
+    The module name is dotted identifiers, nothing else: no path, no relative import, and no file
+    reached through a link that leads out of the bundle.
+    """
     module_name, sep, attr = ref.partition(":")
     if not sep:
         module_name, _, attr = ref.rpartition(".")
-    if not module_name or not attr:
-        raise ConfigError(f"{ref!r}: expected 'module:Class'")
+    if not all(part.isidentifier() for part in module_name.split(".")) or not attr.isidentifier():
+        raise ConfigError(f"{ref!r}: expected 'module:Class' (dotted names only, no paths)")
     local = bundle / (module_name.replace(".", "/") + ".py")
+    if local.is_file() and not local.resolve().is_relative_to(bundle.resolve()):
+        raise ConfigError(f"{ref!r}: {module_name}.py leads outside the element's folder")
     try:
         if local.is_file():
             unique = f"smsgate_elements_{abs(hash(local.resolve()))}_{module_name.replace('.', '_')}"

@@ -17,10 +17,12 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from .._errors import ConfigError, InvalidRequest, OutcomeUnknown, SmsError
 from .._gateway import Gateway
+from .._registry import provider_class
 from .._retry import RetryPolicy
 from ..providers.base import settings_problems
 from ..transports.base import Transport
 from ..transports.defaults import default_transport
+from ._endpoints import EndpointPolicy
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension, Handler, current_event
 from ._store import ExtensionStore
@@ -40,6 +42,9 @@ class Platform:
 
     A failing extension never hides the others: :meth:`dispatch` returns one :class:`Outcome` per
     targeted extension, each with its result or its typed error.
+
+    ``endpoints`` says where tenant-set endpoints may point (default: the providers' public hosts,
+    plus what ``$SMSGATE_EXTENSIONS_ALLOW`` lists); see :class:`EndpointPolicy`.
     """
 
     def __init__(
@@ -48,8 +53,10 @@ class Platform:
         *,
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
+        endpoints: EndpointPolicy | None = None,
     ) -> None:
         self.store = store if isinstance(store, ExtensionStore) else ExtensionStore(store)
+        self.endpoints = endpoints or EndpointPolicy.from_env()
         self.extensions: dict[str, Extension] = {}
         self._transport = transport
         self._retry = retry
@@ -113,7 +120,14 @@ class Platform:
     def save_settings(self, tenant: Any, package: str, data: Mapping[str, Any]) -> None:
         """Validate ``data`` against the extension's settings schema and store it for ``tenant``."""
         extension = self._extension(package)
-        values, secrets = _validated(extension.settings_schema, data, f"settings of {package!r}")
+        where = f"settings of {package!r}"
+        values, secrets = _validated(extension.settings_schema, data, where)
+        provider = getattr(extension, "provider_name", None)
+        if isinstance(provider, str):
+            try:
+                self.endpoints.check(provider, values, public=_public_hosts(provider), resolve=False)
+            except ConfigError as exc:
+                raise ConfigError([f"{where}: {p}" for p in exc.problems]) from None
         self.store.put_settings(_tenant(tenant), package, values, secrets)
 
     def add_config(self, tenant: Any, package: str, data: Mapping[str, Any], *, name: str = "") -> str:
@@ -149,8 +163,10 @@ class Platform:
         """The async twin of :meth:`dispatch`: targets run concurrently; sync handlers in threads."""
         targets = self._targets(event)
         ran = await asyncio.gather(
-            *(_done(target) if isinstance(target, Outcome) else _arun(package, target, event.copy())
-              for package, target in targets)
+            *(
+                _done(target) if isinstance(target, Outcome) else _arun(package, target, event.copy())
+                for package, target in targets
+            )
         )
         return Outcomes(ran)
 
@@ -176,7 +192,12 @@ class Platform:
     # -- the core underneath ----------------------------------------------------------------------
 
     def gateway(self, provider: str, settings: Mapping[str, Any]) -> Gateway:
-        """A core gateway over ``provider`` with ``settings``, cached per settings."""
+        """A core gateway over ``provider`` with ``settings``, cached per settings.
+
+        Raises :class:`ConfigError` when the endpoint (or proxy) is not allowed by :attr:`endpoints`,
+        checked on the addresses its host resolves to now.
+        """
+        self.endpoints.check(provider, settings, public=_public_hosts(provider), resolve=True)
         plain = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in settings.items()}
         key = hashlib.sha256(json.dumps([provider, plain], sort_keys=True, default=str).encode()).hexdigest()
         with self._lock:
@@ -198,6 +219,13 @@ class Platform:
         if self._transport is not None:
             self._transport.close()
         self.store.close()
+
+
+def _public_hosts(provider: str) -> tuple[str, ...]:
+    try:
+        return tuple(getattr(provider_class(provider), "public_hosts", ()))
+    except (ConfigError, ImportError):  # the gateway names what is wrong with the provider
+        return ()
 
 
 def _tenant(tenant: Any) -> str:

@@ -1,9 +1,10 @@
 """The embedded store of extension settings (one per tenant and package) and runtime configs.
 
 SQLite, in a file or in memory. Every read names its tenant: a config id of another tenant is
-simply not found. The keys marked secret when written are masked by every listing; only
-:meth:`ExtensionStore.settings` and :meth:`ExtensionStore.config`, which extensions call to send,
-return them, as :class:`~pydantic.SecretStr`.
+simply not found. The keys marked secret when written are encrypted at rest (Fernet, see
+:mod:`smsgate.extensions._keys`) and masked by every listing; only :meth:`ExtensionStore.settings`
+and :meth:`ExtensionStore.config`, which extensions call to send, return them, decrypted, as
+:class:`~pydantic.SecretStr`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
+
+from ._keys import Keys
 
 __all__ = ["MASK", "ConfigRecord", "ExtensionStore", "SettingsRecord"]
 
@@ -58,10 +61,14 @@ class ConfigRecord:
 
 
 class ExtensionStore:
-    """Settings and configs in SQLite: ``path`` (default ``$SMSGATE_EXTENSIONS_DB``, else in memory)."""
+    """Settings and configs in SQLite: ``path`` (default ``$SMSGATE_EXTENSIONS_DB``, else in memory).
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    ``keys`` encrypt the secrets (newest first); default: see :meth:`Keys.find`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, keys: Keys | None = None) -> None:
         self.path = str(path if path is not None else os.environ.get(ENV_PATH, ":memory:"))
+        self.keys = keys or Keys.find(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
@@ -78,7 +85,8 @@ class ExtensionStore:
 
     def put_settings(self, tenant: str, package: str, data: Mapping[str, Any], secrets: Iterable[str] = ()) -> None:
         """Store ``tenant``'s settings for ``package``, replacing any; ``secrets`` names the secret keys."""
-        row = (tenant, package, _dump(data), json.dumps(sorted(set(secrets))))
+        hidden = sorted(set(secrets))
+        row = (tenant, package, self._dump(data, hidden), json.dumps(hidden))
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?, ?, ?)", row)
 
@@ -94,7 +102,8 @@ class ExtensionStore:
     ) -> str:
         """Store a new runtime config; returns its id (random and unguessable unless given)."""
         new_id = config_id or uuid.uuid4().hex
-        row = (new_id, tenant, package, name, _dump(data), json.dumps(sorted(set(secrets))))
+        hidden = sorted(set(secrets))
+        row = (new_id, tenant, package, name, self._dump(data, hidden), json.dumps(hidden))
         with self._lock:
             self._db.execute("INSERT INTO configs VALUES (?, ?, ?, ?, ?, ?)", row)
         return new_id
@@ -111,7 +120,8 @@ class ExtensionStore:
             row = self._db.execute(
                 "SELECT data, secrets FROM settings WHERE tenant = ? AND package = ?", (tenant, package)
             ).fetchone()
-        return None if row is None else SettingsRecord(tenant, package, _load(row[0], row[1]))
+        where = f"settings of {package!r} for tenant {tenant!r}"
+        return None if row is None else SettingsRecord(tenant, package, self._load(row[0], row[1], where))
 
     def config(self, tenant: str, config_id: str) -> ConfigRecord | None:
         """The config ``config_id`` if it belongs to ``tenant``; ``None`` otherwise, whoever owns it."""
@@ -119,7 +129,9 @@ class ExtensionStore:
             row = self._db.execute(
                 "SELECT package, name, data, secrets FROM configs WHERE id = ? AND tenant = ?", (config_id, tenant)
             ).fetchone()
-        return None if row is None else ConfigRecord(config_id, tenant, row[0], row[1], _load(row[2], row[3]))
+        if row is None:
+            return None
+        return ConfigRecord(config_id, tenant, row[0], row[1], self._load(row[2], row[3], f"config {config_id!r}"))
 
     # -- listing (secrets masked) ----------------------------------------------------------------
 
@@ -141,21 +153,52 @@ class ExtensionStore:
             rows = self._db.execute(sql + " ORDER BY package, name, id", args).fetchall()
         return [{"id": i, "package": p, "name": n, "config": _masked(d, s)} for i, p, n, d, s in rows]
 
+    # -- encryption ------------------------------------------------------------------------------
+
+    def rotate_keys(self) -> int:
+        """Re-encrypt every stored secret with the first key; returns how many were re-encrypted.
+
+        Put the new key first (keeping the old ones), call this, then drop the old keys.
+        """
+        count = 0
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for table, key_columns in (("settings", ("tenant", "package")), ("configs", ("id",))):
+                    columns = ", ".join(key_columns)
+                    rows = self._db.execute(f"SELECT {columns}, data, secrets FROM {table}").fetchall()
+                    for row in rows:
+                        *ids, data, secrets = row
+                        values = json.loads(data)
+                        for key in json.loads(secrets):
+                            if isinstance(values.get(key), str):
+                                values[key] = self.keys.rotate(values[key], f"{table} {'/'.join(ids)}: {key}")
+                                count += 1
+                        where = " AND ".join(f"{c} = ?" for c in key_columns)
+                        self._db.execute(f"UPDATE {table} SET data = ? WHERE {where}", (json.dumps(values), *ids))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return count
+
+    def _dump(self, data: Mapping[str, Any], secrets: list[str]) -> str:
+        values = {k: _plain(v) for k, v in data.items()}
+        for key in secrets:
+            if isinstance(values.get(key), str):
+                values[key] = self.keys.encrypt(values[key])
+        return json.dumps(values, ensure_ascii=False)
+
+    def _load(self, data: str, secrets: str, where: str) -> dict[str, Any]:
+        values: dict[str, Any] = json.loads(data)
+        for key in json.loads(secrets):
+            if isinstance(values.get(key), str):
+                values[key] = SecretStr(self.keys.decrypt(values[key], f"{where}: {key}"))
+        return values
+
 
 def _plain(value: Any) -> Any:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
-
-
-def _dump(data: Mapping[str, Any]) -> str:
-    return json.dumps({k: _plain(v) for k, v in data.items()}, ensure_ascii=False)
-
-
-def _load(data: str, secrets: str) -> dict[str, Any]:
-    values: dict[str, Any] = json.loads(data)
-    for key in json.loads(secrets):
-        if isinstance(values.get(key), str):
-            values[key] = SecretStr(values[key])
-    return values
 
 
 def _masked(data: str, secrets: str) -> dict[str, Any]:
