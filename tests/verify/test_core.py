@@ -393,3 +393,22 @@ def test_concurrent_wrong_checks_from_four_processes_count_exactly_five(
     with pytest.raises(VerificationFailed):
         h.verifier.check(v.id, h.code())
     store.close()
+
+
+def test_ids_shaped_like_other_keys_are_just_unknown(harness: Harness) -> None:
+    v = harness.verifier.start(PHONE, template="SMS_1", idempotency_key="k")
+    for vid in ("live:login:+8613800138000", "idem:k", f"{v.id}:done", "budget:sends", "x" * 65):
+        with pytest.raises(VerificationFailed):
+            harness.verifier.check(vid, harness.code())
+        assert harness.verifier.get(vid) is None and harness.verifier.cancel(vid) is None
+    assert harness.verifier.check(v.id, harness.code()).approved
+
+
+def test_namespaces_keep_verifications_apart(store: Store, clock: Clock) -> None:
+    h = Harness(store, clock)
+    tenant_a = Verifier(h.gateway, store, keys=KEYS, namespace="a", clock=clock)
+    tenant_b = Verifier(h.gateway, store, keys=KEYS, namespace="b", clock=clock)
+    v = tenant_a.start(PHONE, template="SMS_1")
+    with pytest.raises(VerificationFailed):
+        tenant_b.check(v.id, h.code())
+    assert tenant_b.get(v.id) is None and tenant_a.check(v.id, h.code()).approved

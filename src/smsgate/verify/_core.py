@@ -27,7 +27,7 @@ from ..stores.base import Store, Window
 from ..stores.memory import MemoryStore
 from ._keys import ENV_KEYS, KeyRing
 from ._model import Verification, VerificationFailed, VerificationStatus, VerifyPolicy
-from ._record import Record, checked_purpose, key, live_key
+from ._record import ID, Record, checked_purpose
 
 __all__ = ["Flow", "Send", "VerifierCore", "default_keys"]
 
@@ -56,6 +56,7 @@ class VerifierCore:
         keys: KeyRing | Mapping[str, Any] | None = None,
         policy: VerifyPolicy | None = None,
         code_param: str = "code",
+        namespace: str = "",
         screen: Callable[[PhoneNumber, str | None], Any] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -66,11 +67,20 @@ class VerifierCore:
         self.keys = keys if isinstance(keys, KeyRing) else KeyRing(keys)
         self.policy = policy or VerifyPolicy()
         self.code_param = code_param
+        self.prefix = f"verify:{namespace}:" if namespace else "verify:"
         self.screen = screen
         self.clock: Callable[[], float] = clock or gateway.clock
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} store={self.store!r} keys={self.keys!r}>"
+
+    def key(self, verification_id: str, part: str = "") -> str:
+        """Where a verification's ``part`` is kept (see ``_record``)."""
+        base = self.prefix + verification_id
+        return f"{base}:{part}" if part else base
+
+    def live_key(self, purpose: str, phone: str) -> str:
+        return f"{self.prefix}live:{purpose}:{phone}"
 
     # -- start and resend ----------------------------------------------------------------------
 
@@ -115,7 +125,7 @@ class VerifierCore:
         }
         now = self.clock()
         vid = secrets.token_urlsafe(18)
-        idem = f"verify:idem:{idempotency_key}" if idempotency_key else None
+        idem = f"{self.prefix}idem:{idempotency_key}" if idempotency_key else None
         if idem is not None:
             earlier = yield Call(self.store, "add", (idem, vid, 86400.0))
             if earlier is not None:
@@ -136,17 +146,17 @@ class VerifierCore:
         )
         life = record.life(now)
         calls: list[tuple[str, tuple[Any, ...]]] = [
-            ("set", (key(vid), record.dumps(), life)),
-            ("set", (key(vid, "sends"), "1", life)),
-            ("get", (live_key(purpose, number.e164),)),
-            ("set", (live_key(purpose, number.e164), vid, life)),
+            ("set", (self.key(vid), record.dumps(), life)),
+            ("set", (self.key(vid, "sends"), "1", life)),
+            ("get", (self.live_key(purpose, number.e164),)),
+            ("set", (self.live_key(purpose, number.e164), vid, life)),
         ]
         if self.policy.resend_cooldown > 0:
-            calls.append(("set", (key(vid, "cool"), "1", self.policy.resend_cooldown)))
+            calls.append(("set", (self.key(vid, "cool"), "1", self.policy.resend_cooldown)))
         replies = yield Call(self.store, "run", (calls,))
         previous = replies[2]
         if previous and previous != vid:  # a new verification cancels the previous one
-            yield Call(self.store, "add", (key(previous, "done"), VerificationStatus.CANCELED.value, life))
+            yield Call(self.store, "add", (self.key(previous, "done"), VerificationStatus.CANCELED.value, life))
         return (yield from self._send(vid, record, code, sends=1))
 
     def resend_flow(self, vid: str, *, client: str | None) -> Flow[Verification]:
@@ -161,14 +171,14 @@ class VerifierCore:
             raise PolicyRefused("the key this verification was started with is gone", rule="not_pending")
         now = self.clock()
         if self.policy.resend_cooldown > 0:
-            cooling = yield Call(self.store, "add", (key(vid, "cool"), "1", self.policy.resend_cooldown))
+            cooling = yield Call(self.store, "add", (self.key(vid, "cool"), "1", self.policy.resend_cooldown))
             if cooling is not None:
                 raise PolicyRefused(
                     "resend cooldown: wait before sending again",
                     rule="resend_cooldown",
                     retry_after=self.policy.resend_cooldown,
                 )
-        sends = ("max_sends_reached", (key(vid, "sends"), self.policy.max_sends, record.life(now)))
+        sends = ("max_sends_reached", (self.key(vid, "sends"), self.policy.max_sends, record.life(now)))
         full = yield from self._budget([sends, *self._send_windows(record.phone, client, now)])
         if full is not None:
             raise full
@@ -190,12 +200,12 @@ class VerifierCore:
         try:
             result: SendResult = yield Send(message)
         except SmsError:  # refused before anything left: nothing to verify against
-            yield Call(self.store, "add", (key(vid, "done"), VerificationStatus.CANCELED.value, record.life(now)))
+            yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.CANCELED.value, record.life(now)))
             raise
         row = result.recipients[0]
         sent = {"status": row.status.value, "provider": row.provider, "message_id": row.message_id}
         try:  # what left is reported even when the store fails now
-            yield Call(self.store, "set", (key(vid, "sent"), _json(sent), record.life(now)))
+            yield Call(self.store, "set", (self.key(vid, "sent"), _json(sent), record.life(now)))
         except Exception:
             logger.warning("could not record the send of verification %s", vid, exc_info=True)
         return Verification(
@@ -243,8 +253,8 @@ class VerifierCore:
             raise InvalidRequest("code must be a string", field="code")
         now = self.clock()
         raw: list[str | None] = [None, None]
-        if 0 < len(vid) <= 64 and len(code) <= 64:
-            raw = yield Call(self.store, "get_many", ([key(vid), key(vid, "done")],))
+        if ID.fullmatch(vid) and len(code) <= 64:
+            raw = yield Call(self.store, "get_many", ([self.key(vid), self.key(vid, "done")],))
         record = Record.loads(raw[0])
         if (  # the state decides before the code is looked at
             record is None
@@ -256,23 +266,23 @@ class VerifierCore:
             raise VerificationFailed()
         life = record.life(now)
         p = self.policy
-        windows: list[Window] = [(key(vid, "checks"), p.max_attempts, life)]
+        windows: list[Window] = [(self.key(vid, "checks"), p.max_attempts, life)]
         for name, who, budget in (("phone", record.phone, p.checks_per_phone), ("client", client, p.checks_per_client)):
             if budget is not None and who is not None:
                 windows.append(budget.window(f"checks:{name}", who, now))
-        live = yield Call(self.store, "get", (live_key(record.purpose, record.phone),))
+        live = yield Call(self.store, "get", (self.live_key(record.purpose, record.phone),))
         full = yield Call(self.store, "hit", (windows,))
         if full is not None or (live is not None and live != vid) or not self.matches(vid, record, code):
             raise VerificationFailed()
-        taken = yield Call(self.store, "add", (key(vid, "done"), VerificationStatus.APPROVED.value, life))
+        taken = yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.APPROVED.value, life))
         if taken is not None:
             raise VerificationFailed()
         record.seed = ""  # approved: nothing left to draw the code from
         calls = [
-            ("set", (key(vid), record.dumps(), life)),
-            ("get", (key(vid, "checks"),)),
-            ("get", (key(vid, "sends"),)),
-            ("get", (key(vid, "sent"),)),
+            ("set", (self.key(vid), record.dumps(), life)),
+            ("get", (self.key(vid, "checks"),)),
+            ("get", (self.key(vid, "sends"),)),
+            ("get", (self.key(vid, "sent"),)),
         ]
         try:
             replies = yield Call(self.store, "run", (calls,))
@@ -291,7 +301,7 @@ class VerifierCore:
     ) -> Flow[Verification]:
         number = PhoneNumber.parse(phone, self.gateway.default_region)
         purpose = checked_purpose(purpose)
-        vid = yield Call(self.store, "get", (live_key(purpose, number.e164),))
+        vid = yield Call(self.store, "get", (self.live_key(purpose, number.e164),))
         return (yield from self.check_flow(vid or "", code, client=client, bound=(number.e164, purpose)))
 
     # -- status -------------------------------------------------------------------------------
@@ -300,7 +310,7 @@ class VerifierCore:
         found = yield from self._state(vid)
         if found is not None and found[1].status is VerificationStatus.PENDING:
             life = found[0].life(self.clock())
-            yield Call(self.store, "add", (key(vid, "done"), VerificationStatus.CANCELED.value, life))
+            yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.CANCELED.value, life))
         return (yield from self.get_flow(vid))
 
     def get_flow(self, vid: str) -> Flow[Verification | None]:
@@ -308,14 +318,14 @@ class VerifierCore:
         return None if found is None else found[1]
 
     def _state(self, vid: str) -> Flow[tuple[Record, Verification] | None]:
-        if not isinstance(vid, str) or not 0 < len(vid) <= 64:
+        if not isinstance(vid, str) or not ID.fullmatch(vid):
             return None
         parts = ("", "done", "checks", "sends", "sent")
-        raw = yield Call(self.store, "get_many", ([key(vid, part) for part in parts],))
+        raw = yield Call(self.store, "get_many", ([self.key(vid, part) for part in parts],))
         record = Record.loads(raw[0])
         if record is None:
             return None
-        live = yield Call(self.store, "get", (live_key(record.purpose, record.phone),))
+        live = yield Call(self.store, "get", (self.live_key(record.purpose, record.phone),))
         checks = int(raw[2] or 0)
         if raw[1] is not None:
             status = VerificationStatus(raw[1])
