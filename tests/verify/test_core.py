@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgate import InvalidPhone, InvalidRequest, PolicyRefused, Status
+from smsgate import CountryAllowlist, InvalidPhone, InvalidRequest, PolicyRefused, SQLiteStore, Status
 from smsgate.stores import Store
 from smsgate.verify import Budget, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
@@ -249,7 +249,7 @@ def test_bad_input_is_a_typed_error_naming_the_field(harness: Harness) -> None:
 
 def test_country_allowlist(store: Store, clock: Clock) -> None:
     h = Harness(store, clock)
-    h.gateway.allowlist = __import__("smsgate").CountryAllowlist(["CN"])
+    h.gateway.allowlist = CountryAllowlist(["CN"])
     with pytest.raises(PolicyRefused) as info:
         h.verifier.start("+1 415 555 2671", template="SMS_1")
     assert info.value.rule == "country_allowlist" and h.sent == 0
@@ -364,7 +364,7 @@ def test_concurrent_wrong_checks_from_four_processes_count_exactly_five(
     import sys
 
     url = {"redis": lambda: request.getfixturevalue("redis_url"), "sqlite": lambda: str(tmp_path / "v.db")}[kind]()
-    store = open_store(kind, request, tmp_path) if kind != "sqlite" else __import__("smsgate").SQLiteStore(url)
+    store = open_store(kind, request, tmp_path) if kind != "sqlite" else SQLiteStore(url)
     h = Harness(store, Clock(time.time()))
     h.verifier.clock = time.time
     v = h.verifier.start(PHONE, template="SMS_1")
