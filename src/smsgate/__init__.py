@@ -1,10 +1,12 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
+from ._config import Config, load_config
 from ._errors import (
     Category,
     ConfigError,
     InvalidPhone,
     InvalidRequest,
+    NotAuthentic,
     OutcomeUnknown,
     PolicyRefused,
     Rejected,
@@ -21,6 +23,7 @@ from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
+from .campaigns import Campaign, Campaigns, CampaignState
 from .elements import App
 from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
@@ -39,8 +42,12 @@ __all__ = [
     "AsyncVerifier",
     "Attempt",
     "Blocklist",
+    "Campaign",
+    "CampaignState",
+    "Campaigns",
     "Category",
     "CircuitBreaker",
+    "Config",
     "ConfigError",
     "CountryAllowlist",
     "DeliveryReport",
@@ -60,6 +67,7 @@ __all__ = [
     "Message",
     "Metrics",
     "MockTransport",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PhoneLimits",
     "PhoneNumber",
@@ -88,6 +96,7 @@ __all__ = [
     "VerifyPolicy",
     "__version__",
     "available_providers",
+    "load_config",
     "provider_class",
 ]
 

@@ -304,7 +304,7 @@ class RecipientResult:
     provider: str | None = None
     message_id: str | None = None
     error: SmsError | None = None
-    raw: Any = None
+    raw: Any = field(default=None, repr=False)  # the provider's own words: maybe what it was sent
 
     @property
     def ok(self) -> bool:
@@ -331,7 +331,7 @@ class Attempt:
     """One request sent (or tried) to one provider. Read-only by convention."""
 
     provider: str
-    phones: tuple[str, ...]
+    phones: tuple[str, ...] = field(repr=False)  # reprs end up in tracebacks
     status: Status
     error: SmsError | None = None
     started_at: float = 0.0
@@ -356,7 +356,7 @@ class SendResult:
 
     recipients: tuple[RecipientResult, ...]
     attempts: tuple[Attempt, ...] = ()
-    responses: tuple[Any, ...] = ()
+    responses: tuple[Any, ...] = field(default=(), repr=False)
     message_id: str = field(default_factory=new_id)
     replayed: bool = False
 

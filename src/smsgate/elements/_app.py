@@ -25,8 +25,9 @@ class App:
     """Every ``SMS/<Name>/`` element under ``root``.
 
     Loading validates every folder and raises one :class:`~smsgate.ConfigError` whose
-    ``problems`` name each file and field. ``transport``, ``async_transport``, ``retry`` and
-    ``default_region`` are passed to the core gateways the elements send through. Verification
+    ``problems`` name each file and field. ``transport``, ``async_transport``, ``retry``,
+    ``default_region`` and ``send_log`` (a SQLite file recording every message and request) are
+    passed to the core gateways the elements send through. Verification
     codes are kept in ``verify_store`` (in memory by default; pass an ``SQLiteStore`` or a shared
     store when several processes check codes), drawn under ``verify_keys`` (``$SMSGATE_VERIFY_KEYS``
     by default) and held to ``verify_policy``.
@@ -43,6 +44,7 @@ class App:
         verify_store: Store | None = None,
         verify_keys: KeyRing | Mapping[str, Any] | None = None,
         verify_policy: VerifyPolicy | None = None,
+        send_log: str | None = None,
     ) -> None:
         self.root = Path(root)
         types, specs = load_app(self.root)
@@ -51,6 +53,8 @@ class App:
             common["retry"] = retry
         if default_region is not None:
             common["default_region"] = default_region
+        if send_log is not None:
+            common["send_log"] = send_log
         if transport is None:
             transport = default_transport(16)
         self._transport = transport
