@@ -187,8 +187,6 @@ def test_only_an_hmac_is_stored(harness: Harness, store: Store) -> None:
     for part in parts:
         mac.update(len(part.encode()).to_bytes(4, "big") + part.encode())
     assert record["digest"] == mac.hexdigest() and record["key_id"] == "k1"
-    harness.verifier.check(v.id, code)
-    assert json.loads(store.get(f"verify:{v.id}") or "{}")["seed"] == ""  # approved: the code cannot be drawn again
 
 
 def test_key_rotation(store: Store, clock: Clock) -> None:

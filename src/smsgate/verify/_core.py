@@ -157,7 +157,7 @@ class VerifierCore:
         previous = replies[2]
         if previous and previous != vid:  # a new verification cancels the previous one
             yield Call(self.store, "add", (self.key(previous, "done"), VerificationStatus.CANCELED.value, life))
-        return (yield from self._send(vid, record, code, sends=1))
+        return (yield from self._send(vid, record, number, code, sends=1))
 
     def resend_flow(self, vid: str, *, client: str | None) -> Flow[Verification]:
         """Send the same code again: within the TTL, after the cooldown, counted against every budget."""
@@ -167,7 +167,7 @@ class VerifierCore:
         record, view = found
         if view.status is not VerificationStatus.PENDING:
             raise PolicyRefused(f"the verification is {view.status.value}: start a new one", rule="not_pending")
-        if not record.seed or not self.keys.has(record.key_id):
+        if not self.keys.has(record.key_id):
             raise PolicyRefused("the key this verification was started with is gone", rule="not_pending")
         now = self.clock()
         if self.policy.resend_cooldown > 0:
@@ -183,12 +183,13 @@ class VerifierCore:
         if full is not None:
             raise full
         code = self.keys.code(record.key_id, bytes.fromhex(record.seed), record.digits)
-        return (yield from self._send(vid, record, code, sends=view.sends + 1))
+        number = PhoneNumber.parse(record.phone)
+        return (yield from self._send(vid, record, number, code, sends=view.sends + 1))
 
-    def _send(self, vid: str, record: Record, code: str, *, sends: int) -> Flow[Verification]:
+    def _send(self, vid: str, record: Record, phone: PhoneNumber, code: str, *, sends: int) -> Flow[Verification]:
         spec = record.message
         message = Message(
-            to=[record.phone],
+            to=[phone],
             template=spec["template"],
             text=spec["text"],
             params={**spec["params"], self.code_param: code},
@@ -259,7 +260,6 @@ class VerifierCore:
         if (  # the state decides before the code is looked at
             record is None
             or raw[1] is not None
-            or not record.seed
             or now >= record.expires_at
             or (bound is not None and bound != (record.phone, record.purpose))
         ):
@@ -277,19 +277,12 @@ class VerifierCore:
         taken = yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.APPROVED.value, life))
         if taken is not None:
             raise VerificationFailed()
-        record.seed = ""  # approved: nothing left to draw the code from
-        calls = [
-            ("set", (self.key(vid), record.dumps(), life)),
-            ("get", (self.key(vid, "checks"),)),
-            ("get", (self.key(vid, "sends"),)),
-            ("get", (self.key(vid, "sent"),)),
-        ]
-        try:
-            replies = yield Call(self.store, "run", (calls,))
+        try:  # approved: from here on, only reads (a failure to read must not undo the approval)
+            counts = yield Call(self.store, "get_many", ([self.key(vid, p) for p in ("checks", "sends", "sent")],))
         except Exception:
-            logger.warning("could not record the approval of verification %s", vid, exc_info=True)
-            replies = [None, None, None, None]
-        return _view(vid, record, VerificationStatus.APPROVED, replies[1], replies[2], replies[3])
+            logger.warning("could not read back verification %s", vid, exc_info=True)
+            counts = [None, None, None]
+        return _view(vid, record, VerificationStatus.APPROVED, *counts)
 
     def matches(self, vid: str, record: Record, code: str) -> bool:
         """Whether ``code`` is the one ``record`` was started with: digests compared in constant time."""

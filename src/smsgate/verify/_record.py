@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .._errors import InvalidRequest
@@ -55,10 +55,14 @@ class Record:
         return max(1.0, self.expires_at + self.retention - now)
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        data = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def loads(cls, text: str | None) -> Record | None:
         if text is None:
             return None
         return cls(**json.loads(text))
+
+
+_FIELDS = tuple(f.name for f in fields(Record))
