@@ -32,3 +32,24 @@ def test_readme_examples_run(tmp_path, monkeypatch, aliyun_server):
     assert outputs[1].split() == ["OK", "46001"]
     assert outputs[2].split() == ["OK"]
     assert [d.phone for d in aliyun_server.delivered] == ["13800138000", "13900139000", "13800138000"]
+
+
+def test_the_first_command_runs_in_a_fresh_venv(tmp_path):
+    """The Quick start's first command, as written, in a copy of the project with no venv yet."""
+    import os
+    import shutil
+    import subprocess
+
+    root = README.parent
+    [quick_start] = re.findall(r"## Quick start\n\n```sh\n(.*?)\n", README.read_text(encoding="utf-8"))
+    project = tmp_path / "smsgate"
+    shutil.copytree(root / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, project / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMSGATE_", "VIRTUAL_ENV", "PYTHON"))}
+    done = subprocess.run(
+        ["bash", "-c", quick_start], cwd=project, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "params:   code=123456" in done.stdout and "\taccepted\tconsole\t" in done.stdout
+    assert (project / "smsgate.sqlite3").is_file()
