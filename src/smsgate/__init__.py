@@ -6,6 +6,7 @@ from ._errors import (
     ConfigError,
     InvalidPhone,
     InvalidRequest,
+    NotAuthentic,
     OutcomeUnknown,
     PolicyRefused,
     Rejected,
@@ -22,12 +23,14 @@ from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
+from .campaigns import Campaign, Campaigns, CampaignState
 from .elements import App
 from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
 from .stores import LogRecord, MemoryStore, SQLiteStore, Store
 from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
+from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
 __version__ = "0.1.0"
 
@@ -36,8 +39,12 @@ __all__ = [
     "App",
     "AsyncGateway",
     "AsyncTransport",
+    "AsyncVerifier",
     "Attempt",
     "Blocklist",
+    "Campaign",
+    "CampaignState",
+    "Campaigns",
     "Category",
     "CircuitBreaker",
     "Config",
@@ -60,6 +67,7 @@ __all__ = [
     "Message",
     "Metrics",
     "MockTransport",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PhoneLimits",
     "PhoneNumber",
@@ -81,6 +89,11 @@ __all__ = [
     "Transport",
     "Unreachable",
     "Urllib3Transport",
+    "Verification",
+    "VerificationFailed",
+    "VerificationStatus",
+    "Verifier",
+    "VerifyPolicy",
     "__version__",
     "available_providers",
     "load_config",

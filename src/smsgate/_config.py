@@ -101,6 +101,7 @@ class Config(BaseSettings):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     limits: LimitsSettings | None = None
     rates: dict[str, RateSettings] = Field(default_factory=dict)
+    campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
     _source: str = PrivateAttr(EMBEDDED)
 
     @property

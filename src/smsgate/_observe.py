@@ -15,17 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._models import Attempt, Message, SendResult
+from ._phone import mask_phone
 
 __all__ = ["Hooks", "Metrics", "mask_phone"]
 
 logger = logging.getLogger("smsgate")
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613800138000`` → ``+86138****8000``: enough to correlate, not enough to dial."""
-    if len(e164) <= 8:
-        return e164[:2] + "****"
-    return f"{e164[:6]}****{e164[-4:]}"
 
 
 @dataclass

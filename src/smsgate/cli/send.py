@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 
 def send(
-    to: Annotated[list[str], typer.Option("--to", help="recipient phone; repeat for more")],
+    to: Annotated[list[str] | None, typer.Option("--to", help="recipient phone; repeat for more")] = None,
     template: Annotated[str | None, typer.Option(help="template code, e.g. SMS_123456789")] = None,
     text: Annotated[str | None, typer.Option(help="text with ${name} params, for text providers")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", help="template param key=value, repeatable")] = None,
@@ -38,11 +38,25 @@ def send(
     as_json: Annotated[bool, typer.Option("--json", help="print only the result as JSON on stdout")] = False,
     app_dir: Annotated[Path | None, typer.Option("--app", help="send through an app folder's element")] = None,
     element: Annotated[str | None, typer.Option(help="the element, e.g. SMS.YourSmsName (with --app)")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="bulk: one row per recipient (phone, params)")] = None,
+    param_column: Annotated[list[str] | None, typer.Option(help="with --csv: only these param columns")] = None,
+    phone_column: Annotated[str, typer.Option(help="with --csv: the phone column")] = "phone",
+    rejects: Annotated[Path | None, typer.Option(help="with --csv: write rejected rows to this CSV")] = None,
+    resume: Annotated[str | None, typer.Option(help="go on with this campaign (its --csv file)")] = None,
+    name: Annotated[str | None, typer.Option(help="with --csv: the campaign's name")] = None,
 ) -> None:
-    """Send one message and print what became of every recipient.
+    """Send one message and print what became of every recipient; or a campaign from --csv.
 
     Every bad phone number is named at once, and then nothing is sent.
     """
+    if csv_file is not None or resume is not None:
+        from .campaigns import send_campaign
+
+        send_campaign(csv_file, resume, template=template, text=text, params=_params(param or []),
+                      sign_name=sign_name, param_columns=param_column, phone_column=phone_column,
+                      rejects=rejects, name=name, config=config)  # fmt: skip
+    if not to:
+        raise fail("give --to PHONE (repeatable) or --csv FILE")
     # with --json, stdout carries the JSON alone: sinks that print (console) go to stderr
     quiet = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
     try:
