@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step
 from ._errors import ConfigError, OutcomeUnknown, SmsError
@@ -34,6 +34,9 @@ from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
 from .transports.defaults import default_async_transport, default_transport
+
+if TYPE_CHECKING:
+    from .receipts import Poll
 
 __all__ = ["AsyncGateway", "Gateway"]
 
@@ -200,6 +203,12 @@ class Gateway(_GatewayCore):
         """
         return self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
 
+    def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import poll_reports
+
+        return poll_reports(self, providers, **options)
+
     def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None
         error: BaseException | None = None
@@ -288,6 +297,12 @@ class AsyncGateway(_GatewayCore):
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
         return await self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+
+    async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import apoll_reports
+
+        return await apoll_reports(self, providers, **options)
 
     async def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None

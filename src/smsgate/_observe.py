@@ -68,9 +68,10 @@ class Metrics:
 
 
 def log_attempt(message_id: str, attempt: Attempt) -> None:
-    if not logger.isEnabledFor(logging.INFO):
-        return
     error = attempt.error
+    level = logging.INFO if error is None else logging.WARNING
+    if not logger.isEnabledFor(level):
+        return
     fields = {
         "event": "smsgate.attempt",
         "message_id": message_id,
@@ -83,7 +84,6 @@ def log_attempt(message_id: str, attempt: Attempt) -> None:
         "provider_code": error.provider_code if error else None,
         "elapsed_ms": round(attempt.elapsed * 1000, 1),
     }
-    level = logging.INFO if error is None else logging.WARNING
     status, provider = attempt.status.value, attempt.provider
     logger.log(level, "attempt %s %s via %s", message_id, status, provider, extra={"smsgate": fields})
 
