@@ -1,10 +1,12 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
+from ._config import Config, load_config
 from ._errors import (
     Category,
     ConfigError,
     InvalidPhone,
     InvalidRequest,
+    NotAuthentic,
     OutcomeUnknown,
     PolicyRefused,
     Rejected,
@@ -14,19 +16,21 @@ from ._errors import (
     Unreachable,
 )
 from ._gateway import AsyncGateway, Gateway
-from ._http import HttpRequest, HttpResponse
+from ._http import Endpoint, HttpRequest, HttpResponse
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
+from .campaigns import Campaign, Campaigns, CampaignState
 from .elements import App
 from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
 from .stores import LogRecord, MemoryStore, SQLiteStore, Store
 from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
+from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
 __version__ = "0.1.0"
 
@@ -35,14 +39,20 @@ __all__ = [
     "App",
     "AsyncGateway",
     "AsyncTransport",
+    "AsyncVerifier",
     "Attempt",
     "Blocklist",
+    "Campaign",
+    "CampaignState",
+    "Campaigns",
     "Category",
     "CircuitBreaker",
+    "Config",
     "ConfigError",
     "CountryAllowlist",
     "DeliveryReport",
     "DeliveryStatus",
+    "Endpoint",
     "Gateway",
     "Hooks",
     "HttpRequest",
@@ -57,6 +67,7 @@ __all__ = [
     "Message",
     "Metrics",
     "MockTransport",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PhoneLimits",
     "PhoneNumber",
@@ -78,8 +89,14 @@ __all__ = [
     "Transport",
     "Unreachable",
     "Urllib3Transport",
+    "Verification",
+    "VerificationFailed",
+    "VerificationStatus",
+    "Verifier",
+    "VerifyPolicy",
     "__version__",
     "available_providers",
+    "load_config",
     "provider_class",
 ]
 

@@ -14,7 +14,7 @@ import orjson
 
 from ._phone import PhoneNumber
 
-__all__ = ["HttpRequest", "HttpResponse", "split_endpoint"]
+__all__ = ["Endpoint", "HttpRequest", "HttpResponse", "split_endpoint"]
 
 _UNREAD: Any = object()  # HttpResponse.json() not called yet
 
@@ -98,18 +98,44 @@ def _loads(body: bytes) -> Any:
         return None
 
 
-def split_endpoint(endpoint: str, default_scheme: str = "https") -> tuple[str, str]:
-    """Split a host, ``host:port`` or full URL into ``(base_url, host_header)``.
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a provider sends: ``base`` (scheme, host, port and any path prefix, no trailing ``/``)
+    and ``host`` (the ``Host`` header, ``host[:port]``)."""
 
-    ``dysmsapi.aliyuncs.com`` → ``("https://dysmsapi.aliyuncs.com", "dysmsapi.aliyuncs.com")``;
-    ``http://127.0.0.1:9000/`` → ``("http://127.0.0.1:9000", "127.0.0.1:9000")``. A path in a full
-    URL is kept in the base URL (for private gateways mounted under a prefix).
-    """
-    text = endpoint.strip()
-    if "://" not in text:
-        text = f"{default_scheme}://{text}"
-    parts = urlsplit(text)
-    if not parts.hostname:
-        raise ValueError(f"endpoint {endpoint!r} has no host")
-    base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-    return base, parts.netloc
+    base: str
+    host: str
+
+    @classmethod
+    def parse(cls, endpoint: str, default_scheme: str | None = None) -> Endpoint:
+        """A host, ``host:port`` or URL. Without a scheme: ``default_scheme``, else ``http`` for a
+        loopback host (local gateways and emulators) and ``https`` for any other.
+
+        Raises ``ValueError`` saying what is wrong (no host, a scheme other than http(s), a bad port).
+        """
+        text = endpoint.strip()
+        if "://" not in text:
+            scheme = default_scheme or ("http" if text.startswith(_LOOPBACK) else "https")
+            text = f"{scheme}://{text}"
+        parts = urlsplit(text)
+        if not parts.hostname:
+            raise ValueError(f"endpoint {endpoint!r} has no host")
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"endpoint {endpoint!r}: the scheme must be http or https")
+        try:
+            parts.port  # noqa: B018 (raises for a port that is not a number in range)
+        except ValueError:
+            raise ValueError(f"endpoint {endpoint!r} has a bad port") from None
+        if parts.query or parts.fragment:
+            raise ValueError(f"endpoint {endpoint!r}: no query or fragment allowed")
+        return cls(f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}", parts.netloc)
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def split_endpoint(endpoint: str, default_scheme: str = "https") -> tuple[str, str]:
+    """:meth:`Endpoint.parse` as ``(base_url, host_header)``: ``dysmsapi.aliyuncs.com`` →
+    ``("https://dysmsapi.aliyuncs.com", "dysmsapi.aliyuncs.com")``."""
+    parsed = Endpoint.parse(endpoint, default_scheme)
+    return parsed.base, parsed.host

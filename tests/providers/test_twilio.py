@@ -184,7 +184,7 @@ def test_any_text_survives_the_form_encoding(text: str) -> None:
 
 
 def test_docs_example_runs(twilio_fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("smsgate.providers.twilio.API_HOST", twilio_fake.endpoint)
+    monkeypatch.setattr("smsgate.providers.twilio.TwilioProvider.default_endpoint", twilio_fake.endpoint)
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", twilio_fake.account_sid)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", twilio_fake.auth_token)
     (example,) = doc_examples("providers/twilio.md")
@@ -202,7 +202,7 @@ def test_from_can_be_given_as_from_() -> None:
     [
         (None, "https://api.twilio.com"),
         ("api.dublin.ie1.twilio.com", "https://api.dublin.ie1.twilio.com"),
-        ("127.0.0.1:8080", "https://127.0.0.1:8080"),
+        ("127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://127.0.0.1:8080/prefix/", "http://127.0.0.1:8080/prefix"),
     ],
 )

@@ -208,7 +208,7 @@ def test_any_text_survives_the_form_encoding(text: str) -> None:
 
 
 def test_docs_example_runs(vonage_fake: FakeVonage, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("smsgate.providers.vonage.API_HOST", vonage_fake.endpoint)
+    monkeypatch.setattr("smsgate.providers.vonage.VonageProvider.default_endpoint", vonage_fake.endpoint)
     monkeypatch.setenv("VONAGE_API_KEY", vonage_fake.api_key)
     monkeypatch.setenv("VONAGE_API_SECRET", vonage_fake.api_secret)
     (example,) = doc_examples("providers/vonage.md")
@@ -219,7 +219,7 @@ def test_docs_example_runs(vonage_fake: FakeVonage, monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.parametrize(
     ("endpoint", "url"),
-    [(None, "https://rest.nexmo.com"), ("127.0.0.1:8080", "https://127.0.0.1:8080"), ("http://h:1/", "http://h:1")],
+    [(None, "https://rest.nexmo.com"), ("127.0.0.1:8080", "http://127.0.0.1:8080"), ("http://h:1/", "http://h:1")],
 )
 def test_endpoint_takes_host_host_port_or_url(endpoint: str | None, url: str) -> None:
     p = VonageProvider(api_key="k", api_secret="s", endpoint=endpoint, **{"from": "x"})

@@ -126,6 +126,7 @@ class AliyunFake:
     receipts: dict[str, tuple[int, str]] = field(default_factory=dict)  # phone → (SendStatus, ErrCode)
     _failures: list[tuple[str | None, str | None, str, str, int | None]] = field(default_factory=list)
     _throttles: list[tuple[float | None, str]] = field(default_factory=list)
+    _server_errors: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     _nonces: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(900619746936498440))
@@ -164,6 +165,11 @@ class AliyunFake:
         with self._lock:
             self._throttles.append((retry_after, code))
 
+    def server_error_next(self, status: int, headers: dict[str, str] | None = None) -> None:
+        """Deliver the next send, then answer it with a gateway ``status`` (5xx) and ``headers``."""
+        with self._lock:
+            self._server_errors.append((status, headers or {}))
+
     def set_receipt(self, phone: str, status: int, err_code: str) -> None:
         """What QuerySendDetails reports for ``phone`` (default: 3, ``DELIVERED``)."""
         self.receipts[_national(phone)] = (status, err_code)
@@ -200,7 +206,14 @@ class AliyunFake:
         params = {**query, **form}
         if action == "QuerySendDetails":
             return self._query(params)
-        return self._send(action, params, scheme)
+        response = self._send(action, params, scheme)
+        with self._lock:
+            if self._server_errors:
+                status, headers = self._server_errors.pop(0)
+                return _gateway(
+                    status, "ServiceUnavailable", "The request has failed due to a temporary failure.", headers
+                )
+        return response
 
     # -- verification ------------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """Alibaba Cloud request signing: ACS3-HMAC-SHA256 (V3) and the legacy RPC HMAC-SHA1.
 
+:class:`RpcSigner` signs one RPC-style POST (``action`` and its params) either way; the functions
+below it are the steps, each checked against the spec's vectors.
+
 Both canonicalise parameters the same way: sorted by key, each ``pct(key)=pct(value)``
 with RFC 3986 percent-encoding (``A-Za-z0-9-_.~`` kept, UTF-8, upper-case hex), joined by ``&``.
 That canonical form is also a valid wire encoding, so the provider sends it as the URL query.
@@ -11,18 +14,20 @@ import base64
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Mapping
+from typing import Literal
 from urllib.parse import quote
 
 __all__ = [
     "EMPTY_SHA256",
     "V3_ALGORITHM",
+    "RpcSigner",
+    "V3Signer",
     "canonical_query",
     "pct",
     "rpc_signature",
     "v3_authorization",
-    "v3_signature",
-    "v3_signer",
 ]
 
 V3_ALGORITHM = "ACS3-HMAC-SHA256"
@@ -68,32 +73,33 @@ def v3_authorization(
     ``query`` is already canonical (:func:`canonical_query`); ``payload_sha256`` is the hex SHA-256
     of the body, as sent in ``x-acs-content-sha256``.
     """
-    names = sorted(headers)
-    signed = ";".join(names)
-    lines = "".join([f"{name}:{headers[name].strip()}\n" for name in names])
-    signature = v3_signature(f"{method}\n/\n{query}\n{lines}\n{signed}\n{payload_sha256}", secret.encode())
-    return f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed},Signature={signature}"
+    return V3Signer(access_key_id, secret).authorization(method, query, headers, payload_sha256)
 
 
-def v3_signature(canonical_request: str, secret: bytes) -> str:
-    """Hex HMAC-SHA256, keyed with the raw secret, of ``ACS3-HMAC-SHA256\n`` + hex SHA-256 of the request."""
-    return v3_signer(secret)(canonical_request)
+class V3Signer:
+    """ACS3-HMAC-SHA256 for one access key, its HMAC key set up once (each signature copies it).
 
-
-def v3_signer(secret: bytes) -> Callable[[str], str]:
-    """:func:`v3_signature` with the key set up once; each call signs a copy.
-
-    Cheaper than a one-shot ``hmac.digest``, which also lets go of the GIL on every call: a
-    costly hand-over when another thread (an HTTP client's runtime) is waiting for it.
+    A copied key is cheaper than a one-shot ``hmac.digest``, which also lets go of the GIL on every
+    call: a costly hand-over when another thread (an HTTP client's runtime) is waiting for it.
     """
-    keyed = hmac.new(secret, digestmod=hashlib.sha256)
 
-    def sign(canonical_request: str) -> str:
-        mac = keyed.copy()
-        mac.update(f"{V3_ALGORITHM}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}".encode())
-        return mac.hexdigest()
+    __slots__ = ("_credential", "_keyed")
 
-    return sign
+    def __init__(self, access_key_id: str, secret: str) -> None:
+        self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        self._credential = f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders="
+
+    def authorization(self, method: str, query: str, headers: Mapping[str, str], payload_sha256: str) -> str:
+        """Sign every header in ``headers`` (names lower case): the canonical request is the method,
+        ``/``, the canonical query, one ``name:value`` line per header in name order, the signed
+        names joined by ``;`` and the payload hash."""
+        names = sorted(headers)
+        signed = ";".join(names)
+        lines = "".join([f"{name}:{headers[name].strip()}\n" for name in names])
+        mac = self._keyed.copy()
+        canonical = f"{method}\n/\n{query}\n{lines}\n{signed}\n{payload_sha256}"
+        mac.update(f"{V3_ALGORITHM}\n{hashlib.sha256(canonical.encode()).hexdigest()}".encode())
+        return f"{self._credential}{signed},Signature={mac.hexdigest()}"
 
 
 def rpc_signature(method: str, params: Mapping[str, str], secret: str) -> str:
@@ -101,3 +107,106 @@ def rpc_signature(method: str, params: Mapping[str, str], secret: str) -> str:
     to_sign = f"{method.upper()}&%2F&{pct(canonical_query(params))}"
     digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+class RpcSigner:
+    """Signs RPC-style POSTs to ``/`` of one API (``host``, ``version``) with one access key.
+
+    :meth:`sign` returns the URL query and the headers of a request: V3 puts the action, date and
+    nonce in headers and signs them all; v2 puts them in the query with a ``Signature``.
+    """
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret: str,
+        *,
+        host: str,
+        version: str,
+        token: str | None = None,
+        signature_version: Literal["v3", "v2"] = "v3",
+    ) -> None:
+        self.access_key_id, self.host, self.version = access_key_id, host, version
+        self.signature_version = signature_version
+        self._secret, self._token = secret, token
+        self._v3 = V3Signer(access_key_id, secret)
+        self._stamp: tuple[int, str] = (-1, "")
+        self._encoded: dict[str, str] = {}
+
+    def date(self, second: float) -> str:
+        """``x-acs-date`` / ``Timestamp`` for ``second`` (UTC), formatted once per second."""
+        cached = self._stamp  # one tuple, swapped whole: safe across threads
+        if cached[0] != int(second):
+            cached = self._stamp = (int(second), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(second))))
+        return cached[1]
+
+    def sign(
+        self,
+        action: str,
+        query: dict[str, str],
+        *,
+        date: str,
+        nonce: str,
+        body: bytes = b"",
+        form: Mapping[str, str] | None = None,
+        sign_name: str | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """``(canonical query, headers)`` for ``action`` with ``query`` as URL params and ``body``
+        (``form``, encoded). ``sign_name`` joins the query (its encoding is remembered: few, public)."""
+        if self.signature_version == "v2":
+            return self._sign_v2(action, query, date, nonce, form, sign_name)
+        digest = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+        canonical = canonical_query(query, {"SignName": self._pct(sign_name)} if sign_name is not None else None)
+        headers = {
+            "host": self.host,
+            "accept": "application/json",
+            "content-type": _FORM,  # even without a body: some clients add their own, which Aliyun wants signed
+            "x-acs-action": action,
+            "x-acs-content-sha256": digest,
+            "x-acs-date": date,
+            "x-acs-signature-nonce": nonce,
+            "x-acs-version": self.version,
+        }
+        if self._token:
+            headers["x-acs-security-token"] = self._token
+            headers["x-acs-accesskey-id"] = self.access_key_id
+        headers["authorization"] = self._v3.authorization("POST", canonical, headers, digest)
+        return canonical, headers
+
+    def _sign_v2(
+        self,
+        action: str,
+        query: dict[str, str],
+        date: str,
+        nonce: str,
+        form: Mapping[str, str] | None,
+        sign_name: str | None,
+    ) -> tuple[str, dict[str, str]]:
+        """The legacy RPC signature: common params in the query, HMAC-SHA1 over query and form."""
+        if sign_name is not None:
+            query["SignName"] = sign_name
+        query.update(
+            Action=action,
+            Version=self.version,
+            Format="json",
+            Timestamp=date,
+            SignatureNonce=nonce,
+            SignatureMethod="HMAC-SHA1",
+            SignatureVersion="1.0",
+            AccessKeyId=self.access_key_id,
+        )
+        if self._token:
+            query["SecurityToken"] = self._token
+        query["Signature"] = rpc_signature("POST", {**query, **(form or {})}, self._secret)
+        return canonical_query(query), {"host": self.host, "accept": "application/json", "content-type": _FORM}
+
+    def _pct(self, value: str) -> str:
+        encoded = self._encoded.get(value)
+        if encoded is None:
+            if len(self._encoded) >= 64:
+                self._encoded.clear()
+            encoded = self._encoded[value] = pct(value)
+        return encoded

@@ -1,8 +1,9 @@
 """How Aliyun's answers map onto smsgate's errors (provider-specs §1.7 and §8).
 
 Business outcomes come back as HTTP 200 with a ``Code`` (``isv.*``, ``isp.*``); gateway problems
-(signature, credentials, API throttling) as 4xx/5xx JSON. ``isp.*`` system errors and 5xx are unknown
-outcomes: SendSms is not idempotent, so they are never resent by default.
+(signature, credentials, API throttling) as 4xx/5xx JSON. ``isp.*`` system errors and 5xx (whatever
+``Retry-After`` or ``x-acs-retry-after`` come with them) are unknown outcomes: SendSms is not
+idempotent, so they are never resent by default.
 """
 
 from __future__ import annotations
@@ -57,20 +58,17 @@ def business_error(code: str, text: str, provider: str, raw: Any) -> SmsError:
     )
 
 
-def gateway_error(status: int, code: str, text: str, retry_after: float | None, provider: str, raw: Any) -> SmsError:
-    """The error for a 4xx/5xx gateway reply: throttling, auth, malformed request, or unknown."""
-    label = code or f"HTTP {status}"
-    kwargs: dict[str, Any] = {"provider": provider, "provider_code": label, "provider_message": text or None}
-    kwargs["raw"] = raw
-    if retry_after is not None or code.startswith("Throttling") or code == "Rejected.Throttling" or status == 429:
-        return Throttled(f"API rate limit: {text or label}", retry_after=retry_after, **kwargs)
-    if status >= 500:
-        return OutcomeUnknown(f"Aliyun server error (HTTP {status}), the message may have been sent", **kwargs)
+def gateway_error(response: HttpResponse, code: str, text: str, kw: dict[str, Any]) -> SmsError | None:
+    """The error for a gateway ``Code`` in a 4xx reply (5xx are unknown outcomes before this is asked):
+    throttling, a reused nonce, credentials; ``None`` leaves the rest to the HTTP status."""
+    wait = retry_after(response)
+    if wait is not None or code.startswith("Throttling") or code == "Rejected.Throttling":
+        return Throttled(f"API rate limit: {text or code}", retry_after=wait, **kw)
     if code == "SignatureNonceUsed":  # not processed; a retry is signed with a fresh nonce
-        return Rejected(f"nonce reused: {text}", category=Category.INVALID, retryable=True, **kwargs)
-    auth = status in (401, 403) or code.startswith(_AUTH_PREFIXES)
-    category = Category.AUTH if auth else Category.INVALID
-    return Rejected(f"{'not authorised' if auth else 'bad request'}: {text or label}", category=category, **kwargs)
+        return Rejected(f"nonce reused: {text}", category=Category.INVALID, retryable=True, **kw)
+    if code.startswith(_AUTH_PREFIXES):
+        return Rejected(f"not authorised: {text or code}", category=Category.AUTH, **kw)
+    return None
 
 
 _UNKNOWN_OUTCOME = frozenset({"isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "isp.UNKNOWN"})

@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .._errors import ConfigError, InvalidRequest
-from .._http import HttpRequest, HttpResponse
+from .._errors import Category, ConfigError, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
+from .._http import Endpoint, HttpRequest, HttpResponse
 from .._models import Message, RecipientResult, Status, new_id
 from .._phone import PhoneNumber
 
@@ -43,6 +43,13 @@ class ProviderSettings(Settings):
     timeout: float = Field(10.0, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False, description="seconds for the whole request")
     connect_timeout: float = Field(5.0, gt=0, le=MAX_TIMEOUT, allow_inf_nan=False, description="seconds to connect")
     proxy: str | None = Field(None, description="HTTP proxy URL")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            Endpoint.parse(value)  # a ValueError names what is wrong; the settings error names the field
+        return value
 
 
 def settings_problems(error: ValidationError, where: str) -> list[str]:
@@ -70,6 +77,8 @@ class Provider:
     takes_text: ClassVar[bool] = False  # sends rendered text
     per_recipient_params: ClassVar[bool] = False  # one request can carry different params per phone
     positional_params: ClassVar[bool] = False  # template params go as an ordered list
+    default_endpoint: ClassVar[str] = ""  # the vendor's public API (host or URL) when ``endpoint`` is unset
+    sign_name_setting: ClassVar[str] = "sign_name"  # the setting holding the default sign name
 
     def __init__(
         self,
@@ -84,6 +93,13 @@ class Provider:
         self.clock = clock
         self.nonce = nonce
         self.settings = self.load_settings(settings, fields, where=f"provider {self.alias!r}")
+        self._endpoint: Endpoint | None = None
+        if isinstance(self.settings, ProviderSettings):
+            where = self.settings.endpoint or self.public_endpoint()
+            try:
+                self._endpoint = Endpoint.parse(where) if where else None
+            except ValueError as exc:
+                raise ConfigError(f"provider {self.alias!r}: endpoint: {exc}") from None
 
     @classmethod
     def load_settings(cls, settings: Any, fields: Mapping[str, Any], *, where: str) -> Any:
@@ -99,6 +115,29 @@ class Provider:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.alias!r}>"
 
+    # -- settings, for subclasses ------------------------------------------------------------
+
+    def public_endpoint(self) -> str:
+        """The vendor's API when ``endpoint`` is unset: :attr:`default_endpoint`, or derived from
+        settings (a region) by subclasses that override this."""
+        return self.default_endpoint
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The ``endpoint`` setting (or :meth:`public_endpoint`), parsed once."""
+        if self._endpoint is None:
+            raise ConfigError(f"provider {self.alias!r}: endpoint: not set, and the provider has no public default")
+        return self._endpoint
+
+    def template(self, message: Message) -> str | None:
+        """The message's template code for this provider (its alias's or type's override first)."""
+        return message.template_for(self.alias, self.name)
+
+    def sign_name(self, message: Message) -> str | None:
+        """The message's sign name for this provider, else the default from settings (:attr:`sign_name_setting`)."""
+        default = getattr(self.settings, self.sign_name_setting, None)
+        return message.sign_name_for(self.alias, self.name, default=default)
+
     # -- what the gateway calls -------------------------------------------------------------
 
     def check(self, message: Message) -> None:
@@ -107,7 +146,7 @@ class Provider:
         Template providers need a template code (and, with ``positional_params``, every param in
         the declared order); text providers need a text whose params are all given.
         """
-        if self.takes_template and message.template_for(self.alias, self.name):
+        if self.takes_template and self.template(message):
             if self.positional_params:
                 for phone in message.phones:
                     message.ordered_params(phone, self.param_order)
@@ -176,6 +215,52 @@ class Provider:
 
     def accepted(self, phone: PhoneNumber, message_id: str | None, raw: Any = None) -> RecipientResult:
         return RecipientResult(phone, Status.ACCEPTED, self.alias, message_id=message_id, raw=raw)
+
+    # -- classifying failed replies ----------------------------------------------------------
+
+    def http_error(
+        self, response: HttpResponse, *, code: str | None = None, text: str | None = None, raw: Any = None
+    ) -> SmsError:
+        """The error for a reply that carries no success, by HTTP status, after the vendor's own codes:
+
+        * 5xx: :class:`OutcomeUnknown`, whatever headers come with it (the request may have been
+          processed: never resent, never failed over);
+        * what :meth:`code_error` makes of the vendor's ``code`` (throttling, credentials…);
+        * 429: :class:`Throttled` (retryable, after :meth:`retry_after`);
+        * 401, 403: :class:`Rejected` as ``auth``; other 4xx: :class:`Rejected` as ``invalid``;
+        * anything else (a 2xx or 3xx without a readable verdict): :class:`OutcomeUnknown`.
+
+        ``code`` and ``text`` are the vendor's own words, ``raw`` the body; they go into the error.
+        """
+        status = response.status
+        label = code or f"HTTP {status}"
+        said = f": {text}" if text else ""
+        kw: dict[str, Any] = {"provider": self.alias, "provider_code": label, "provider_message": text or None}
+        kw["raw"] = raw
+        if status >= 500:
+            return OutcomeUnknown(f"server error (HTTP {status}), the message may have been sent{said}", **kw)
+        if code:
+            known = self.code_error(response, code, text or "", kw)
+            if known is not None:
+                return known
+        if status == 429:
+            return Throttled(f"rate limited{said}", retry_after=self.retry_after(response), **kw)
+        if status in (401, 403):
+            return Rejected(f"not authorised{said or ': ' + label}", category=Category.AUTH, **kw)
+        if 400 <= status < 500:
+            return Rejected(f"refused{said or ': ' + label}", category=Category.INVALID, **kw)
+        return OutcomeUnknown(f"unreadable reply (HTTP {status}), the message may have been sent{said}", **kw)
+
+    def code_error(self, response: HttpResponse, code: str, text: str, kw: dict[str, Any]) -> SmsError | None:
+        """The error a vendor ``code`` in a non-5xx reply stands for, or ``None`` to classify by status.
+
+        Override it for throttling and credential codes; pass ``**kw`` (provider, code, text, raw)
+        to the error."""
+        return None
+
+    def retry_after(self, response: HttpResponse) -> float | None:
+        """Seconds a throttled reply asks to wait (the standard ``Retry-After``; vendors override)."""
+        return response.retry_after
 
 
 class LocalProvider(Provider):

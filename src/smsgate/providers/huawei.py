@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 from pydantic import Field, SecretStr
 
-from .._errors import Category, OutcomeUnknown, Rejected, SmsError, Throttled
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._errors import Category, OutcomeUnknown, Rejected, SmsError
+from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
@@ -79,26 +79,26 @@ class HuaweiProvider(Provider):
     settings_model = HuaweiSettings
     max_recipients = 500
     positional_params = True
-
+    default_endpoint = DEFAULT_ENDPOINT
+    sign_name_setting = "signature"
     settings: HuaweiSettings
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.base_url, self.host = split_endpoint(self.settings.endpoint or DEFAULT_ENDPOINT)
-        self.url = self.base_url + PATH
+        self.url = self.endpoint.base + PATH
 
     def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
         s = self.settings
         form = {
             "from": s.sender,
             "to": ",".join(p.e164 for p in recipients),
-            "templateId": message.template_for(self.alias, self.name),
+            "templateId": self.template(message),
         }
         params = message.ordered_params(recipients[0], self.param_order)
         if params:
             form["templateParas"] = json.dumps(params, ensure_ascii=False)
         optional = {
-            "signature": message.sign_name_for(self.alias, self.name, default=s.signature),
+            "signature": self.sign_name(message),
             "statusCallback": s.status_callback,
             "extend": message.out_id,
         }
@@ -111,7 +111,7 @@ class HuaweiProvider(Provider):
             created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
             headers.update(wsse_headers(s.app_key, secret, self.nonce(), created))
         else:
-            headers["Host"] = self.host
+            headers["Host"] = self.endpoint.host
             headers["X-Sdk-Content-Sha256"] = UNSIGNED
             headers["X-Sdk-Date"] = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
             path = urlsplit(self.url).path
@@ -119,19 +119,10 @@ class HuaweiProvider(Provider):
         return self.request("POST", self.url, recipients, headers=headers, body=body)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
-        if response.status == 429:
-            raise Throttled("HTTP 429: too many requests", provider_code="HTTP 429", retry_after=response.retry_after)
-        if response.status >= 500:
-            raise OutcomeUnknown(f"HTTP {response.status}; the SMS may have been sent")
         data = response.json()
         code = data.get("code") if isinstance(data, dict) else None
-        if not isinstance(code, str):
-            if 200 <= response.status < 300:
-                raise OutcomeUnknown(f"unreadable reply (HTTP {response.status}); the SMS may have been sent")
-            raise Rejected(
-                f"HTTP {response.status} without a Huawei error code", provider_code=f"HTTP {response.status}"
-            )
-        assert isinstance(data, dict)
+        if response.status >= 500 or response.status == 429 or not isinstance(data, dict) or not isinstance(code, str):
+            raise self.http_error(response, raw=data if data is not None else response.text[:2000])
         if code not in ("000000", "E000510"):
             raise classify(code, str(data.get("description", "")), raw=data)
         rows = data.get("result")

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 from pydantic import Field, SecretStr
 
-from .._errors import Category, ConfigError, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._errors import Category, ConfigError, InvalidRequest, Rejected, SmsError, Throttled
+from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
@@ -70,8 +70,7 @@ class SnsProvider(Provider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         s: SnsSettings = self.settings
-        base, _ = split_endpoint(s.endpoint or default_endpoint(s.region))
-        self._url = f"{base}/"
+        self._url = f"{self.endpoint.base}/"
         self._signer = _signer(s)
         attributes = [
             ("AWS.SNS.SMS.SMSType", s.sms_type),
@@ -84,6 +83,9 @@ class SnsProvider(Provider):
             self._attributes.update(
                 {f"{entry}.Name": key, f"{entry}.Value.DataType": "String", f"{entry}.Value.StringValue": value}
             )
+
+    def public_endpoint(self) -> str:
+        return default_endpoint(self.settings.region)
 
     def check(self, message: Message) -> None:
         super().check(message)
@@ -133,19 +135,16 @@ class SnsProvider(Provider):
 
     def error(self, response: HttpResponse, fields: dict[str, str]) -> SmsError:
         """The classified error for a non-success response."""
-        code = fields.get("Code") or f"HTTP {response.status}"
-        text = fields.get("Message") or code
-        kw: dict[str, Any] = {"provider": self.alias, "provider_code": code, "provider_message": text}
-        kw["raw"] = response.text
-        if code in _THROTTLING or response.status == 429:
-            return Throttled(f"throttled: {text}", retry_after=response.retry_after, **kw)
-        if response.status >= 500 or response.status == 200:
-            return OutcomeUnknown(f"{code}: the message may have been sent", **kw)
-        if code in _AUTH or response.status in (401, 403):
-            return Rejected(f"refused: {text}", category=Category.AUTH, **kw)
+        return self.http_error(response, code=fields.get("Code"), text=fields.get("Message"), raw=response.text)
+
+    def code_error(self, response: HttpResponse, code: str, text: str, kw: dict[str, Any]) -> SmsError | None:
+        if code in _THROTTLING:
+            return Throttled(f"throttled: {text or code}", retry_after=response.retry_after, **kw)
+        if code in _AUTH:
+            return Rejected(f"refused: {text or code}", category=Category.AUTH, **kw)
         if code in _INVALID_PARAMETER and "phone" in text.lower():
             return Rejected(f"refused: {text}", category=Category.RECIPIENT, **kw)
-        return Rejected(f"refused: {text}", category=Category.INVALID, **kw)
+        return None
 
 
 def default_endpoint(region: str) -> str:

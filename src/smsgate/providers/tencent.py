@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._errors import InvalidRequest, OutcomeUnknown, SmsError, Throttled
+from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
+from ._tencent_errors import classify
 from .base import Provider, ProviderSettings
 
 __all__ = ["TencentProvider", "TencentSettings", "classify", "tc3_authorization"]
@@ -82,12 +83,8 @@ class TencentProvider(Provider):
     settings_model = TencentSettings
     max_recipients = 200
     positional_params = True
-
+    default_endpoint = DEFAULT_HOST
     settings: TencentSettings
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.base_url, self.host = split_endpoint(self.settings.endpoint or DEFAULT_HOST)
 
     def check(self, message: Message) -> None:
         super().check(message)
@@ -98,9 +95,6 @@ class TencentProvider(Provider):
                 field="sign_name",
             )
 
-    def sign_name(self, message: Message) -> str | None:
-        return message.sign_name_for(self.alias, self.name, default=self.settings.sign_name)
-
     def batch_key(self, message: Message, phone: PhoneNumber) -> Hashable:
         """Mainland and international numbers never share a request."""
         return (phone.is_mainland_china, super().batch_key(message, phone))
@@ -110,7 +104,7 @@ class TencentProvider(Provider):
         payload: dict[str, Any] = {
             "PhoneNumberSet": [p.e164 for p in recipients],
             "SmsSdkAppId": s.sdk_app_id,
-            "TemplateId": message.template_for(self.alias, self.name),
+            "TemplateId": self.template(message),
         }
         sign_name = self.sign_name(message)
         if sign_name is not None:
@@ -126,11 +120,12 @@ class TencentProvider(Provider):
             payload["SenderId"] = s.sender_id
         body = json.dumps(payload).encode()
         timestamp = int(self.clock())
+        host = self.endpoint.host
         authorization = tc3_authorization(
-            s.secret_id, s.secret_key.get_secret_value(), service="sms", host=self.host, timestamp=timestamp, body=body
+            s.secret_id, s.secret_key.get_secret_value(), service="sms", host=host, timestamp=timestamp, body=body
         )
         headers = {
-            "Host": self.host,
+            "Host": host,
             "Content-Type": CONTENT_TYPE,
             "X-TC-Action": ACTION,
             "X-TC-Version": VERSION,
@@ -138,18 +133,14 @@ class TencentProvider(Provider):
             "X-TC-Region": s.region,
             "Authorization": authorization,
         }
-        return self.request("POST", self.base_url + "/", recipients, headers=headers, body=body)
+        return self.request("POST", self.endpoint.base + "/", recipients, headers=headers, body=body)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         # Tencent answers HTTP 200 to everything; other statuses come from something in between.
-        if response.status == 429:  # not processed, but not Tencent's documented (retryable) limit either
-            raise Throttled("HTTP 429", provider_code="HTTP 429", retryable=False, retry_after=response.retry_after)
-        if 400 <= response.status < 500:
-            raise Rejected(f"HTTP {response.status} from the endpoint", provider_code=f"HTTP {response.status}")
         data = response.json()
         reply = data.get("Response") if isinstance(data, dict) else None
         if response.status != 200 or not isinstance(reply, dict):
-            raise OutcomeUnknown(f"unexpected reply (HTTP {response.status}); the SMS may have been sent")
+            raise self.http_error(response, raw=data if data is not None else response.text[:2000])
         error = reply.get("Error")
         if isinstance(error, dict):
             raise classify(str(error.get("Code")), str(error.get("Message", "")), raw=data)
@@ -159,6 +150,14 @@ class TencentProvider(Provider):
         by_phone = {str(row.get("PhoneNumber")): row for row in rows if isinstance(row, dict)}
         return [self._verdict(phone, by_phone.get(phone.e164)) for phone in request.recipients]
 
+    def http_error(
+        self, response: HttpResponse, *, code: str | None = None, text: str | None = None, raw: Any = None
+    ) -> SmsError:
+        """A 429 from something in between is not Tencent's documented (retryable) limit: not resent."""
+        if response.status == 429:
+            return Throttled("HTTP 429", provider_code="HTTP 429", retryable=False, retry_after=response.retry_after)
+        return super().http_error(response, code=code, text=text, raw=raw)
+
     def _verdict(self, phone: PhoneNumber, row: dict[str, Any] | None) -> RecipientResult:
         if row is None:
             return RecipientResult.failed(phone, OutcomeUnknown("no status for this number", provider=self.alias))
@@ -167,58 +166,3 @@ class TencentProvider(Provider):
         error = classify(str(row.get("Code")), str(row.get("Message", "")), raw=row)
         error.provider = self.alias
         return RecipientResult.failed(phone, error, self.alias, raw=row)
-
-
-_EXACT: dict[str, Category] = {
-    "LimitExceeded.PhoneNumberCountLimit": Category.INVALID,
-    "LimitExceeded.AppDailyLimit": Category.QUOTA,
-    "LimitExceeded.AppMainlandChinaDailyLimit": Category.QUOTA,
-    "LimitExceeded.AppGlobalDailyLimit": Category.QUOTA,
-    "LimitExceeded.DailyLimit": Category.QUOTA,
-    "LimitExceeded.AppCountryOrRegionDailyLimit": Category.QUOTA,
-    "InvalidParameterValue.IncorrectPhoneNumber": Category.RECIPIENT,
-    "FailedOperation.PhoneNumberParseFail": Category.RECIPIENT,
-    "FailedOperation.PhoneNumberInBlacklist": Category.RECIPIENT,
-    "UnsupportedOperation.UnsupportedRegion": Category.RECIPIENT,
-    "FailedOperation.SignatureIncorrectOrUnapproved": Category.TEMPLATE,
-    "FailedOperation.MissingSignatureList": Category.TEMPLATE,
-    "FailedOperation.TemplateIncorrectOrUnapproved": Category.TEMPLATE,
-    "FailedOperation.TemplateUnapprovedOrNotExist": Category.TEMPLATE,
-    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": Category.TEMPLATE,
-    "FailedOperation.TemplateIdNotExist": Category.TEMPLATE,
-    "InvalidParameterValue.TemplateParameterFormatError": Category.TEMPLATE,
-    "InvalidParameterValue.TemplateParameterLengthLimit": Category.TEMPLATE,
-    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": Category.TEMPLATE,
-    "InvalidParameterValue.ContentLengthLimit": Category.TEMPLATE,
-    "FailedOperation.ContainSensitiveWord": Category.TEMPLATE,
-    "InvalidParameter.DirtyWordFound": Category.TEMPLATE,
-    "UnsupportedOperation.ChineseMainlandTemplateToGlobalPhone": Category.TEMPLATE,
-    "UnsupportedOperation.GlobalTemplateToChineseMainlandPhone": Category.TEMPLATE,
-    "FailedOperation.InsufficientBalanceInSmsPackage": Category.QUOTA,
-    "UnauthorizedOperation.ServiceSuspendDueToArrears": Category.QUOTA,
-    "InvalidParameterValue.SdkAppIdNotExist": Category.AUTH,
-}
-
-_PREFIXES: tuple[tuple[str, Category], ...] = (
-    ("AuthFailure", Category.AUTH),
-    ("UnauthorizedOperation", Category.AUTH),
-    ("MissingParameter", Category.INVALID),
-    ("InvalidParameter", Category.INVALID),
-    ("UnsupportedOperation", Category.INVALID),
-    ("FailedOperation", Category.INVALID),
-)
-
-
-def classify(code: str, message: str, *, raw: Any = None) -> SmsError:
-    """The error for a Tencent ``Code`` (spec §2.5), wherever it appeared in the reply."""
-    text = message or "the provider refused it"
-    if code.startswith("RequestLimitExceeded"):  # the API gateway's QPS limit: nothing was processed
-        return Throttled(text, provider_code=code, provider_message=message, raw=raw)
-    if code.startswith("InternalError"):
-        return OutcomeUnknown(text, provider_code=code, provider_message=message, raw=raw)
-    category = _EXACT.get(code)
-    if category is None and code.startswith("LimitExceeded"):  # per-number windows of 30 s to a day
-        return Throttled(text, provider_code=code, provider_message=message, retryable=False, raw=raw)
-    if category is None:
-        category = next((c for prefix, c in _PREFIXES if code.startswith(prefix)), Category.UNKNOWN)
-    return Rejected(text, category=category, provider_code=code, provider_message=message, raw=raw)

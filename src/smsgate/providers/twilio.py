@@ -15,8 +15,8 @@ from urllib.parse import quote, urlencode
 
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
-from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._errors import Category, InvalidRequest, Rejected, SmsError, Throttled
+from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
@@ -71,12 +71,12 @@ class TwilioProvider(Provider):
     max_recipients = 1
     takes_template = False
     takes_text = True
+    default_endpoint = API_HOST
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         s: TwilioSettings = self.settings
-        base, _ = split_endpoint(s.endpoint or API_HOST)
-        self._url = f"{base}/2010-04-01/Accounts/{quote(s.account_sid, safe='')}/Messages.json"
+        self._url = f"{self.endpoint.base}/2010-04-01/Accounts/{quote(s.account_sid, safe='')}/Messages.json"
         user = s.api_key_sid or s.account_sid
         token = base64.b64encode(f"{user}:{s.auth_token.get_secret_value()}".encode()).decode()
         self._headers = {
@@ -114,22 +114,16 @@ class TwilioProvider(Provider):
         """The classified error for a non-success response."""
         body = data if isinstance(data, dict) else {}
         code = body.get("code")
-        text = str(body.get("message") or body.get("detail") or f"HTTP {response.status}")
-        kw: dict[str, Any] = {
-            "provider": self.alias,
-            "provider_code": str(code) if code is not None else str(response.status),
-            "provider_message": text,
-            "raw": data if data is not None else response.text,
-        }
-        if code == 20429 or (response.status == 429 and code != 63038):
-            return Throttled("too many concurrent requests", retry_after=response.retry_after, **kw)
-        if code == 63038:
+        text = str(body.get("message") or body.get("detail") or "") or None
+        raw = data if data is not None else response.text
+        return self.http_error(response, code=str(code) if code is not None else None, text=text, raw=raw)
+
+    def code_error(self, response: HttpResponse, code: str, text: str, kw: dict[str, Any]) -> SmsError | None:
+        if code == "63038":
             return Throttled("the account's daily message limit is reached", retryable=False, **kw)
-        if response.status >= 500:
-            return OutcomeUnknown(f"server error HTTP {response.status}: the message may have been sent", **kw)
-        if response.status in (200, 201):
-            return OutcomeUnknown("the response carries no message SID", **kw)
-        category = _CATEGORIES.get(code) if isinstance(code, int) else None
+        if code == "20429":
+            return Throttled("too many concurrent requests", retry_after=response.retry_after, **kw)
+        category = _CATEGORIES.get(int(code)) if code.isdigit() else None
         if category is None:
-            category = Category.AUTH if response.status in (401, 403) else Category.INVALID
-        return Rejected(f"refused: {text}", category=category, **kw)
+            return None
+        return Rejected(f"refused: {text or code}", category=category, **kw)

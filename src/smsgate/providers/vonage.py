@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from pydantic import ConfigDict, Field, SecretStr
 
 from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
-from .._http import HttpRequest, HttpResponse, split_endpoint
+from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
@@ -80,12 +80,12 @@ class VonageProvider(Provider):
     max_recipients = 1
     takes_template = False
     takes_text = True
+    default_endpoint = API_HOST
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         s: VonageSettings = self.settings
-        base, _ = split_endpoint(s.endpoint or API_HOST)
-        self._url = f"{base}/sms/json"
+        self._url = f"{self.endpoint.base}/sms/json"
         self._headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         self._credentials: dict[str, str] = {}
         if s.auth == "basic":
@@ -143,16 +143,5 @@ class VonageProvider(Provider):
 
     def _http_error(self, response: HttpResponse, data: Any) -> SmsError:
         body = data if isinstance(data, dict) else {}
-        text = str(body.get("error-text") or body.get("title") or f"HTTP {response.status}")
-        kw: dict[str, Any] = {
-            "provider": self.alias,
-            "provider_code": str(response.status),
-            "provider_message": text,
-            "raw": data if data is not None else response.text,
-        }
-        if response.status == 429:
-            return Throttled(f"throttled: {text}", retry_after=response.retry_after, **kw)
-        if response.status >= 500:
-            return OutcomeUnknown(f"server error HTTP {response.status}: the message may have been sent", **kw)
-        category = Category.AUTH if response.status in (401, 403) else Category.INVALID
-        return Rejected(f"refused: {text}", category=category, **kw)
+        text = str(body.get("error-text") or body.get("title") or "") or None
+        return self.http_error(response, text=text, raw=data if data is not None else response.text)
