@@ -9,7 +9,7 @@ import httpx
 
 from smsgate import SQLiteStore
 from smsgate._config import Config
-from smsgate.server import KeyRing, create_app
+from smsgate.server import ApiKeys, create_app
 
 from .conftest import Served
 
@@ -27,7 +27,7 @@ def test_import_smsgate_loads_nothing_of_the_server():
 def test_without_a_store_it_opens_sqlite_at_the_send_log_and_closes_it(tmp_path):
     log = tmp_path / "records.sqlite3"
     ring_store = SQLiteStore(log)
-    token = KeyRing(ring_store).create("acme", ["send", "read"]).token
+    token = ApiKeys(ring_store).create("acme", ["send", "read"]).token
     ring_store.close()
     app = create_app(Config(providers={"memory": {}}, send_log=str(log)))
     with Served(app) as served, httpx.Client(base_url=served.url) as http:
