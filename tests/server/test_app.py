@@ -48,3 +48,23 @@ def test_other_routers_can_be_added(tmp_path):
 
     with Served(app) as served:
         assert httpx.get(f"{served.url}/ui/").json() == {"ui": "here"}
+
+
+def test_a_shared_store_in_the_config_holds_keys_and_records(redis_url):
+    from smsgate.server import store_for
+
+    config = Config(providers={"memory": {}}, store=redis_url, send_log=redis_url)
+    keys_store = store_for(config)
+    token = ApiKeys(keys_store).create("acme", ["send", "read"]).token
+    replicas = [create_app(config), create_app(config)]  # two replicas on one Redis
+    with Served(replicas[0]) as one, Served(replicas[1]) as two:
+        auth = {"Authorization": f"Bearer {token}"}
+        sent = httpx.post(f"{one.url}/v1/messages", headers=auth, json={"to": ["13800138000"], "template": "T"})
+        seen = httpx.get(f"{two.url}/v1/messages/{sent.json()['message_id']}", headers=auth)
+        again = httpx.post(f"{two.url}/v1/messages", headers={**auth, "Idempotency-Key": "k"},
+                           json={"to": ["13800138000"], "template": "T"})
+        replay = httpx.post(f"{one.url}/v1/messages", headers={**auth, "Idempotency-Key": "k"},
+                            json={"to": ["13800138000"], "template": "T"})
+    assert seen.status_code == 200 and seen.json()["status"] == "accepted"
+    assert replay.json()["replayed"] and replay.json()["message_id"] == again.json()["message_id"]
+    keys_store.close()

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-EXAMPLES = 30
+EXAMPLES = 20
 # A schema cannot say which numbers are mobile phones or that a template or a text is needed, so a
 # schema-valid message may rightly get a 422: that one check is left out, every other one runs.
 EXCLUDED = [positive_data_acceptance]
