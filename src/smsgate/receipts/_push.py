@@ -13,6 +13,7 @@ from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
 from .huawei import HuaweiReceipts
+from .plivo import PlivoReceipts
 from .sns import SnsReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
@@ -22,7 +23,15 @@ __all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", 
 
 PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
-    for cls in (AliyunReceipts, HuaweiReceipts, SnsReceipts, TencentReceipts, TwilioReceipts, VonageReceipts)
+    for cls in (
+        AliyunReceipts,
+        HuaweiReceipts,
+        PlivoReceipts,
+        SnsReceipts,
+        TencentReceipts,
+        TwilioReceipts,
+        VonageReceipts,
+    )
 }
 UNAVAILABLE = Reply(503, "text/plain", b"try again")
 
