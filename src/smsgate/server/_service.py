@@ -9,6 +9,7 @@ that was accepted is finished and recorded before the process exits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 
@@ -22,6 +23,8 @@ from ._metrics import ServiceMetrics
 from ._records import Records
 
 __all__ = ["Service"]
+
+logger = logging.getLogger("smsgate.server")
 
 
 class Service:
@@ -80,7 +83,11 @@ class Service:
     async def _send(self, tenant: str, message: Message, providers: Sequence[str] | None) -> SendResult:
         result = await self.gateway.send(message, providers=providers)
         if not result.replayed:
-            await self.records.own(tenant, result.message_id)
+            try:
+                await self.records.own(tenant, result.message_id)
+            except Exception:  # what was sent is answered all the same; the send log has it
+                logger.warning("could not record that message %s belongs to %s", result.message_id, tenant,
+                               exc_info=True)
         return result
 
     @property
