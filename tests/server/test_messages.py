@@ -92,3 +92,15 @@ def test_another_tenants_message_is_not_found(api, token):
     assert reply.headers["content-type"] == "application/problem+json"
     assert reply.json()["code"] == 46001 and reply.json()["field"] == "message_id"
     assert listed["items"] == []
+
+
+def test_a_send_is_answered_even_when_its_ownership_cannot_be_written(api, monkeypatch, caplog):
+    async def broken(tenant, message_id):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(api.service.records, "own", broken)
+    with api.client() as http:
+        reply = http.post("/v1/messages", json=MESSAGE)
+    assert reply.status_code == 200 and reply.json()["ok"]
+    assert len(api.outbox()) == 2
+    assert "could not record that message" in caplog.text

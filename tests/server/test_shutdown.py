@@ -22,7 +22,7 @@ import httpx
 
 from smsgate.emulators import serve
 from smsgate.emulators.aliyun import AliyunFake
-from smsgate.server import KeyRing
+from smsgate.server import ApiKeys
 from smsgate.stores.sqlite import SQLiteStore
 from tests.fixtures.redis import free_port
 
@@ -79,7 +79,7 @@ def test_sigterm_finishes_and_records_every_send_in_flight(tmp_path):
     with serve(HeldAliyun()) as aliyun:
         config = _config(tmp_path, aliyun.settings())
         store = SQLiteStore(tmp_path / "service.sqlite3")
-        token = KeyRing(store).create("acme", ["send", "read"]).token
+        token = ApiKeys(store).create("acme", ["send", "read"]).token
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [str(Path(sys.executable).parent / "smsgate"), "serve", "--config", str(config), "--port", str(port)]
@@ -138,7 +138,7 @@ def test_a_caller_that_hangs_up_mid_send_does_not_lose_the_record(tmp_path):
 
     with serve(HeldAliyun()) as aliyun:
         store = SQLiteStore(tmp_path / "service.sqlite3")
-        token = KeyRing(store).create("acme", ["send"]).token
+        token = ApiKeys(store).create("acme", ["send"]).token
         app = create_app(Config(providers={"aliyun": aliyun.settings()}), store=store)
         with Served(app) as served:
             body = json.dumps({"to": ["13800138000"], "template": "SMS_1"}).encode()
