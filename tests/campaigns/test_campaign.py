@@ -74,15 +74,18 @@ def test_provider_rejections_and_unknown_outcomes_are_counted_and_never_resent()
     assert again.counts == state.counts and resent == 0
 
 
-def test_a_row_claimed_by_a_lost_run_is_unknown_not_resent():
+def test_rows_claimed_by_a_lost_run_are_unknown_not_resent():
     store = MemoryStore()
     with memory_gateway(store=store) as gateway:
-        campaign = Campaign(rows(4), template="SMS_1")
-        store.add(f"campaign:{campaign.id}:row:2", "pending")  # a run claimed row 2, then died
+        campaign = Campaign(rows(10), template="SMS_1", batch_size=3)
+        store.add(f"campaign:{campaign.id}:batch:0:1", "pending")  # a run claimed rows 4-6, then died
         state = campaign.run(gateway)
         sent = sent_phones(gateway)
-    assert state.counts["unknown"] == 1 and state.counts["accepted"] == 3
-    assert f"+86{phones(4)[1]}" not in sent
+        outcomes = list(Campaigns(store).outcomes(campaign.id))
+    assert state.counts["unknown"] == 3 and state.counts["accepted"] == 7
+    assert not {f"+86{p}" for p in phones(10)[3:6]} & set(sent) and len(sent) == 7
+    assert [n for n, kind, _ in outcomes if kind == "unknown"] == [4, 5, 6]
+    assert "lost while sending" in outcomes[3][2]
 
 
 def test_per_phone_limits_count_each_row():

@@ -105,9 +105,9 @@ def run_and_kill(config_file: Path, pool, campaign: Campaign, redis_server) -> t
     killed = kill_a_sending_process(redis.Redis.from_url(redis_server.url), campaign.id, pool, deadline)
     final = wait_for(lambda: (s := campaigns.get(campaign.id)).status == "done" and s, deadline, pool, every=0.2)
     assert killed not in children(pool.pid)
-    client = redis.Redis.from_url(redis_server.url)
-    keys = [f"smsgate:campaign:{campaign.id}:row:{n}" for n in range(1, ROWS + 1)]
-    outcomes = [v.decode() for start in range(0, ROWS, 10_000) for v in client.mget(keys[start : start + 10_000])]
+    recorded = sorted(campaigns.outcomes(campaign.id))
+    assert [n for n, _, _ in recorded] == list(range(1, ROWS + 1))
+    outcomes = [f"{kind}\t{reason}" if reason else kind for _, kind, reason in recorded]
     store.close()
     print("counts", final.counts)
     return final, outcomes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -166,7 +165,7 @@ class Campaign:
         """
         store = _store(gateway, store)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsgate-campaign") as pool:
-            policy = Policy.of(gateway, store, self.limits, self.lease)
+            policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
             flow = self.flow(
                 gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
             )
@@ -182,11 +181,11 @@ class Campaign:
     ) -> CampaignState:
         """The asyncio twin of :meth:`run`."""
         store = _store(gateway, store)
-        policy = Policy.of(gateway, store, self.limits, self.lease)
+        policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
         flow = self.flow(
             gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
         )
-        return await adrive(flow, gateway, asyncio.Semaphore(self.concurrency))  # type: ignore[no-any-return]
+        return await adrive(flow, gateway)  # type: ignore[no-any-return]
 
     def flow(
         self,
