@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from smsgate import AsyncGateway, Gateway, PhoneLimits
+from smsgate import AsyncGateway, Gateway, InvalidRequest, PhoneLimits
 from smsgate.campaigns import Campaign, Campaigns
 from smsgate.stores import MemoryStore, SQLiteStore
 from smsgate.testing import memory_gateway, outbox_of
@@ -164,3 +164,58 @@ def test_asyncgateway_over_http(aliyun_server):
             return state.counts["accepted"]
 
     assert asyncio.run(main()) == 250 and len(set(aliyun_server.phones())) == 250
+
+
+def test_a_campaign_needs_a_template_or_a_text():
+    with pytest.raises(InvalidRequest, match="template code or a text") as info:
+        Campaign(rows(1))
+    assert info.value.field == "template"
+
+
+class FailingStore(MemoryStore):
+    """A store that fails every ``run`` whose calls include ``name`` with ``value``, from the ``after``-th on."""
+
+    def __init__(self, failing: str, after: int = 1) -> None:
+        super().__init__()
+        self.failing, self.left = failing, after
+
+    def run(self, calls):
+        if any(name == "set" and args[1] != "pending" and self.failing in args[0] for name, args in calls):
+            self.left -= 1
+            if self.left <= 0:
+                raise ConnectionError("store down")
+        return super().run(calls)
+
+
+def test_a_store_failure_after_the_send_never_leads_to_a_resend():
+    store = FailingStore(":batch:", after=2)  # the second wave's outcomes cannot be recorded
+    with memory_gateway(store=store) as gateway:
+        campaign = Campaign(rows(40), template="SMS_1", batch_size=10, concurrency=2)
+        with pytest.raises(ConnectionError):
+            campaign.run(gateway)
+        assert Campaigns(store).get(campaign.id).status == "failed"
+        store.left = 10**9
+        state = Campaign.resume(campaign.id, store, rows(40)).run(gateway)
+        sent = sent_phones(gateway)
+    assert set(sent.values()) == {1} and len(sent) == 40  # the second wave left once, and never again
+    assert state.status == "done" and state.counts["accepted"] == 20 and state.counts["unknown"] == 20
+
+
+def test_a_store_failure_before_the_send_sends_nothing_and_resume_sends_it():
+    class Down(MemoryStore):
+        down = True
+
+        def run(self, calls):
+            if self.down and any(name == "add" and ":batch:" in args[0] for name, args in calls):
+                raise ConnectionError("store down")
+            return super().run(calls)
+
+    store = Down()
+    with memory_gateway(store=store) as gateway:
+        campaign = Campaign(rows(5), template="SMS_1")
+        with pytest.raises(ConnectionError):
+            campaign.run(gateway)
+        assert sum(sent_phones(gateway).values()) == 0
+        store.down = False
+        state = Campaign.resume(campaign.id, store, rows(5)).run(gateway)
+        assert sum(sent_phones(gateway).values()) == 5 and state.counts["accepted"] == 5

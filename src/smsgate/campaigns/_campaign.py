@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._engine import Call
+from .._errors import InvalidRequest
 from .._models import _frozen_params, new_id
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store
@@ -58,6 +59,8 @@ class Campaign:
         concurrency: int = 8,
         lease: float = 60.0,
     ) -> None:
+        if not (template or text or templates):
+            raise InvalidRequest("a campaign needs a template code or a text", field="template")
         self.id = id or new_id()[:16]
         self.source = (
             source

@@ -56,6 +56,7 @@ def send_campaign(
     config: Path | None,
 ) -> None:
     """``smsgate send --csv FILE`` / ``--resume ID``: exits 0 when every valid row was accepted."""
+    campaign: Campaign | None = None
     try:
         cfg, settings, store = _open(config)
         if resume is not None:
@@ -75,6 +76,11 @@ def send_campaign(
             _write_rejects(Campaigns(store), campaign.id, rejects)
     except SmsError as exc:
         raise fail(exc) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the store or the broker failed: rows claimed and not recorded stay unknown
+        hint = f"; resume with `smsgate send --resume {campaign.id}`" if campaign is not None else ""
+        raise fail(f"stopped: {type(exc).__name__}: {exc}{hint}", code=1) from None
     _summary(state)
     if state.status == "paused":
         err.print(Text(f"paused: resume with `smsgate send --resume {state.id}`"), highlight=False)
