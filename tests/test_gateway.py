@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smsgate import AsyncGateway, Gateway, Message, PolicyRefused, RetryPolicy, Status
+from smsgate import AsyncGateway, ConfigError, Gateway, Message, PolicyRefused, RetryPolicy, Status
 from smsgate._errors import Category, Rejected
 from smsgate._observe import Hooks, Metrics
 from smsgate.policy import CircuitBreaker, PhoneLimits, ProviderRate
@@ -332,3 +332,12 @@ async def test_send_log_failure_after_the_request_keeps_the_result(
     assert result.ok and len(a.outbox) == 1
     assert [r.status for r in log.log_query()] == ["pending", "pending"]  # the attempt stays pending: unknown
     assert "could not record the outcome" in caplog.text
+
+
+@pytest.mark.parametrize("name", [".", "missing/dir/log.sqlite3", "junk.sqlite3", "nul\x00.sqlite3", "\ud800.sqlite3"])
+def test_an_unusable_send_log_is_a_config_error_naming_it(tmp_path, name):
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database " * 100)
+    path = str(tmp_path / name)
+    with pytest.raises(ConfigError, match=r"^send_log: ") as info:
+        Gateway({"console": {}}, send_log=path)
+    assert repr(path) in info.value.message

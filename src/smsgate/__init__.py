@@ -1,10 +1,12 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
+from ._config import Config, load_config
 from ._errors import (
     Category,
     ConfigError,
     InvalidPhone,
     InvalidRequest,
+    NotAuthentic,
     OutcomeUnknown,
     PolicyRefused,
     Rejected,
@@ -28,6 +30,7 @@ from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, Ph
 from .providers.base import LocalProvider, Provider, ProviderSettings
 from .stores import LogRecord, MemoryStore, SQLiteStore, Store
 from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
+from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
 __version__ = "0.1.0"
 
@@ -36,6 +39,7 @@ __all__ = [
     "App",
     "AsyncGateway",
     "AsyncTransport",
+    "AsyncVerifier",
     "Attempt",
     "Blocklist",
     "Campaign",
@@ -43,6 +47,7 @@ __all__ = [
     "Campaigns",
     "Category",
     "CircuitBreaker",
+    "Config",
     "ConfigError",
     "CountryAllowlist",
     "DeliveryReport",
@@ -62,6 +67,7 @@ __all__ = [
     "Message",
     "Metrics",
     "MockTransport",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PhoneLimits",
     "PhoneNumber",
@@ -83,8 +89,14 @@ __all__ = [
     "Transport",
     "Unreachable",
     "Urllib3Transport",
+    "Verification",
+    "VerificationFailed",
+    "VerificationStatus",
+    "Verifier",
+    "VerifyPolicy",
     "__version__",
     "available_providers",
+    "load_config",
     "provider_class",
 ]
 

@@ -12,15 +12,16 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._engine import Call, Done, Job, Request, Step
-from ._errors import OutcomeUnknown, SmsError
+from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import bare_jobs, job_flow, observe, send_flow
 from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
 from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
+from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
 from .policy.breaker import CircuitBreaker
@@ -33,6 +34,9 @@ from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
 from .transports.defaults import default_async_transport, default_transport
+
+if TYPE_CHECKING:
+    from .receipts import Poll
 
 __all__ = ["AsyncGateway", "Gateway"]
 
@@ -78,9 +82,7 @@ class _GatewayCore:
         self._owns_log = isinstance(send_log, str)
         self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
-            from .stores.sqlite import SQLiteStore
-
-            send_log = SQLiteStore(send_log)
+            send_log = _open_log(send_log)
         self.send_log: Store | None = send_log
         self.limits = limits
         self.rates: dict[str, ProviderRate] = dict(rates or {})
@@ -121,6 +123,8 @@ class _GatewayCore:
             error = OutcomeUnknown(f"could not read the response (HTTP {response.status}): {type(exc).__name__}")
             error.__cause__ = exc
             outcome = _owned(error, job)
+        if not isinstance(outcome, list):  # a refusal may echo what was sent: secrets, params
+            raw = redact(raw, _hidden(job))
         return Done(outcome, started, self.clock() - started, raw)
 
     def _local(self, job: Job, started: float) -> Done:
@@ -136,10 +140,28 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
+def _open_log(path: str) -> Store:
+    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+    import sqlite3
+
+    from .stores.sqlite import SQLiteStore
+
+    try:
+        return SQLiteStore(path)
+    except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
+        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
+
+
 def _owned(error: SmsError, job: Job) -> SmsError:
+    """``error`` as this job's, with no secret, param or library traceback left in it."""
     if error.provider is None:
         error.provider = job.provider.alias
-    return error
+    return scrubbed(error, _hidden(job))
+
+
+def _hidden(job: Job) -> tuple[str, ...]:
+    message = job.message
+    return needles(job.provider.settings, (message.params, *message.recipient_params.values()), job.recipients)
 
 
 def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
@@ -180,6 +202,12 @@ class Gateway(_GatewayCore):
         (:class:`PolicyRefused`); nothing is sent then.
         """
         return self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+
+    def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import poll_reports
+
+        return poll_reports(self, providers, **options)
 
     def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None
@@ -269,6 +297,12 @@ class AsyncGateway(_GatewayCore):
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
         return await self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+
+    async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import apoll_reports
+
+        return await apoll_reports(self, providers, **options)
 
     async def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
         reply: Any = None

@@ -112,7 +112,8 @@ class Message:
     ``text`` is a ``${name}`` text template for text providers (Twilio, SNS, Vonage); ``params``
     fill either. Per-provider overrides (``templates``, ``sign_names``) and per-recipient params
     stay apart from ``params``. ``idempotency_key`` makes a resend return the first result;
-    ``out_id`` is passed to providers that echo a caller reference.
+    ``out_id`` is passed to providers that echo a caller reference. ``secret_params`` names the
+    params that carry secrets (one-time codes): development sinks mask them unless told otherwise.
     """
 
     to: Sequence[Phone]
@@ -127,6 +128,7 @@ class Message:
     idempotency_key: str | None = None
     out_id: str | None = None
     extend_code: str | None = None
+    secret_params: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -142,6 +144,7 @@ class Message:
         idempotency_key: str | None = None,
         out_id: str | None = None,
         extend_code: str | None = None,
+        secret_params: frozenset[str] | None = None,
     ) -> None:
         # every field checked and copied once, then stored in one step (the fields are frozen)
         vars(self).update(
@@ -157,6 +160,7 @@ class Message:
             idempotency_key=_text(idempotency_key, "idempotency_key"),
             out_id=_text(out_id, "out_id"),
             extend_code=_text(extend_code, "extend_code"),
+            secret_params=frozenset(secret_params) if secret_params else frozenset(),
         )
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
@@ -300,7 +304,7 @@ class RecipientResult:
     provider: str | None = None
     message_id: str | None = None
     error: SmsError | None = None
-    raw: Any = None
+    raw: Any = field(default=None, repr=False)  # the provider's own words: maybe what it was sent
 
     @property
     def ok(self) -> bool:
@@ -327,7 +331,7 @@ class Attempt:
     """One request sent (or tried) to one provider. Read-only by convention."""
 
     provider: str
-    phones: tuple[str, ...]
+    phones: tuple[str, ...] = field(repr=False)  # reprs end up in tracebacks
     status: Status
     error: SmsError | None = None
     started_at: float = 0.0
@@ -352,7 +356,7 @@ class SendResult:
 
     recipients: tuple[RecipientResult, ...]
     attempts: tuple[Attempt, ...] = ()
-    responses: tuple[Any, ...] = ()
+    responses: tuple[Any, ...] = field(default=(), repr=False)
     message_id: str = field(default_factory=new_id)
     replayed: bool = False
 
