@@ -33,7 +33,7 @@ from tests.fixtures.redis import RedisServer  # noqa: E402
 
 from smsgate import Campaign, Campaigns, Gateway, Message  # noqa: E402
 from smsgate._config import load_config  # noqa: E402
-from smsgate.campaigns import open_store  # noqa: E402
+from smsgate.campaigns import CampaignSettings  # noqa: E402
 
 BATCH, IN_FLIGHT, CHUNK = 100, 8, 1000
 _serial = iter(range(10**9))
@@ -49,10 +49,11 @@ def write_csv(path: Path, rows: int) -> Path:
     return path
 
 
-def config(tmp: Path, port: int, **campaigns: object) -> Path:
+def config(tmp: Path, port: int, store: str, **campaigns: object) -> Path:
     path = tmp / f"smsgate-{len(list(tmp.glob('*.toml')))}.toml"
     settings = {"access_key_id": AK, "access_key_secret": SECRET, "endpoint": f"127.0.0.1:{port}", "sign_name": SIGN}
-    lines = ["[providers.aliyun]", *(f'{k} = "{v}"' for k, v in settings.items()), "[campaigns]"]
+    lines = [f'store = "{store}"', "send_log = false", "[providers.aliyun]"]
+    lines += [*(f'{k} = "{v}"' for k, v in settings.items()), "[campaigns]"]
     lines += [f"{k} = {v!r}".replace("'", '"') for k, v in campaigns.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -77,8 +78,9 @@ def gateway_only(port: int, source: Path) -> float:
 
 def in_process(cfg_path: Path, source: Path) -> float:
     cfg = load_config(cfg_path)
-    store = open_store(cfg.campaigns["store"])
-    with cfg.gateway(store=store) as gateway:
+    settings = CampaignSettings.of(cfg)
+    store = settings.open_store(cfg)
+    with settings.gateway(cfg, store) as gateway:
         assert isinstance(gateway, Gateway)
         start = time.perf_counter()
         state = Campaign(source, template="SMS_1", batch_size=BATCH, concurrency=IN_FLIGHT).run(gateway)
@@ -107,7 +109,7 @@ def on_workers(cfg_path: Path, source: Path) -> float:
     from smsgate.campaigns.tasks import enqueue
 
     cfg = load_config(cfg_path)
-    store = open_store(cfg.campaigns["store"])
+    store = CampaignSettings.of(cfg).open_store(cfg)
     start = time.perf_counter()
     state = enqueue(Campaign(source, template="SMS_1", batch_size=BATCH, concurrency=IN_FLIGHT), config=cfg)
     campaigns = Campaigns(store)

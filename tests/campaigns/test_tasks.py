@@ -38,9 +38,11 @@ def _toml(values: dict[str, object]) -> str:
 def config_file(tmp_path: Path, redis_server, aliyun_server) -> Path:
     redis_server.flush()
     path = tmp_path / "smsgate.toml"
-    campaigns = {"broker": f"redis://127.0.0.1:{redis_server.port}/1", "store": redis_server.url,
-                 "chunk_size": 1000, "batch_size": BATCH, "concurrency": IN_FLIGHT}  # fmt: skip
-    path.write_text(f"[providers.aliyun]\n{_toml(aliyun_server.settings())}\n\n[campaigns]\n{_toml(campaigns)}\n")
+    campaigns = {"broker": f"redis://127.0.0.1:{redis_server.port}/1", "chunk_size": 1000, "batch_size": BATCH,
+                 "concurrency": IN_FLIGHT}  # fmt: skip
+    top = {"store": redis_server.url, "send_log": False}
+    providers = _toml(aliyun_server.settings())
+    path.write_text(f"{_toml(top)}\n[providers.aliyun]\n{providers}\n\n[campaigns]\n{_toml(campaigns)}\n")
     return path
 
 

@@ -104,6 +104,12 @@ class Policy:
     def of(
         cls, gateway: _GatewayCore, store: Store, limits: PhoneLimits | None, lease: float, concurrency: int
     ) -> Policy:
+        if gateway.limits is not None:
+            raise InvalidRequest(
+                "the gateway has per-phone limits, which would count a whole batch: give them to the campaign "
+                "(Campaign(limits=…)) and send through a gateway without",
+                field="limits",
+            )
         allows = gateway.allowlist.allows if gateway.allowlist is not None else None
         blocklist = gateway.blocklist_enabled
         return cls(store, limits, blocklist, allows, gateway.default_region, gateway.clock, lease, concurrency)

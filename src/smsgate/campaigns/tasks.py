@@ -70,7 +70,7 @@ def runtime() -> _Runtime:
     config = load_config(os.environ.get("SMSGATE_CONFIG") or None)
     settings = CampaignSettings.of(config)
     store = settings.open_store(config)
-    gateway = config.gateway(store=store)
+    gateway = settings.gateway(config, store)
     return _Runtime(config, settings, store, gateway, ThreadPoolExecutor(settings.concurrency))
 
 
@@ -113,7 +113,7 @@ def enqueue(campaign: Campaign, *, config: Config | None = None, on_chunk: Any =
     configure(settings.broker)
     store = settings.open_store(config)
     try:
-        with config.gateway(store=store) as gateway:
+        with settings.gateway(config, store) as gateway:
             flow = campaign.flow(gateway, store, partial(_queue, campaign, store), on_chunk=on_chunk, wait=False)
             return drive(flow, gateway, ThreadPoolExecutor(1))  # type: ignore[no-any-return]
     finally:

@@ -67,7 +67,7 @@ def send_campaign(
                 raise fail(f"--csv {csv_file}: no such file")
             campaign = Campaign(
                 csv_file, template=template, text=text, params=params, sign_name=sign_name, name=name,
-                phone_column=phone_column, param_columns=param_columns or None, limits=settings.phone_limits(),
+                phone_column=phone_column, param_columns=param_columns or None, limits=settings.limits(cfg),
                 chunk_size=settings.chunk_size, batch_size=settings.batch_size, concurrency=settings.concurrency,
                 lease=settings.lease,
             )  # fmt: skip
@@ -105,7 +105,7 @@ def _run(campaign: Campaign, config: Config, settings: CampaignSettings, store: 
             from ..campaigns.tasks import enqueue
 
             return enqueue(campaign, config=config, on_chunk=advance)
-        with config.gateway(store=store) as gateway, _interruptible() as stopped:
+        with settings.gateway(config, store) as gateway, _interruptible() as stopped:
             return campaign.run(gateway, store=store, stop=stopped, on_chunk=advance)
 
 
