@@ -139,7 +139,7 @@ def test_any_text_survives_the_json_body(text: str) -> None:
 
 
 def test_docs_example_runs(messagebird_emulator: MessageBirdEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(MessageBirdProvider, "default_endpoint", messagebird_emulator.endpoint)
+    monkeypatch.setenv("MESSAGEBIRD_ENDPOINT", messagebird_emulator.endpoint)
     monkeypatch.setenv("MESSAGEBIRD_ACCESS_KEY", messagebird_emulator.access_key)
     (example,) = doc_examples("providers/messagebird.md")
     exec(example, {})
