@@ -74,6 +74,8 @@ ENVIRONMENT = {  # variable → (provider, its setting); endpoints are the emula
     "BANDWIDTH_ENDPOINT": ("bandwidth", "endpoint"),
     "MESSAGEBIRD_ACCESS_KEY": ("messagebird", "access_key"),
     "MESSAGEBIRD_ENDPOINT": ("messagebird", "endpoint"),
+    "AZURE_COMMUNICATION_ENDPOINT": ("azure", "endpoint"),
+    "AZURE_COMMUNICATION_KEY": ("azure", "access_key"),
 }
 
 
