@@ -9,10 +9,11 @@ import pytest
 
 from smsgate.stores import MemoryStore, SQLiteStore, Store
 from smsgate.testing import memory_gateway, outbox_of
-from smsgate.verify import Verifier, VerifyPolicy
+from smsgate.verify import VerificationFailed, Verifier, VerifyPolicy
 
 KEYS = {"k1": "a server key of at least thirty-two bytes"}
 STORES = ["memory", "sqlite", "redis"]
+PHONE = "13800138000"
 
 
 class Clock:
@@ -76,3 +77,9 @@ def harness(store: Store, clock: Clock) -> Harness:
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return code[:-1] + str((int(code[-1]) + 1) % 10)
+
+
+def refused(h: Harness, vid: str, code: str) -> VerificationFailed:
+    with pytest.raises(VerificationFailed) as info:
+        h.verifier.check(vid, code)
+    return info.value
