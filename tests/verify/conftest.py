@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from smsgate.testing import memory_gateway, outbox_of
 from smsgate.verify import VerificationFailed, Verifier, VerifyPolicy
 
 KEYS = {"k1": "a server key of at least thirty-two bytes"}
-STORES = ["memory", "sqlite", "redis"]
+HAS_POSTGRES = importlib.util.find_spec("smsgate.stores.postgres") is not None
+STORES = ["memory", "sqlite", "redis"] + (["postgres"] if HAS_POSTGRES else [])
+"""Every store there is: PostgreSQL joins as soon as ``PostgresStore`` is installed."""
 PHONE = "13800138000"
 
 
@@ -35,7 +38,7 @@ def clock() -> Clock:
 
 
 def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock: Clock | None = None) -> Store:
-    """A fresh store of ``kind``; memory and SQLite expire keys by ``clock``, servers by their own."""
+    """A fresh store of ``kind``; memory, SQLite and PostgreSQL expire keys by ``clock``, Redis by its own."""
     if kind == "memory":
         return MemoryStore(clock=clock) if clock else MemoryStore()
     if kind == "sqlite":
@@ -44,6 +47,11 @@ def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock:
         from smsgate.stores.redis import RedisStore
 
         return RedisStore(request.getfixturevalue("redis_url"))
+    if kind == "postgres":
+        from smsgate.stores.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+
+        dsn = request.getfixturevalue("postgres_dsn")
+        return PostgresStore(dsn, clock=clock) if clock else PostgresStore(dsn)  # type: ignore[no-any-return, unused-ignore]
     raise ValueError(kind)
 
 

@@ -9,11 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smsgate import SQLiteStore
 from smsgate.stores import Store
 from smsgate.verify import Budget, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
-from .conftest import KEYS, PHONE, Clock, Harness, open_store, refused, wrong
+from .conftest import KEYS, PHONE, STORES, Clock, Harness, open_store, refused, wrong
 
 
 def test_right_code_approves_once(harness: Harness) -> None:
@@ -167,7 +166,7 @@ def test_any_id_or_code_is_just_a_failure(vid: str, code: str, clock: Clock) -> 
     assert h.verifier.check(v.id, h.code()).approved
 
 
-CONCURRENT_STORES = ["sqlite", "redis"]
+CONCURRENT_STORES = [kind for kind in STORES if kind != "memory"]  # shared by processes
 
 
 @pytest.mark.parametrize("kind", CONCURRENT_STORES)
@@ -178,8 +177,9 @@ def test_concurrent_wrong_checks_from_four_processes_count_exactly_five(
     import subprocess
     import sys
 
-    url = {"redis": lambda: request.getfixturevalue("redis_url"), "sqlite": lambda: str(tmp_path / "v.db")}[kind]()
-    store = open_store(kind, request, tmp_path) if kind != "sqlite" else SQLiteStore(url)
+    store = open_store(kind, request, tmp_path)
+    url = {"redis": "redis_url", "postgres": "postgres_dsn"}.get(kind)
+    url = request.getfixturevalue(url) if url else str(tmp_path / "verify.db")
     h = Harness(store, Clock(time.time()))
     h.verifier.clock = time.time
     v = h.verifier.start(PHONE, template="SMS_1")
