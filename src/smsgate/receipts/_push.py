@@ -14,7 +14,9 @@ from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, R
 from .aliyun import AliyunReceipts
 from .huawei import HuaweiReceipts
 from .plivo import PlivoReceipts
+from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
@@ -27,7 +29,9 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         AliyunReceipts,
         HuaweiReceipts,
         PlivoReceipts,
+        SinchReceipts,
         SnsReceipts,
+        TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,
         VonageReceipts,
