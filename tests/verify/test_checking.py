@@ -227,3 +227,20 @@ def test_namespaces_keep_verifications_apart(store: Store, clock: Clock) -> None
     with pytest.raises(VerificationFailed):
         tenant_b.check(v.id, h.code())
     assert tenant_b.get(v.id) is None and tenant_a.check(v.id, h.code()).approved
+
+
+def test_concurrent_right_checks_approve_once(store: Store, clock: Clock) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = Harness(store, clock, VerifyPolicy(checks_per_phone=None))
+    v = h.verifier.start(PHONE, template="SMS_1")
+
+    def attempt(_: int) -> bool:
+        try:
+            return h.verifier.check(v.id, h.code()).approved
+        except VerificationFailed:
+            return False
+
+    with ThreadPoolExecutor(5) as pool:
+        outcomes = list(pool.map(attempt, range(5)))
+    assert outcomes.count(True) == 1
