@@ -25,7 +25,9 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
+    "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
+    "infobip": "smsgate.emulators.infobip:InfobipEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
