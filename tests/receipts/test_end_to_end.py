@@ -117,3 +117,22 @@ def test_a_pull_resumes_where_it_stopped(send_log: Store) -> None:
     assert sorted(r.provider_message_id for r in resumed.reports) == sorted(d["sid"] for d in emulator.delivered)
     assert resumed.cursors["twilio"] >= cursor
     assert deliveries(send_log, first.message_id) == deliveries(send_log, second.message_id) == {PHONE: "delivered"}
+
+
+@pytest.mark.parametrize("name", ["aliyun", "twilio"])
+def test_pushed_and_pulled_receipts_on_every_store(name: str, any_send_log: Store) -> None:
+    with serve(create(name)) as emulator, Gateway({name: emulator.settings()}, send_log=any_send_log) as gateway:
+        pushed, pulled = gateway.send(MESSAGE), gateway.send(MESSAGE)
+        receipts = Receipts.for_gateway(gateway, {name: RECEIPTS[name]})
+        with serve_receipts(receipts, threaded=True) as endpoint:  # the store's sync twins
+            pusher = ReceiptPusher(emulator, endpoint.url(name, TOKEN))
+            (push,) = pusher.outgoing(emulator.delivered[:1])
+            assert push.send()[0] == 200
+        poll = gateway.poll_reports()
+    assert (
+        deliveries(any_send_log, pushed.message_id)
+        == deliveries(any_send_log, pulled.message_id)
+        == {PHONE: "delivered"}
+    )
+    assert {r.message_id for r in poll.reports} <= {pushed.message_id, pulled.message_id}
+    assert len(any_send_log.reports(phone=PHONE)) == 2  # the pushed one and the pulled one, each kept once
