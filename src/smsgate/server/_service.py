@@ -86,8 +86,9 @@ class Service:
             try:
                 await self.records.own(tenant, result.message_id)
             except Exception:  # what was sent is answered all the same; the send log has it
-                logger.warning("could not record that message %s belongs to %s", result.message_id, tenant,
-                               exc_info=True)
+                logger.warning(
+                    "could not record that message %s belongs to %s", result.message_id, tenant, exc_info=True
+                )
         return result
 
     @property
