@@ -241,3 +241,13 @@ def test_the_documented_file_loads(tmp_path):
     config = load_config(write(tmp_path, text), environ={"ALIYUN_SECRET": "a", "TENCENT_SECRET": "t"})
     assert list(config.providers) == ["aliyun", "backup"] and config.limits.per_day == 10
     assert config.providers["backup"]["secret_key"] == "t" and config.rates["aliyun"].burst == 10
+
+
+async def test_gateways_from_config(tmp_path):
+    from smsgate import AsyncGateway, Gateway
+
+    path = write(tmp_path, "default_region = 'US'\nsend_log = false\n[providers.memory]\n")
+    with Gateway.from_config(path) as gateway:
+        assert gateway.send(Message(to="2025550123", template="T")).ok and gateway.send_log is None
+    async with AsyncGateway.from_config(path, default_region="CN") as agateway:
+        assert (await agateway.send(Message(to="13800138000", template="T"))).ok

@@ -178,7 +178,7 @@ def open_store(url: str) -> Store:
 
 
 def load_config(
-    path: str | Path | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
 ) -> Config:
     """Load ``path``, else ``$SMSGATE_CONFIG``, else ``./smsgate.toml`` if present, else the default;
     then the environment over it.
