@@ -73,6 +73,17 @@ def emulators() -> Iterator[dict[str, object]]:
         yield {name: stack.enter_context(serve(create(name))) for name in sorted(EMULATORS)}
 
 
+def page_environment(page: str) -> dict[str, tuple[str, str]]:
+    """A provider page's own variables: ``"setting": os.environ["VAR"]`` (or ``.get("VAR")``)
+    reads the setting of the provider the page is named after."""
+    provider = Path(page).stem
+    if not page.startswith("docs/providers/") or provider not in EMULATORS:
+        return {}
+    text = (ROOT / page).read_text(encoding="utf-8")
+    found = re.findall(r'"(\w+)":\s*os\.environ(?:\.get\(|\[)"(\w+)"', text)
+    return {variable: (provider, setting) for setting, variable in found}
+
+
 def blocks(page: str) -> list[tuple[str | None, str, str]]:
     """``(path, language, body)`` of each block of ``page`` that runs (not marked ``not run: why``)."""
     found = BLOCK.finditer((ROOT / page).read_text(encoding="utf-8"))
@@ -90,20 +101,12 @@ def test_every_page_is_covered():
     assert {"README.md", "docs/elements.md", "docs/extensions.md", "docs/providers/aliyun.md"} <= set(PAGES)
 
 
-IN_FLIGHT = {
-    "docs/receipts.md": "records reports through Store.record_report, which the stores do not have on main yet"
-}
-"""Pages whose examples wait for work not landed yet: reported as xfail with the reason, never skipped."""
-
-
-@pytest.mark.parametrize(
-    "page", [pytest.param(p, marks=pytest.mark.xfail(reason=IN_FLIGHT[p])) if p in IN_FLIGHT else p for p in PAGES]
-)
+@pytest.mark.parametrize("page", PAGES)
 def test_the_code_blocks_run_as_written(page, emulators, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("SMSGATE_CONFIG", "SMSGATE_SEND_LOG", "SMSGATE_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
-    for variable, (provider, setting) in ENVIRONMENT.items():
+    for variable, (provider, setting) in {**ENVIRONMENT, **page_environment(page)}.items():
         monkeypatch.setenv(variable, str(emulators[provider].settings()[setting]))
     live = {f"127.0.0.1:{PORTS[name]}": emulators[name].server.endpoint for name in PORTS}
     monkeypatch.setenv("SMSGATE_TRANSPORT", "urllib3")  # Python's resolver, so the guard below sees every host

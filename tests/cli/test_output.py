@@ -31,7 +31,7 @@ def test_fail_prints_one_line_with_brackets_as_typed(monkeypatch):
 def test_main_turns_a_bug_into_one_line(monkeypatch, capsys):
     from smsgate import cli
 
-    def broken():
+    def broken(**_):
         raise RuntimeError("secret-ish internals")
 
     monkeypatch.setattr(cli, "app", broken)
