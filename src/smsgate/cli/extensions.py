@@ -49,4 +49,5 @@ def rotate_keys(
             store.close()
     except SmsError as exc:
         raise fail(exc) from None
-    out.print(f"{path}: {count} secret(s) re-encrypted with the first key from {store.keys.source}", markup=False, soft_wrap=True)
+    done = f"{path}: {count} secret(s) re-encrypted with the first key from {store.keys.source}"
+    out.print(done, markup=False, soft_wrap=True)
