@@ -104,4 +104,4 @@ def test_arbitrary_text_never_crashes(text):
 def test_a_phone_that_is_not_a_string_is_named_by_its_type(raw):
     with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(raw)
-    assert info.value.message == f"phone number '<{type(raw).__name__}>': must be a string"
+    assert info.value.message == f"phone number 'a {type(raw).__name__}': must be a string"

@@ -102,6 +102,9 @@ class Config(BaseSettings):
     limits: LimitsSettings | None = None
     rates: dict[str, RateSettings] = Field(default_factory=dict)
     campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
+    receipts: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="[receipts.<provider>]: push settings (path_token…), see docs/receipts.md"
+    )
     _source: str = PrivateAttr(EMBEDDED)
 
     @property
