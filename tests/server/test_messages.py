@@ -55,8 +55,9 @@ def test_idempotency_keys_are_per_tenant(api):
 
 def test_list_is_newest_first_and_paged(api):
     with api.client() as http:
-        ids = [http.post("/v1/messages", json={**MESSAGE, "to": [f"1380013800{i}"]}).json()["message_id"]
-               for i in range(5)]
+        ids = [
+            http.post("/v1/messages", json={**MESSAGE, "to": [f"1380013800{i}"]}).json()["message_id"] for i in range(5)
+        ]
         first = http.get("/v1/messages", params={"limit": 2}).json()
         second = http.get("/v1/messages", params={"limit": 2, "cursor": first["next_cursor"]}).json()
         third = http.get("/v1/messages", params={"limit": 2, "cursor": second["next_cursor"]}).json()

@@ -90,8 +90,20 @@ _json = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-_fields = st.sampled_from(["to", "template", "text", "params", "sign_name", "templates", "recipient_params",
-                           "providers", "param_order", "extend_code"])
+_fields = st.sampled_from(
+    [
+        "to",
+        "template",
+        "text",
+        "params",
+        "sign_name",
+        "templates",
+        "recipient_params",
+        "providers",
+        "param_order",
+        "extend_code",
+    ]
+)
 
 
 def test_any_json_body_gets_a_result_or_a_4xx_problem(api):
