@@ -136,6 +136,10 @@ class Campaign:
         state = run_sync(state_flow(store, campaign_id))  # raises when there is no such campaign
         return cls.from_dict(campaign_id, state.spec, rows)
 
+    def record(self, store: Store, now: float) -> None:
+        """Record the campaign in ``store`` now (running it records it too), so it can be looked up."""
+        run_sync(_create(store, Keys(self.id), self, now))
+
     # -- the source, in chunks ----------------------------------------------------------------
 
     def chunks(self, region: str | None = None) -> Iterator[Chunk]:

@@ -38,6 +38,7 @@ class CampaignSettings(BaseModel):
     batch_size: int = Field(100, ge=1, le=1000, description="rows per message")
     concurrency: int = Field(8, ge=1, le=1024, description="batches in flight per process")
     lease: float = Field(60.0, gt=0, description="seconds a chunk stays with a silent run before another takes it")
+    uploads: str | None = Field(None, description="where the service keeps uploaded sources")
 
     @classmethod
     def of(cls, config: Config) -> CampaignSettings:

@@ -16,7 +16,7 @@ from .. import __version__
 from .._config import DEFAULT_LOG, Config, load_config
 from .._gateway import AsyncGateway
 from ..stores.base import Store
-from . import _health, _messages, _problems
+from . import _campaigns, _health, _messages, _problems
 from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
 
@@ -65,7 +65,9 @@ def create_app(
         lifespan=lifespan,
     )
     _problems.install(app)
+    app.state.config = config
     app.include_router(_messages.router)
+    app.include_router(_campaigns.router)
     app.include_router(_health.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
