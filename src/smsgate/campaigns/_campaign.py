@@ -14,8 +14,9 @@ from .._errors import InvalidRequest
 from .._models import _frozen_params, new_id
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store
+from ._admit import Policy
 from ._drive import adrive, drive
-from ._flow import Chunk, Policy, Spec, Tally, chunk_flow, finish_flow, queue_flow
+from ._flow import Chunk, Spec, Tally, chunk_flow, finish_flow, queue_flow
 from ._sources import Reject, Row, Source
 from ._state import FAILED, PAUSED, RUNNING, CampaignState, Keys, run_sync, state_flow
 
