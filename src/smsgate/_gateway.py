@@ -82,7 +82,7 @@ class _GatewayCore:
         self._owns_log = isinstance(send_log, str)
         self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
-            send_log = _open_log(send_log)
+            send_log = open_sqlite(send_log, "send_log")
         self.send_log: Store | None = send_log
         self.limits = limits
         self.rates: dict[str, ProviderRate] = dict(rates or {})
@@ -140,8 +140,8 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
-def _open_log(path: str) -> Store:
-    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+def open_sqlite(path: str, setting: str) -> Store:
+    """The SQLite store at ``path``; :class:`ConfigError` naming ``setting`` and the path when it cannot be used."""
     import sqlite3
 
     from .stores.sqlite import SQLiteStore
@@ -149,7 +149,7 @@ def _open_log(path: str) -> Store:
     try:
         return SQLiteStore(path)
     except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
-        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
+        raise ConfigError(f"{setting}: {path!r} cannot be used as an SQLite file ({exc})") from None
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from smsgate._config import Config
-from smsgate.server import KeyRing, create_app
+from smsgate.server import ApiKeys, create_app
 from smsgate.stores.sqlite import SQLiteStore
 from tests.server.conftest import Served
 from tests.waits import wait_until
@@ -18,7 +18,7 @@ from tests.waits import wait_until
 @pytest.fixture
 def served(tmp_path):
     store = SQLiteStore(tmp_path / "service.sqlite3")
-    keys = KeyRing(store)
+    keys = ApiKeys(store)
     tokens = {
         "acme": keys.create("acme", ["send", "read"]).token,
         "globex": keys.create("globex", ["send", "read"]).token,

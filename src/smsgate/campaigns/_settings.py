@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._config import DEFAULT_LOG, Config, open_store
 from .._errors import ConfigError
-from .._gateway import Gateway
+from .._gateway import AsyncGateway, Gateway
 from ..policy.limits import PhoneLimits
 from ..providers.base import settings_problems
 from ..stores.base import Store
@@ -66,4 +66,13 @@ class CampaignSettings(BaseModel):
 
     def gateway(self, config: Config, store: Store, **options: Any) -> Gateway:
         """The configured gateway on ``store``, its per-phone limits left to the campaign."""
-        return config.gateway(store=store, limits=None, **options)
+        return Gateway(config.providers, **_options(config, store, options))
+
+    def async_gateway(self, config: Config, store: Store, **options: Any) -> AsyncGateway:
+        """The asyncio twin of :meth:`gateway`."""
+        return AsyncGateway(config.providers, **_options(config, store, options))
+
+
+def _options(config: Config, store: Store, options: dict[str, Any]) -> dict[str, Any]:
+    configured = config.model_copy(update={"store": "memory"}).gateway_options()  # not a second store
+    return {**configured, "store": store, "limits": None, **options}

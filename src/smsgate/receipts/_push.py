@@ -12,9 +12,13 @@ from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
+from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
+from .infobip import InfobipReceipts
 from .plivo import PlivoReceipts
+from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
@@ -25,9 +29,13 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
     for cls in (
         AliyunReceipts,
+        BandwidthReceipts,
         HuaweiReceipts,
+        InfobipReceipts,
         PlivoReceipts,
+        SinchReceipts,
         SnsReceipts,
+        TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,
         VonageReceipts,

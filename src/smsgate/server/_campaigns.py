@@ -139,13 +139,13 @@ def _start(campaign: Campaign, config: Config, settings: CampaignSettings, store
 
         task: asyncio.Task[Any] = asyncio.ensure_future(asyncio.to_thread(enqueue, campaign, config=config))
     else:
-        task = asyncio.ensure_future(_run_here(campaign, config, store))
+        task = asyncio.ensure_future(_run_here(campaign, config, settings, store))
     _running.add(task)
     task.add_done_callback(_running.discard)
 
 
-async def _run_here(campaign: Campaign, config: Config, store: Store) -> None:
-    async with config.async_gateway(store=store, send_log=store, limits=None) as gateway:
+async def _run_here(campaign: Campaign, config: Config, settings: CampaignSettings, store: Store) -> None:
+    async with settings.async_gateway(config, store, send_log=store) as gateway:
         await campaign.arun(gateway, store=store)
 
 

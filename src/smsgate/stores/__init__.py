@@ -1,7 +1,8 @@
 """Stores: state with atomic operations, shared by limits, idempotency, OTPs and the send log.
 
-``MemoryStore`` (default, one process), ``SQLiteStore`` (embedded, durable) and ``RedisStore``
-(many processes; needs the ``redis`` extra, imported on first use).
+``MemoryStore`` (default, one process), ``SQLiteStore`` (embedded, durable), ``RedisStore``
+(many processes; needs the ``redis`` extra) and ``PostgresStore`` (durable, many machines; needs
+the ``postgres`` extra); the last two are imported on first use.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from .base import LogRecord, Store, Window
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
 
-__all__ = ["LogRecord", "MemoryStore", "RedisStore", "SQLiteStore", "Store", "Window"]
+__all__ = ["LogRecord", "MemoryStore", "PostgresStore", "RedisStore", "SQLiteStore", "Store", "Window"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from .redis import RedisStore
 
         return RedisStore
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
     raise AttributeError(name)
