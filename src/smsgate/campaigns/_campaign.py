@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,7 +230,8 @@ class Campaign:
                 yield Call(store, "set", (keys.chunks, str(count)))
                 yield from finish_flow(store, keys)
         except Exception:
-            yield Call(store, "set", (keys.status, FAILED))
+            with suppress(Exception):  # the store may be what failed: the first error is the one to see
+                yield Call(store, "set", (keys.status, FAILED))
             raise
         return (yield from state_flow(store, self.id))
 
