@@ -148,19 +148,17 @@ def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
     if holder is not None and holder != token and not _holder_is_gone(holder):
         tally.status = "busy"  # another live run has this chunk: try again when its lease expires
         return tally
-    renew = ("set", (lease, token, policy.lease))
-    yield Call(store, *renew)
+    renew = ("set", (lease, token, policy.lease))  # taken with the first claims, kept with each record
     cut = batches(chunk.rows, spec.batch_size)
     for start in range(0, len(cut), policy.concurrency):
         wave = {keys.batch(chunk.number, i): cut[i] for i in range(start, min(len(cut), start + policy.concurrency))}
-        outcomes = yield from _wave(spec, policy, wave)
+        outcomes = yield from _wave(spec, policy, wave, renew)
         record = [("set", (key, json.dumps(rows, ensure_ascii=False))) for key, rows in outcomes.items()]
         yield Call(store, "run", ([*record, renew],))
         for rows in outcomes.values():
             for _, value in rows:
                 tally.add(value.split("\t", 1)[0])
     yield from close_chunk(store, keys, chunk, spec.batch_size)
-    yield Call(store, "delete", (lease,))
     return tally
 
 
@@ -180,11 +178,13 @@ def batches(rows: Sequence[Row], size: int) -> list[list[Row]]:
     return cut
 
 
-def _wave(spec: Spec, policy: Policy, wave: dict[str, list[Row]]) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
+def _wave(
+    spec: Spec, policy: Policy, wave: dict[str, list[Row]], lease: tuple[str, tuple[Any, ...]]
+) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
     """Claim, admit, send and judge one wave of batches: ``{batch key: [[row, outcome], …]}`` for
     the batches this run claimed (or found lost)."""
     store = policy.store
-    claims = yield Call(store, "run", ([("add", (key, PENDING)) for key in wave],))
+    _, *claims = yield Call(store, "run", ([lease, *(("add", (key, PENDING)) for key in wave)],))
     outcomes: dict[str, dict[int, str]] = {}
     for (key, rows), existing in zip(wave.items(), claims, strict=True):
         if existing is None:
