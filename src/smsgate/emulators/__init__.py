@@ -28,6 +28,7 @@ EMULATORS: dict[str, str] = {
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
+    "messagebird": "smsgate.emulators.messagebird:MessageBirdEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",

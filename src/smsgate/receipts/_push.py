@@ -15,6 +15,7 @@ from .aliyun import AliyunReceipts
 from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
+from .messagebird import MessageBirdReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
@@ -32,6 +33,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         BandwidthReceipts,
         HuaweiReceipts,
         InfobipReceipts,
+        MessageBirdReceipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
