@@ -22,7 +22,7 @@ from ..extensions._store import ENV_PATH
 from ..receipts import Receipts
 from ..stores.base import Store
 from ..verify import AsyncVerifier
-from . import _health, _messages, _problems, _verifications, _webhooks
+from . import _campaigns, _health, _messages, _problems, _verifications, _webhooks
 from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
 from ._tenants import TenantGateways
@@ -88,7 +88,9 @@ def create_app(
         lifespan=lifespan,
     )
     _problems.install(app)
+    app.state.config = config
     app.include_router(_messages.router)
+    app.include_router(_campaigns.router)
     app.include_router(_verifications.router)
     app.include_router(_webhooks.router)
     app.include_router(_health.router)
