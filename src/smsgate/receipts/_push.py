@@ -14,6 +14,7 @@ from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, R
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
 from .bandwidth import BandwidthReceipts
+from .clickatell import ClickatellReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
 from .messagebird import MessageBirdReceipts
@@ -33,6 +34,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         AliyunReceipts,
         AzureReceipts,
         BandwidthReceipts,
+        ClickatellReceipts,
         HuaweiReceipts,
         InfobipReceipts,
         MessageBirdReceipts,
