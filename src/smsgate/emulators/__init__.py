@@ -31,6 +31,7 @@ EMULATORS: dict[str, str] = {
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
     "messagebird": "smsgate.emulators.messagebird:MessageBirdEmulator",
+    "msg91": "smsgate.emulators.msg91:Msg91Emulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",

@@ -18,6 +18,7 @@ from .clickatell import ClickatellReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
 from .messagebird import MessageBirdReceipts
+from .msg91 import Msg91Receipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
@@ -38,6 +39,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         HuaweiReceipts,
         InfobipReceipts,
         MessageBirdReceipts,
+        Msg91Receipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
