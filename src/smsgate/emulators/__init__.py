@@ -27,6 +27,7 @@ EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
     "azure": "smsgate.emulators.azure:AzureEmulator",
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
+    "chuanglan": "smsgate.emulators.chuanglan:ChuanglanEmulator",
     "clickatell": "smsgate.emulators.clickatell:ClickatellEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",

@@ -14,6 +14,7 @@ from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, R
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
 from .bandwidth import BandwidthReceipts
+from .chuanglan import ChuanglanReceipts
 from .clickatell import ClickatellReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
@@ -35,6 +36,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         AliyunReceipts,
         AzureReceipts,
         BandwidthReceipts,
+        ChuanglanReceipts,
         ClickatellReceipts,
         HuaweiReceipts,
         InfobipReceipts,
