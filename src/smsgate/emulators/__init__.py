@@ -40,6 +40,7 @@ EMULATORS: dict[str, str] = {
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
     "vonage": "smsgate.emulators.vonage:FakeVonage",
+    "yunpian": "smsgate.emulators.yunpian:YunpianEmulator",
 }
 """Provider name → ``module:Class`` of its emulator; a new emulator adds its line here."""
 

@@ -27,6 +27,7 @@ from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
+from .yunpian import YunpianReceipts
 
 __all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", "reply_for"]
 
@@ -49,6 +50,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         TencentReceipts,
         TwilioReceipts,
         VonageReceipts,
+        YunpianReceipts,
     )
 }
 UNAVAILABLE = Reply(503, "text/plain", b"try again")
