@@ -39,6 +39,7 @@ EMULATORS: dict[str, str] = {
     "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
+    "ucloud": "smsgate.emulators.ucloud:UCloudEmulator",
     "vonage": "smsgate.emulators.vonage:FakeVonage",
     "yunpian": "smsgate.emulators.yunpian:YunpianEmulator",
 }

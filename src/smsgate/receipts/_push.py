@@ -26,6 +26,7 @@ from .sns import SnsReceipts
 from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
+from .ucloud import UCloudReceipts
 from .vonage import VonageReceipts
 from .yunpian import YunpianReceipts
 
@@ -49,6 +50,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,
+        UCloudReceipts,
         VonageReceipts,
         YunpianReceipts,
     )
