@@ -33,6 +33,7 @@ EMULATORS: dict[str, str] = {
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
     "messagebird": "smsgate.emulators.messagebird:MessageBirdEmulator",
     "msg91": "smsgate.emulators.msg91:Msg91Emulator",
+    "netease": "smsgate.emulators.netease:NeteaseEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",

@@ -20,6 +20,7 @@ from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
 from .messagebird import MessageBirdReceipts
 from .msg91 import Msg91Receipts
+from .netease import NeteaseReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
@@ -44,6 +45,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         InfobipReceipts,
         MessageBirdReceipts,
         Msg91Receipts,
+        NeteaseReceipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
