@@ -35,6 +35,7 @@ EMULATORS: dict[str, str] = {
     "msg91": "smsgate.emulators.msg91:Msg91Emulator",
     "netease": "smsgate.emulators.netease:NeteaseEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
+    "ronglian": "smsgate.emulators.ronglian:RonglianEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
     "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
