@@ -38,6 +38,7 @@ EMULATORS: dict[str, str] = {
     "ronglian": "smsgate.emulators.ronglian:RonglianEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
+    "submail": "smsgate.emulators.submail:SubmailEmulator",
     "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
