@@ -34,11 +34,10 @@ from typing import Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._config_sources import Loc, Origins, expand, read_env, read_toml, suggest, validation_problems
 from ._errors import ConfigError
-from ._gateway import AsyncGateway, Gateway
+from ._gateway import AsyncGateway, Gateway, open_sqlite
 from ._phone import DEFAULT_REGION
 from ._registry import available_providers, provider_class
 from ._retry import RetryPolicy
@@ -87,10 +86,11 @@ def _embedded_providers() -> dict[str, dict[str, Any]]:
     return {"console": {}}
 
 
-class Config(BaseSettings):
-    """Validated configuration; :func:`load_config` reads it, :meth:`gateway` sends with it."""
+class Config(BaseModel):
+    """Validated configuration; :func:`load_config` reads it (the environment through
+    pydantic-settings), :meth:`gateway` sends with it."""
 
-    model_config = SettingsConfigDict(env_prefix="SMSGATE_", env_nested_delimiter="__", extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     default_region: str = DEFAULT_REGION
     providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_providers)
@@ -102,6 +102,9 @@ class Config(BaseSettings):
     limits: LimitsSettings | None = None
     rates: dict[str, RateSettings] = Field(default_factory=dict)
     campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
+    receipts: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="[receipts.<provider>]: push settings (path_token…), see docs/receipts.md"
+    )
     _source: str = PrivateAttr(EMBEDDED)
 
     @property
@@ -172,13 +175,11 @@ def open_store(url: str) -> Store:
         return store
     if scheme:
         raise ConfigError(f"store {scheme}://…: expected memory, a file path, redis:// or postgresql://")
-    from .stores.sqlite import SQLiteStore
-
-    return SQLiteStore(url)
+    return open_sqlite(url, "store")
 
 
 def load_config(
-    path: str | Path | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
 ) -> Config:
     """Load ``path``, else ``$SMSGATE_CONFIG``, else ``./smsgate.toml`` if present, else the default;
     then the environment over it.

@@ -7,6 +7,7 @@ how they wait: on a transport, a sleep, or a store call.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -82,7 +83,7 @@ class _GatewayCore:
         self._owns_log = isinstance(send_log, str)
         self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
-            send_log = _open_log(send_log)
+            send_log = open_sqlite(send_log, "send_log")
         self.send_log: Store | None = send_log
         self.limits = limits
         self.rates: dict[str, ProviderRate] = dict(rates or {})
@@ -140,8 +141,8 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
-def _open_log(path: str) -> Store:
-    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+def open_sqlite(path: str, setting: str) -> Store:
+    """The SQLite store at ``path``; :class:`ConfigError` naming ``setting`` and the path when it cannot be used."""
     import sqlite3
 
     from .stores.sqlite import SQLiteStore
@@ -149,7 +150,7 @@ def _open_log(path: str) -> Store:
     try:
         return SQLiteStore(path)
     except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
-        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
+        raise ConfigError(f"{setting}: {path!r} cannot be used as an SQLite file ({exc})") from None
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:
@@ -194,6 +195,14 @@ class Gateway(_GatewayCore):
         self.transport = transport
         self.sleep = sleep
         self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> Gateway:
+        """The gateway :func:`smsgate.load_config` describes (``path``, else ``$SMSGATE_CONFIG`` or
+        ``./smsgate.toml``, then the environment); ``options`` override the configuration's."""
+        from ._config import load_config
+
+        return load_config(path).gateway(**options)
 
     def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient.
@@ -293,6 +302,13 @@ class AsyncGateway(_GatewayCore):
         self.transport = transport
         self.sleep = sleep
         self._limit = asyncio.Semaphore(self.concurrency)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> AsyncGateway:
+        """The asyncio twin of :meth:`Gateway.from_config`."""
+        from ._config import load_config
+
+        return load_config(path).async_gateway(**options)
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._engine import Call
+from .._errors import InvalidRequest
 from .._models import _frozen_params, new_id
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store
+from ._admit import Policy
 from ._drive import adrive, drive
-from ._flow import Chunk, Policy, Spec, Tally, chunk_flow, finish_flow, queue_flow
+from ._flow import Chunk, Spec, Tally, chunk_flow, finish_flow, queue_flow
 from ._sources import Reject, Row, Source
 from ._state import FAILED, PAUSED, RUNNING, CampaignState, Keys, run_sync, state_flow
 
@@ -59,6 +61,8 @@ class Campaign:
         concurrency: int = 8,
         lease: float = 60.0,
     ) -> None:
+        if not (template or text or templates):
+            raise InvalidRequest("a campaign needs a template code or a text", field="template")
         self.id = id or new_id()[:16]
         self.source = (
             source
@@ -134,6 +138,10 @@ class Campaign:
         state = run_sync(state_flow(store, campaign_id))  # raises when there is no such campaign
         return cls.from_dict(campaign_id, state.spec, rows)
 
+    def record(self, store: Store, now: float) -> None:
+        """Record the campaign in ``store`` now (running it records it too), so it can be looked up."""
+        run_sync(_create(store, Keys(self.id), self, now))
+
     # -- the source, in chunks ----------------------------------------------------------------
 
     def chunks(self, region: str | None = None) -> Iterator[Chunk]:
@@ -166,7 +174,7 @@ class Campaign:
         """
         store = _store(gateway, store)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsgate-campaign") as pool:
-            policy = Policy.of(gateway, store, self.limits, self.lease)
+            policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
             flow = self.flow(
                 gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
             )
@@ -182,11 +190,11 @@ class Campaign:
     ) -> CampaignState:
         """The asyncio twin of :meth:`run`."""
         store = _store(gateway, store)
-        policy = Policy.of(gateway, store, self.limits, self.lease)
+        policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
         flow = self.flow(
             gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
         )
-        return await adrive(flow, gateway, asyncio.Semaphore(self.concurrency))  # type: ignore[no-any-return]
+        return await adrive(flow, gateway)  # type: ignore[no-any-return]
 
     def flow(
         self,
@@ -222,7 +230,8 @@ class Campaign:
                 yield Call(store, "set", (keys.chunks, str(count)))
                 yield from finish_flow(store, keys)
         except Exception:
-            yield Call(store, "set", (keys.status, FAILED))
+            with suppress(Exception):  # the store may be what failed: the first error is the one to see
+                yield Call(store, "set", (keys.status, FAILED))
             raise
         return (yield from state_flow(store, self.id))
 

@@ -17,15 +17,20 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from .._errors import ConfigError, InvalidRequest, OutcomeUnknown, SmsError
 from .._gateway import Gateway
+from .._redact import needles, scrubbed
 from .._registry import provider_class
 from .._retry import RetryPolicy
 from ..providers.base import settings_problems
+from ..stores.base import Store
+from ..stores.memory import MemoryStore
 from ..transports.base import Transport
 from ..transports.defaults import default_transport
+from ..verify import KeyRing, VerifyPolicy
 from ._endpoints import EndpointPolicy
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension, Handler, current_event
 from ._store import ExtensionStore
+from ._verify import VerifyingPlatform
 
 __all__ = ["GROUP", "Platform"]
 
@@ -35,7 +40,7 @@ _GATEWAYS = 256  # cached gateways (one per provider and settings)
 log = logging.getLogger("smsgate.extensions")
 
 
-class Platform:
+class Platform(VerifyingPlatform):
     """Loads extensions (entry points in ``smsgate.extensions``, or :meth:`register`), stores their
     settings and configs per tenant in ``store`` (an :class:`ExtensionStore` or a SQLite path), and
     delivers events to the extensions they target.
@@ -45,6 +50,9 @@ class Platform:
 
     ``endpoints`` says where tenant-set endpoints may point (default: the providers' public hosts,
     plus what ``$SMSGATE_EXTENSIONS_ALLOW`` lists); see :class:`EndpointPolicy`.
+
+    Tenants can have the platform make and check one-time codes (:class:`VerifyingPlatform`):
+    ``verify_store``, ``verify_keys`` and ``verify_policy`` configure it.
     """
 
     def __init__(
@@ -54,6 +62,9 @@ class Platform:
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
         endpoints: EndpointPolicy | None = None,
+        verify_store: Store | None = None,
+        verify_keys: KeyRing | None = None,
+        verify_policy: VerifyPolicy | None = None,
     ) -> None:
         self.store = store if isinstance(store, ExtensionStore) else ExtensionStore(store)
         self.endpoints = endpoints or EndpointPolicy.from_env()
@@ -62,6 +73,9 @@ class Platform:
         self._retry = retry
         self._gateways: dict[str, Gateway] = {}
         self._lock = threading.Lock()
+        self.verify_store = verify_store if verify_store is not None else MemoryStore()
+        self.verify_keys = verify_keys
+        self.verify_policy = verify_policy
 
     def __repr__(self) -> str:
         return f"<Platform extensions={sorted(self.extensions)}>"
@@ -251,12 +265,14 @@ def _validated(schema: type[BaseModel] | None, data: Mapping[str, Any], where: s
     return values, [k for k, v in values.items() if isinstance(v, SecretStr)]
 
 
-def _outcome(package: str, error: Exception) -> Outcome:
+def _outcome(package: str, error: Exception, event: Event) -> Outcome:
     if not isinstance(error, SmsError):
         # a bug or an unexpected failure inside the extension: it may have sent before failing
         wrapped = OutcomeUnknown(f"extension {package!r} failed: {type(error).__name__}")
         wrapped.__cause__ = error
         error = wrapped
+    # the event's data (codes, phones) out of its words; no traceback: its frames hold the data
+    error = scrubbed(error, needles(None, [{k: v for k, v in event.data.items() if isinstance(v, str)}]))
     log.warning("extension %s failed: %r", package, error)
     return Outcome(package, error=error)
 
@@ -266,7 +282,7 @@ def _run(package: str, handler: Handler, event: Event) -> Outcome:
     try:
         return Outcome(package, handler(event))
     except Exception as exc:
-        return _outcome(package, exc)
+        return _outcome(package, exc, event)
     finally:
         current_event.reset(token)
 
@@ -282,4 +298,4 @@ async def _arun(package: str, handler: Handler, event: Event) -> Outcome:
             return Outcome(package, await handler(event))
         return Outcome(package, await asyncio.to_thread(handler, event))
     except Exception as exc:
-        return _outcome(package, exc)
+        return _outcome(package, exc, event)

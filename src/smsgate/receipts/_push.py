@@ -12,8 +12,15 @@ from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
+from .azure import AzureReceipts
+from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
+from .infobip import InfobipReceipts
+from .messagebird import MessageBirdReceipts
+from .plivo import PlivoReceipts
+from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
@@ -22,7 +29,21 @@ __all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", 
 
 PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
-    for cls in (AliyunReceipts, HuaweiReceipts, SnsReceipts, TencentReceipts, TwilioReceipts, VonageReceipts)
+    for cls in (
+        AliyunReceipts,
+        AzureReceipts,
+        BandwidthReceipts,
+        HuaweiReceipts,
+        InfobipReceipts,
+        MessageBirdReceipts,
+        PlivoReceipts,
+        SinchReceipts,
+        SnsReceipts,
+        TelnyxReceipts,
+        TencentReceipts,
+        TwilioReceipts,
+        VonageReceipts,
+    )
 }
 UNAVAILABLE = Reply(503, "text/plain", b"try again")
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from .._errors import InvalidRequest
 from ..stores.base import Store
 
-__all__ = ["SCOPES", "ApiKey", "KeyRing", "NewKey"]
+__all__ = ["SCOPES", "ApiKey", "ApiKeys", "NewKey"]
 
 SCOPES = ("send", "verify", "read", "admin")
 _TOKEN = re.compile(r"sgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
@@ -74,12 +74,13 @@ def _checked_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
     unknown = [s for s in chosen if s not in SCOPES]
     if unknown or not chosen:
-        raise InvalidRequest(f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}",
-                             field="scope")
+        raise InvalidRequest(
+            f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}", field="scope"
+        )
     return chosen
 
 
-class KeyRing:
+class ApiKeys:
     """Makes, checks, lists and revokes API keys in ``store`` (sync for the CLI, async for the service)."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from .._errors import InvalidRequest, PolicyRefused, SmsError
+from .._errors import ConfigError, InvalidRequest, PolicyRefused, SmsError
 
 __all__ = ["MEDIA_TYPE", "Problem", "install", "problem_response"]
 
@@ -37,7 +37,14 @@ _TITLES = {
     500: "Internal error",
     503: "Unavailable",
 }
-_POLICY_STATUS = {"idempotency": 409, "blocklist": 403, "country_allowlist": 403, "api_key": 401, "scope": 403}
+_POLICY_STATUS = {
+    "idempotency": 409,
+    "not_pending": 409,
+    "blocklist": 403,
+    "country_allowlist": 403,
+    "api_key": 401,
+    "scope": 403,
+}
 
 
 class Problem(Exception):
@@ -54,6 +61,8 @@ class Problem(Exception):
         """The problem for an error raised by a send: 422 for bad input, 409/403/429 for refusals."""
         if isinstance(error, InvalidRequest):
             return cls(422, error.message, code=error.code, field=error.field)
+        if isinstance(error, ConfigError):  # the tenant's own provider settings
+            return cls(422, "the tenant's provider settings: " + error.message, code=error.code)
         if isinstance(error, PolicyRefused):
             status = _POLICY_STATUS.get(error.rule, 429)
             return cls(status, error.message, code=error.code, rule=error.rule)
