@@ -76,6 +76,18 @@ def _records(rows: list[Any]) -> list[LogRecord]:
     return records
 
 
+def _merged(statements: list[Statement]) -> Statement | None:
+    """Calls of smsgate's functions as one ``SELECT f(…), g(…)``: one statement, so one round trip
+    and one transaction (PostgreSQL evaluates the select list in order). ``None`` when any is a query."""
+    calls = [sql for sql, _, _ in statements]
+    if not all(sql.startswith("SELECT smsgate_") and " FROM " not in sql for sql in calls):
+        return None
+    sql = "SELECT " + ", ".join(call[len("SELECT ") :] for call in calls)
+    args = [arg for _, call_args, _ in statements for arg in call_args]
+    decoders = [decode for _, _, decode in statements]
+    return sql, args, lambda rows: [decode([(value,)]) for decode, value in zip(decoders, rows[0], strict=True)]
+
+
 def _rows(cursor: Any) -> list[Any]:
     return [] if cursor.description is None else cursor.fetchall()
 
@@ -136,7 +148,7 @@ class PostgresStore(Store):
         return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _scalar
 
     def _delete(self, key: str) -> Statement:
-        return "DELETE FROM smsgate_kv WHERE key = %s", (key,), _none
+        return "SELECT smsgate_del(%s)", (key,), _none
 
     def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Statement:
         return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), _scalar
@@ -222,15 +234,18 @@ class PostgresStore(Store):
     def _batch(self, statements: list[Statement]) -> list[Statement]:
         self._writes += 1
         if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
-            purge = "DELETE FROM smsgate_kv WHERE expires <= %s"
-            return [*statements, (purge, (self.clock(),), _none)]
+            return [*statements, ("SELECT smsgate_purge(%s)", (self.clock(),), _none)]
         return statements
 
     # -- sync ---------------------------------------------------------------------------------
 
     def _exec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
+        merged = _merged(statements)
         with self._pool.connection() as conn:
+            if merged is not None:
+                sql, args, decode = merged
+                return decode(_rows(conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return [decode(_rows(conn.execute(sql, args)))]
@@ -308,7 +323,11 @@ class PostgresStore(Store):
 
     async def _aexec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
+        merged = _merged(statements)
         async with self._aconnections().connection() as conn:
+            if merged is not None:
+                sql, args, decode = merged
+                return decode(await _arows(await conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return [decode(await _arows(await conn.execute(sql, args)))]
