@@ -155,6 +155,7 @@ class ReceiptParser:
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[ReceiptSettings]] = ReceiptSettings
     needs_token: ClassVar[bool] = False  # the provider does not sign: a path token is required
+    blocking: ClassVar[bool] = False  # verify() may do network I/O (fetch a certificate)
 
     def __init__(
         self,
