@@ -12,9 +12,11 @@ from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
+from .azure import AzureReceipts
 from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
+from .messagebird import MessageBirdReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
@@ -29,9 +31,11 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
     for cls in (
         AliyunReceipts,
+        AzureReceipts,
         BandwidthReceipts,
         HuaweiReceipts,
         InfobipReceipts,
+        MessageBirdReceipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
