@@ -13,7 +13,13 @@ def python_blocks(path: Path) -> str:
     return "\n".join(BLOCK.findall(path.read_text(encoding="utf-8")))
 
 
-DOCS = ["docs/configuration.md", "docs/emulators.md", "docs/security.md", "docs/writing-a-provider.md"]
+DOCS = [
+    "docs/configuration.md",
+    "docs/emulators.md",
+    "docs/receipts.md",
+    "docs/security.md",
+    "docs/writing-a-provider.md",
+]
 
 
 @pytest.mark.parametrize("doc", DOCS)

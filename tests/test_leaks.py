@@ -272,3 +272,27 @@ def test_no_secret_or_code_in_the_extension_store_file_or_outcomes(scenario, tmp
     for needle in (planted("aliyun"), WRONG, CODE):
         assert seen.find(needle) == [], needle
     assert seen.find(PHONE, places=("logs", "traceback")) == []
+
+
+def test_an_extension_that_crashes_shows_no_code_or_phone(every_log):
+    from smsgate.extensions import SEND_SMS, Event, Platform, SmsExtension
+
+    class Broken(SmsExtension):
+        package = "com.example.broken"
+
+        def send_sms(self, event, **kwargs):
+            code, mobile = event.data["code"], event.data["mobile"]
+            raise ValueError(f"could not send {code} to {mobile}")
+
+    platform = Platform()
+    platform.register(Broken())
+    data = {"config_id": "c1", "mobile": PHONE, "code": CODE}
+    outcome = platform.dispatch(Event(SEND_SMS, "tenant", "com.example.broken", data))["com.example.broken"]
+    platform.close()
+    seen = Exposure()
+    seen.add("error", f"{outcome.error}{outcome.error!r}{json.dumps(outcome.error.to_dict())}")
+    shown = traceback.TracebackException.from_exception(outcome.error, capture_locals=True)
+    seen.add("traceback", "".join(shown.format()))
+    seen.add_logs(every_log.records)
+    assert "ValueError: could not send *** to ***" in seen.parts["traceback"]
+    assert seen.find(CODE) == [] and seen.find(PHONE) == []

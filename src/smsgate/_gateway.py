@@ -7,6 +7,7 @@ how they wait: on a transport, a sleep, or a store call.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -195,6 +196,14 @@ class Gateway(_GatewayCore):
         self.sleep = sleep
         self._pool: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> Gateway:
+        """The gateway :func:`smsgate.load_config` describes (``path``, else ``$SMSGATE_CONFIG`` or
+        ``./smsgate.toml``, then the environment); ``options`` override the configuration's."""
+        from ._config import load_config
+
+        return load_config(path).gateway(**options)
+
     def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient.
 
@@ -293,6 +302,13 @@ class AsyncGateway(_GatewayCore):
         self.transport = transport
         self.sleep = sleep
         self._limit = asyncio.Semaphore(self.concurrency)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> AsyncGateway:
+        """The asyncio twin of :meth:`Gateway.from_config`."""
+        from ._config import load_config
+
+        return load_config(path).async_gateway(**options)
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""

@@ -52,8 +52,11 @@ def create(
         print(json.dumps({"key": made.token, "id": made.key.id, "tenant": tenant, "scopes": list(made.key.scopes)}))
         return
     print(made.token)
-    err.print(f"key {made.key.prefix} for tenant {tenant!r} ({', '.join(made.key.scopes)}): "
-              "shown only now, store it safely", markup=False, highlight=False)
+    err.print(
+        f"key {made.key.prefix} for tenant {tenant!r} ({', '.join(made.key.scopes)}): shown only now, store it safely",
+        markup=False,
+        highlight=False,
+    )
 
 
 @keys.command("list")
@@ -67,8 +70,18 @@ def list_keys(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         raise fail(exc) from None
     if as_json:
         for k in found:
-            print(json.dumps({"prefix": k.prefix, "tenant": k.tenant, "scopes": list(k.scopes), "rate": k.rate,
-                              "created_at": k.created_at, "revoked_at": k.revoked_at}))
+            print(
+                json.dumps(
+                    {
+                        "prefix": k.prefix,
+                        "tenant": k.tenant,
+                        "scopes": list(k.scopes),
+                        "rate": k.rate,
+                        "created_at": k.created_at,
+                        "revoked_at": k.revoked_at,
+                    }
+                )
+            )
         return
     table = Table("prefix", "tenant", "scopes", "rate/min", "made", "revoked")
     for k in found:

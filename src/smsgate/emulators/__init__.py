@@ -25,6 +25,7 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
+    "azure": "smsgate.emulators.azure:AzureEmulator",
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",

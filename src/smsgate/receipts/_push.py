@@ -12,6 +12,7 @@ from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
+from .azure import AzureReceipts
 from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
@@ -30,6 +31,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
     for cls in (
         AliyunReceipts,
+        AzureReceipts,
         BandwidthReceipts,
         HuaweiReceipts,
         InfobipReceipts,

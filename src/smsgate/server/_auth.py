@@ -32,8 +32,13 @@ def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
         service: Annotated[Service, Depends(service_of)],
     ) -> ApiKey:
         if credentials is None:
-            raise Problem(401, "an API key is required: Authorization: Bearer <key>", code=46004, rule="api_key",
-                          headers=_CHALLENGE)
+            raise Problem(
+                401,
+                "an API key is required: Authorization: Bearer <key>",
+                code=46004,
+                rule="api_key",
+                headers=_CHALLENGE,
+            )
         key = await service.key(credentials.credentials)
         if key is None:
             raise Problem(401, "the API key is unknown or revoked", code=46004, rule="api_key", headers=_CHALLENGE)
@@ -44,8 +49,13 @@ def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
             window = (f"keyrate:{key.id}:{int(now // 60)}", key.rate, 61.0)
             if await service.store.ahit([window]) is not None:
                 wait = str(int(60 - now % 60) + 1)
-                raise Problem(429, f"this key's rate of {key.rate} requests a minute is used up", code=46004,
-                              rule="key_rate", headers={"Retry-After": wait})
+                raise Problem(
+                    429,
+                    f"this key's rate of {key.rate} requests a minute is used up",
+                    code=46004,
+                    rule="key_rate",
+                    headers={"Retry-After": wait},
+                )
         return key
 
     return authorized

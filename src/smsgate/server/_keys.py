@@ -74,8 +74,9 @@ def _checked_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
     unknown = [s for s in chosen if s not in SCOPES]
     if unknown or not chosen:
-        raise InvalidRequest(f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}",
-                             field="scope")
+        raise InvalidRequest(
+            f"scopes must be some of {', '.join(SCOPES)}; got {', '.join(unknown) or 'none'}", field="scope"
+        )
     return chosen
 
 

@@ -58,24 +58,36 @@ class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram(
-            "smsgate_attempt_seconds", "Provider request latency", ["provider"], buckets=_LATENCY,
+            "smsgate_attempt_seconds",
+            "Provider request latency",
+            ["provider"],
+            buckets=_LATENCY,
             registry=self.registry,
         )
         self.requests = Counter(
-            "smsgate_http_requests", "HTTP requests by route and status", ["method", "route", "status"],
+            "smsgate_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.request_seconds = Histogram(
-            "smsgate_http_request_seconds", "HTTP request latency by route", ["route"], buckets=_LATENCY,
+            "smsgate_http_request_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            buckets=_LATENCY,
             registry=self.registry,
         )
         self.verifications = Counter(
-            "smsgate_verifications", "Verification starts, checks, resends and cancels by resulting status",
-            ["event", "status"], registry=self.registry,
+            "smsgate_verifications",
+            "Verification starts, checks, resends and cancels by resulting status",
+            ["event", "status"],
+            registry=self.registry,
         )
         self.receipts = Counter(
-            "smsgate_receipts", "Pushed delivery reports and inbound messages by provider account",
-            ["account", "kind", "status"], registry=self.registry,
+            "smsgate_receipts",
+            "Pushed delivery reports and inbound messages by provider account",
+            ["account", "kind", "status"],
+            registry=self.registry,
         )
         self._watched: _GatewayCollector | None = None
 
@@ -90,7 +102,6 @@ class ServiceMetrics:
     def after_send(self, message: SmsMessage, result: SendResult) -> None:
         for attempt in result.attempts:
             self.latency.labels(attempt.provider).observe(attempt.elapsed)
-
 
 
 class MetricsMiddleware:

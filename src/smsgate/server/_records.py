@@ -128,14 +128,16 @@ def message_view(records: Sequence[LogRecord]) -> dict[str, Any] | None:
     recipients = []
     for phone in message.phones:
         last = next((a for a in reversed(attempts) if phone in a.phones), None)
-        recipients.append({
-            "phone": phone,
-            "status": last.status if last else message.status,
-            "provider": last.provider if last else None,
-            "message_id": message.message_ids.get(phone) or (last.message_ids.get(phone) if last else None),
-            "error": last.error if last else None,
-            "delivery": deliveries.get(phone),
-        })
+        recipients.append(
+            {
+                "phone": phone,
+                "status": last.status if last else message.status,
+                "provider": last.provider if last else None,
+                "message_id": message.message_ids.get(phone) or (last.message_ids.get(phone) if last else None),
+                "error": last.error if last else None,
+                "delivery": deliveries.get(phone),
+            }
+        )
     return {
         "id": message.message_id,
         "status": message.status,

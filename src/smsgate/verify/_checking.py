@@ -59,7 +59,8 @@ class Checking(VerifierCore):
         if taken is not None:
             raise VerificationFailed()
         try:  # approved: from here on, only reads (a failure to read must not undo the approval)
-            counts = yield Call(self.store, "get_many", ([self.key(vid, p) for p in ("checks", "sends", "sent")],))
+            parts = [self.key(vid, part) for part in ("checks", "sends", "sent")]
+            counts = yield Call(self.store, "get_many", (parts,))
         except Exception:
             logger.warning("could not read back verification %s", vid, exc_info=True)
             counts = [None, None, None]
