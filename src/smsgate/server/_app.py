@@ -27,6 +27,7 @@ from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
 from ._tenants import TenantGateways
 from ._verifications import TenantPolicy
+from .ui import install as install_dashboard
 
 __all__ = ["create_app", "create_app_from_env", "store_for"]
 
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(_verifications.router)
     app.include_router(_webhooks.router)
     app.include_router(_health.router)
+    install_dashboard(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

@@ -1,0 +1,59 @@
+"""The dashboard served by a real uvicorn, an admin key per tenant, and signing in over HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from smsgate._config import Config
+from smsgate.server import ApiKeys, create_app
+from smsgate.stores.sqlite import SQLiteStore
+
+from ..conftest import Served
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Dashboard:
+    url: str
+    store: SQLiteStore
+    tokens: dict[str, str]
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    @contextmanager
+    def signed_in(self, token: str = "admin") -> Iterator[httpx.Client]:
+        """A client with a session of ``token``'s key (a name in ``tokens`` or a token)."""
+        with self.client() as client:
+            form = client.get("/ui/login")
+            answer = client.post("/ui/login", data={"key": self.tokens.get(token, token), "csrf": csrf(form.text)})
+            assert answer.status_code == 303, answer.text
+            yield client
+
+
+def csrf(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def dashboard(tmp_path) -> Iterator[Dashboard]:
+    store = SQLiteStore(tmp_path / "service.sqlite3")
+    keys = ApiKeys(store)
+    tokens = {
+        "admin": keys.create("acme", ["admin"]).token,
+        "sender": keys.create("acme", ["send", "read"]).token,
+        "other": keys.create("globex", ["admin"]).token,
+    }
+    app = create_app(Config(providers={"memory": {}}), store=store, key_cache_ttl=0)
+    with Served(app) as served:
+        yield Dashboard(served.url, store, tokens)
+    store.close()
