@@ -42,12 +42,12 @@ def test_without_a_store_it_opens_sqlite_at_the_send_log_and_closes_it(tmp_path)
 def test_other_routers_can_be_added(tmp_path):
     app = create_app(Config(providers={"memory": {}}), store=SQLiteStore(tmp_path / "s.sqlite3"))
 
-    @app.get("/ui/")
-    async def ui() -> dict[str, str]:
-        return {"ui": "here"}
+    @app.get("/more/")
+    async def more() -> dict[str, str]:
+        return {"more": "here"}
 
     with Served(app) as served:
-        assert httpx.get(f"{served.url}/ui/").json() == {"ui": "here"}
+        assert httpx.get(f"{served.url}/more/").json() == {"more": "here"}
 
 
 def test_a_shared_store_in_the_config_holds_keys_and_records(redis_url):
