@@ -126,7 +126,12 @@ async def message(request: Request, message_id: str) -> Response:
         for a in view["attempts"]
     ] + [
         _event(
-            r.received_at, "receipt", r.provider, r.status.value, [r.phone], f"{r.provider_status} {r.error_code or ''}"
+            r.received_at,
+            "receipt",
+            r.provider,
+            r.status.value,
+            [r.phone],
+            _receipt_error(r.provider_status, r.error_code),
         )
         for r in reports
     ]
@@ -144,3 +149,7 @@ def error_text(error: dict[str, Any] | None) -> str:
         return ""
     keys = ("category", "message", "provider_code", "provider_message")
     return " ".join(str(error[k]) for k in keys if error.get(k) is not None)
+
+
+def _receipt_error(provider_status: str, error_code: str | None) -> str:
+    return f"{provider_status} {error_code}" if error_code else ""
