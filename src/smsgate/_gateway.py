@@ -1,28 +1,29 @@
-"""``Gateway`` and ``AsyncGateway``: the engine and its policy layer driven with threads or with asyncio.
+"""``Gateway`` and ``AsyncGateway``: the send flow driven with threads or with asyncio.
 
-Both run the same generators (``_flow.send_flow`` around ``_engine.plan``); they differ only in
-how they wait: on a transport, a sleep, or a store call.
+Both drive the same generator (``_flow.SendFlow.send``) in one loop each, carrying out its steps
+(``_steps``): :class:`RunJobs` (requests, concurrently), :class:`Sleep` and :class:`StoreOp`.
+They differ only in how they wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
 from typing import Any
 
-from ._engine import Call, Done, Job, Request, Step
 from ._errors import OutcomeUnknown, SmsError
-from ._flow import bare_jobs, job_flow, observe, send_flow
+from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
 from ._models import Message, RecipientResult, SendResult
-from ._observe import Hooks, Metrics
+from ._observe import Hooks, Metrics, logger
 from ._phone import DEFAULT_REGION
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
+from ._steps import Done, Job, RunJobs, Sleep, Step, StoreOp
 from .policy.breaker import CircuitBreaker
 from .policy.idempotency import Idempotency
 from .policy.limits import PhoneLimits, ProviderRate
@@ -32,77 +33,107 @@ from .stores.base import Store
 from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
-from .transports.defaults import default_async_transport, default_transport
 
 __all__ = ["AsyncGateway", "Gateway"]
 
+Providers = Mapping[str, ProviderSpec] | Sequence[Provider]
+After = Callable[[Job, Done], StoreOp[Any] | None] | None
+
+_OPTIONS = """
+    ``providers``: provider aliases to settings (or ``Provider`` objects), in order of preference.
+    ``default_region``: the region of phone numbers written without a country code (``CN``).
+    ``strategy``: the order to try providers in (``smsgate.strategies``).
+    ``retry``: how often and how long to retry a request at one provider.
+    ``concurrency``: requests of one message in flight at once.
+    ``clock``: seconds since the epoch (injected in tests).
+    ``store``: state for limits, lists, idempotency and rates (in memory by default).
+    ``send_log``: a store, or the path of an SQLite file, recording every message and request
+    before it leaves.
+    ``limits``: per-phone send limits. ``rates``: provider alias → request rate.
+    ``blocklist``: check the store's blocklist. ``allowlist``: the only countries to send to.
+    ``breakers``: provider alias → circuit breaker, or ``True`` for defaults on every provider.
+    ``idempotency``: how long results of idempotency keys are kept.
+    ``hooks``, ``metrics``: callbacks and counters around each send.
+"""
+
 
 class _GatewayCore:
-    """What both gateways share: configuration, policies, preparation and reading responses.
-
-    Reliability options (all optional): ``store`` (state for limits, lists and idempotency;
-    in-memory by default), ``send_log`` (a store, or a path for an SQLite file, recording every
-    message and request), ``limits`` (:class:`PhoneLimits`), ``rates`` (provider alias →
-    :class:`ProviderRate`), ``blocklist`` (check the store's blocklist), ``allowlist`` (countries),
-    ``breakers`` (provider alias → :class:`CircuitBreaker`, or ``True`` for defaults on every
-    provider), ``idempotency`` (retention), ``hooks`` and ``metrics``.
-    """
+    """What both gateways share: the providers, the send flow and its policies, reading responses."""
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
-        default_region: str = DEFAULT_REGION,
-        strategy: Strategy = in_order,
-        retry: RetryPolicy | None = None,
-        concurrency: int = 16,
-        clock: Callable[[], float] = time.time,
-        store: Store | None = None,
-        send_log: Store | str | None = None,
-        limits: PhoneLimits | None = None,
-        rates: Mapping[str, ProviderRate] | None = None,
-        blocklist: bool = False,
-        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
-        breakers: Mapping[str, CircuitBreaker] | bool = False,
-        idempotency: Idempotency | None = None,
-        hooks: Hooks | None = None,
-        metrics: Metrics | None = None,
+        default_region: str,
+        strategy: Strategy,
+        retry: RetryPolicy | None,
+        concurrency: int,
+        clock: Callable[[], float],
+        store: Store | None,
+        send_log: Store | str | None,
+        limits: PhoneLimits | None,
+        rates: Mapping[str, ProviderRate] | None,
+        blocklist: bool,
+        allowlist: CountryAllowlist | Sequence[str | int] | None,
+        breakers: Mapping[str, CircuitBreaker] | bool,
+        idempotency: Idempotency | None,
+        hooks: Hooks | None,
+        metrics: Metrics | None,
     ) -> None:
         self.providers = build_providers(providers)
         self.default_region = default_region
-        self.strategy = strategy
-        self.retry = retry or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self.clock = clock
-        self.store: Store = store if store is not None else MemoryStore(clock=clock)
+        unknown = sorted(set(rates or {}) - set(self.providers))
+        if unknown:
+            raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
         self._owns_log = isinstance(send_log, str)
-        self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
         if isinstance(send_log, str):
             from .stores.sqlite import SQLiteStore
 
             send_log = SQLiteStore(send_log)
-        self.send_log: Store | None = send_log
-        self.limits = limits
-        self.rates: dict[str, ProviderRate] = dict(rates or {})
-        unknown = sorted(set(self.rates) - set(self.providers))
-        if unknown:
-            raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
-        self.blocklist_enabled = blocklist
         if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
             allowlist = CountryAllowlist(allowlist)
-        self.allowlist = allowlist
         if breakers is True:
             breakers = {alias: CircuitBreaker() for alias in self.providers}
-        self.breakers: dict[str, CircuitBreaker] = dict(breakers or {})
-        self.idempotency = idempotency or Idempotency()
-        self.hooks = hooks or Hooks()
-        self.metrics = metrics or Metrics()
-        self.observe = partial(observe, self)  # called by the engine for each finished request
+        self.policies = Policies(
+            store=store if store is not None else MemoryStore(clock=clock),
+            send_log=send_log,
+            limits=limits,
+            rates=dict(rates or {}),
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=dict(breakers or {}),
+            idempotency=idempotency or Idempotency(),
+            hooks=hooks or Hooks(),
+            metrics=metrics or Metrics(),
+        )
+        self.flow = SendFlow(
+            self.providers,
+            self.policies,
+            strategy=strategy,
+            retry=retry or RetryPolicy(),
+            clock=clock,
+            default_region=default_region,
+        )
+
+    @property
+    def store(self) -> Store:
+        """The store holding limits, lists, idempotency keys and rates."""
+        return self.policies.store
+
+    @property
+    def send_log(self) -> Store | None:
+        return self.policies.send_log
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.policies.metrics
 
     @property
     def blocklist(self) -> Blocklist | None:
         """The blocklist in :attr:`store`, when enabled: ``gateway.blocklist.add("138…")``."""
-        return Blocklist(self.store, region=self.default_region) if self.blocklist_enabled else None
+        return Blocklist(self.store, region=self.default_region) if self.policies.blocklist else None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} providers={list(self.providers)}>"
@@ -136,6 +167,27 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
+def _store(op: StoreOp[Any]) -> Any:
+    """Run a store operation; a quiet one's failure is logged and answered (see :class:`StoreOp`)."""
+    if not op.quiet:
+        return op.call()
+    try:
+        return op.call()
+    except Exception as exc:
+        logger.warning("could not record the outcome of a send in the store", exc_info=True)
+        return exc
+
+
+async def _astore(op: StoreOp[Any]) -> Any:
+    if not op.quiet:
+        return await op.acall()
+    try:
+        return await op.acall()
+    except Exception as exc:
+        logger.warning("could not record the outcome of a send in the store", exc_info=True)
+        return exc
+
+
 def _owned(error: SmsError, job: Job) -> SmsError:
     if error.provider is None:
         error.provider = job.provider.alias
@@ -151,23 +203,59 @@ def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
 
 
 class Gateway(_GatewayCore):
-    """Sends messages, blocking. Requests of one message run on up to ``concurrency`` threads.
+    """Sends messages, blocking; requests of one message run on up to ``concurrency`` threads.
 
     ``Gateway({"aliyun": {"access_key_id": …, "access_key_secret": …}})``; use it as a context
-    manager, or call :meth:`close`, to release pooled connections. Without ``transport``, it
-    opens the default one (pyreqwest when installed, else urllib3: see ``smsgate.transports.defaults``).
+    manager, or call :meth:`close`, to release pooled connections. ``transport``: the HTTP client
+    (pyreqwest when installed, else urllib3: see ``smsgate.transports.defaults``); ``sleep``: how
+    to wait between retries (injected in tests).
     """
+
+    __doc__ = (__doc__ or "") + _OPTIONS
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        **options: Any,
+        default_region: str = DEFAULT_REGION,
+        strategy: Strategy = in_order,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 16,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        send_log: Store | str | None = None,
+        limits: PhoneLimits | None = None,
+        rates: Mapping[str, ProviderRate] | None = None,
+        blocklist: bool = False,
+        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
+        breakers: Mapping[str, CircuitBreaker] | bool = False,
+        idempotency: Idempotency | None = None,
+        hooks: Hooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        super().__init__(providers, **options)
+        super().__init__(
+            providers,
+            default_region=default_region,
+            strategy=strategy,
+            retry=retry,
+            concurrency=concurrency,
+            clock=clock,
+            store=store,
+            send_log=send_log,
+            limits=limits,
+            rates=rates,
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=breakers,
+            idempotency=idempotency,
+            hooks=hooks,
+            metrics=metrics,
+        )
         if transport is None:
+            from .transports.defaults import default_transport
+
             transport = default_transport(self.concurrency)
         self.transport = transport
         self.sleep = sleep
@@ -179,39 +267,40 @@ class Gateway(_GatewayCore):
         Raises only for invalid input (:class:`InvalidRequest`) or a policy refusal
         (:class:`PolicyRefused`); nothing is sent then.
         """
-        return self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+        return self._drive(self.flow.send(message, providers))
 
-    def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
+    def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
-        error: BaseException | None = None
+        error: Exception | None = None
         while True:
             try:
                 step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value
+                result: SendResult = stop.value
+                return result
+            reply, error = None, None
             try:
-                reply, error = self._do(step), None
+                match step:
+                    case RunJobs(jobs, after):
+                        run = partial(self._job, after=after)
+                        reply = [run(jobs[0])] if len(jobs) == 1 else list(self._executor().map(run, jobs))
+                    case StoreOp():
+                        reply = _store(step)
+                    case Sleep(seconds):
+                        self.sleep(seconds)
             except Exception as exc:
-                reply, error = None, exc
+                error = exc
 
-    def _do(self, step: Step) -> Any:
-        if isinstance(step, list):  # jobs: the usual step
-            if len(step) == 1:
-                return [self._job(step[0])]
-            return list(self._executor().map(self._job, step))
-        if isinstance(step, Call):
-            return getattr(step.target, step.name)(*step.args)
-        if isinstance(step, Request):
-            return self._run(step.job)
-        self.sleep(step)
-        return None
+    def _job(self, job: Job, after: After = None) -> Done:
+        done = self._request(job)
+        op = after(job, done) if after is not None else None
+        if op is not None:
+            _store(op)
+        return done
 
-    def _job(self, job: Job) -> Done:
-        if bare_jobs(self):
-            return self._run(job)
-        return self._drive(job_flow(self, job))  # type: ignore[no-any-return]
-
-    def _run(self, job: Job) -> Done:
+    def _request(self, job: Job) -> Done:
+        if job.delay > 0:
+            self.sleep(job.delay)
         started = self.clock()
         if isinstance(job.provider, LocalProvider):
             return self._local(job, started)
@@ -248,63 +337,102 @@ class Gateway(_GatewayCore):
 class AsyncGateway(_GatewayCore):
     """The asyncio twin of :class:`Gateway`: the same results for the same message.
 
-    Without ``transport``, it opens the default one (pyreqwest when installed, else aiohttp).
+    ``transport``: the HTTP client (pyreqwest when installed, else aiohttp); ``sleep``: how to wait
+    between retries. It holds nothing bound to an event loop, so one gateway serves any loop.
     """
+
+    __doc__ = (__doc__ or "") + _OPTIONS
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
         transport: AsyncTransport | None = None,
-        sleep: Callable[[float], Any] = asyncio.sleep,
-        **options: Any,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        default_region: str = DEFAULT_REGION,
+        strategy: Strategy = in_order,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 16,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        send_log: Store | str | None = None,
+        limits: PhoneLimits | None = None,
+        rates: Mapping[str, ProviderRate] | None = None,
+        blocklist: bool = False,
+        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
+        breakers: Mapping[str, CircuitBreaker] | bool = False,
+        idempotency: Idempotency | None = None,
+        hooks: Hooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        super().__init__(providers, **options)
+        super().__init__(
+            providers,
+            default_region=default_region,
+            strategy=strategy,
+            retry=retry,
+            concurrency=concurrency,
+            clock=clock,
+            store=store,
+            send_log=send_log,
+            limits=limits,
+            rates=rates,
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=breakers,
+            idempotency=idempotency,
+            hooks=hooks,
+            metrics=metrics,
+        )
         if transport is None:
+            from .transports.defaults import default_async_transport
+
             transport = default_async_transport(self.concurrency)
         self.transport = transport
         self.sleep = sleep
-        self._limit = asyncio.Semaphore(self.concurrency)
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
-        return await self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+        return await self._drive(self.flow.send(message, providers))
 
-    async def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
+    async def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
-        error: BaseException | None = None
+        error: Exception | None = None
+        limit: asyncio.Semaphore | None = None  # made in the running loop, per send
         while True:
             try:
                 step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value
+                result: SendResult = stop.value
+                return result
+            reply, error = None, None
             try:
-                reply, error = await self._do(step), None
+                match step:
+                    case RunJobs(jobs, after) if len(jobs) == 1:
+                        reply = [await self._job(jobs[0], after)]
+                    case RunJobs(jobs, after):
+                        limit = limit or asyncio.Semaphore(self.concurrency)
+                        reply = list(await asyncio.gather(*[self._bounded(limit, job, after) for job in jobs]))
+                    case StoreOp():
+                        reply = await _astore(step)
+                    case Sleep(seconds):
+                        await self.sleep(seconds)
             except Exception as exc:
-                reply, error = None, exc
+                error = exc
 
-    async def _do(self, step: Step) -> Any:
-        if isinstance(step, list):  # jobs: the usual step
-            if len(step) == 1:
-                return [await self._job(step[0])]
-            return list(await asyncio.gather(*(self._bounded(job) for job in step)))
-        if isinstance(step, Call):
-            return await getattr(step.target, "a" + step.name)(*step.args)
-        if isinstance(step, Request):
-            return await self._run(step.job)
-        await self.sleep(step)
-        return None
+    async def _bounded(self, limit: asyncio.Semaphore, job: Job, after: After) -> Done:
+        async with limit:
+            return await self._job(job, after)
 
-    async def _job(self, job: Job) -> Done:
-        if bare_jobs(self):
-            return await self._run(job)
-        return await self._drive(job_flow(self, job))  # type: ignore[no-any-return]
+    async def _job(self, job: Job, after: After) -> Done:
+        done = await self._request(job)
+        op = after(job, done) if after is not None else None
+        if op is not None:
+            await _astore(op)
+        return done
 
-    async def _bounded(self, job: Job) -> Done:
-        async with self._limit:
-            return await self._job(job)
-
-    async def _run(self, job: Job) -> Done:
+    async def _request(self, job: Job) -> Done:
+        if job.delay > 0:
+            await self.sleep(job.delay)
         started = self.clock()
         if isinstance(job.provider, LocalProvider):
             return self._local(job, started)

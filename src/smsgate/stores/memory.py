@@ -6,9 +6,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from .base import LogRecord, Store, Window, gcra
+from .base import LogRecord, Refusal, Store, Window, gcra
 
 __all__ = ["MemoryStore"]
 
@@ -103,7 +102,7 @@ class MemoryStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         with self._lock:
             return super().admit(blocked, claim, windows)
 

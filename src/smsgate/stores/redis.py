@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from .base import LogRecord, Store, Window
+from .base import LogRecord, Refusal, Store, Window
 
 try:
     import redis
@@ -172,13 +172,13 @@ class RedisStore(Store):
             args += [limit, self._ms(ttl)]
         return keys, args
 
-    def _admitted(self, reply: Sequence[Any]) -> tuple[str, Any] | None:
+    def _admitted(self, reply: Sequence[Any]) -> Refusal | None:
         kind = int(reply[0])
         if kind == 0:
             return None
         if kind == 2:
-            return ("claimed", self._decode(reply[1]))
-        return ("blocked" if kind == 1 else "full", int(reply[1]))
+            return Refusal("claimed", self._decode(reply[1]))
+        return Refusal("blocked" if kind == 1 else "full", int(reply[1]))
 
     def _queue(self, pipe: Any, scripts: dict[str, Any], name: str, args: tuple[Any, ...]) -> Any:
         """Queue one :meth:`run` call on a pipeline (async scripts return a coroutine to await)."""
@@ -255,7 +255,7 @@ class RedisStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         keys, args = self._admit_args(blocked, claim, windows)
         return self._admitted(self._scripts["admit"](keys=keys, args=args))
 
@@ -325,7 +325,7 @@ class RedisStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         keys, args = self._admit_args(blocked, claim, windows)
         return self._admitted(await self._ascript("admit")(keys=keys, args=args))
 

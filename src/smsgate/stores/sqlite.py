@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .base import LogRecord, Store, Window, gcra
+from .base import LogRecord, Refusal, Store, Window, gcra
 
 __all__ = ["SQLiteStore"]
 
@@ -68,7 +68,7 @@ class SQLiteStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         with self._tx():
             return super().admit(blocked, claim, windows)
 
@@ -230,7 +230,7 @@ class SQLiteStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return await asyncio.to_thread(self.admit, blocked, claim, windows)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
