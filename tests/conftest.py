@@ -1,14 +1,11 @@
-"""Shared test configuration. Fixture modules are listed in ``pytest_plugins``."""
+"""Shared test configuration: fixture modules loaded as plugins. Every module in ``tests/fakes``
+(provider emulators and gateway drivers) is one, found by itself; servers the tests start are
+listed from ``tests/fixtures``."""
+
+from pathlib import Path
 
 pytest_plugins: list[str] = [
-    "tests.fakes.aliyun",
-    "tests.fakes.huawei",
-    "tests.fakes.tencent",
     "tests.fixtures.redis",
     "tests.fixtures.postgres",
-    "tests.fakes.gateways",
-    "tests.fakes.twilio",
-    "tests.fakes.vonage",
-    "tests.fakes.sns",
-    "tests.fakes.moto_server",
+    *sorted(f"tests.fakes.{p.stem}" for p in (Path(__file__).parent / "fakes").glob("*.py") if p.stem != "__init__"),
 ]

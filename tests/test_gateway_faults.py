@@ -18,6 +18,7 @@ from smsgate.stores import MemoryStore
 from tests.fakes.aliyun import AliyunFake
 from tests.fakes.gateways import Driver
 from tests.fakes.tencent import TencentFake
+from tests.waits import await_until
 
 PHONE = "13800138000"
 E164 = "+8613800138000"
@@ -70,10 +71,11 @@ async def test_failover_on_auth_error(
 async def test_timeout_after_receipt_is_unknown_and_not_failed_over(
     gateway: Driver, aliyun_server: AliyunFake, tencent_fake: TencentFake
 ) -> None:
-    aliyun_server.server.fail_next(delay=1.0, after=True)  # type: ignore[union-attr]
+    aliyun_server.server.fail_next(delay=30.0, after=True)  # type: ignore[union-attr]
     result = await gateway.send(providers(aliyun_server, tencent_fake), message())
     assert result[E164].status is Status.UNKNOWN
     assert [a.provider for a in result.attempts] == ["aliyun"]
+    await await_until(lambda: delivered(aliyun_server, tencent_fake) >= (1, 0), what="the request to arrive")
     assert delivered(aliyun_server, tencent_fake) == (1, 0)  # exactly one delivery
     assert gateway.sleeps == []
 
@@ -159,10 +161,11 @@ async def test_idempotent_resend_after_unknown_outcome_delivers_nothing(
 ) -> None:
     store = MemoryStore()
     config = providers(aliyun_server, tencent_fake)
-    aliyun_server.server.fail_next(delay=1.0, after=True)  # type: ignore[union-attr]
+    aliyun_server.server.fail_next(delay=30.0, after=True)  # type: ignore[union-attr]
     first = await gateway.send(config, message(idempotency_key="otp-7"), store=store)
     again = await gateway.send(config, message(idempotency_key="otp-7"), store=store)
     assert first[E164].status is Status.UNKNOWN and again.replayed and again[E164].status is Status.UNKNOWN
+    await await_until(lambda: delivered(aliyun_server, tencent_fake) >= (1, 0), what="the request to arrive")
     assert delivered(aliyun_server, tencent_fake) == (1, 0)
 
 

@@ -14,3 +14,21 @@ def test_metrics_snapshot_is_json_friendly() -> None:
     metrics = Metrics()
     metrics.refusal("per_day")
     assert metrics.snapshot() == {"attempts": {}, "recipients": {}, "refused": {"per_day": 1}}
+
+
+def test_a_failed_attempt_is_logged_at_warning_when_info_is_off(caplog) -> None:
+    import logging
+
+    from smsgate import Gateway, Message
+    from smsgate.providers.memory import MemoryProvider
+
+    caplog.set_level(logging.WARNING, logger="smsgate")
+    ok, refusing = MemoryProvider(alias="ok"), MemoryProvider(alias="refusing")
+    refusing.fail_with("recipient")
+    with Gateway([refusing]) as gateway:
+        gateway.send(Message(to="13800138000", template="T"))
+    with Gateway([ok]) as gateway:
+        gateway.send(Message(to="13800138000", template="T"))
+    [record] = [r for r in caplog.records if r.name.startswith("smsgate")]
+    assert record.levelno == logging.WARNING and "rejected via refusing" in record.getMessage()
+    assert "13800138000" not in caplog.text

@@ -1,10 +1,13 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._errors import (
     Category,
     ConfigError,
     InvalidPhone,
     InvalidRequest,
+    NotAuthentic,
     OutcomeUnknown,
     PolicyRefused,
     Rejected,
@@ -15,18 +18,45 @@ from ._errors import (
 )
 from ._gateway import AsyncGateway, Gateway
 from ._http import Endpoint, HttpRequest, HttpResponse
-from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._models import Attempt, Message, RecipientResult, SendResult, Sent, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
-from .elements import App
-from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
 from .stores import LogRecord, MemoryStore, SQLiteStore, Store
-from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
+from .transports.base import AsyncTransport, Transport
+from .transports.mock import MockTransport
+
+if TYPE_CHECKING:
+    from ._config import Config, load_config
+    from .campaigns import Campaign, Campaigns, CampaignState
+    from .elements import App
+    from .extensions import Platform
+    from .transports.aiohttp import AiohttpTransport
+    from .transports.urllib3 import Urllib3Transport
+    from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
+
+# imported when first used, so that ``import smsgate`` stays light (no aiohttp, urllib3, front doors)
+_LAZY = {
+    "AiohttpTransport": ".transports.aiohttp",
+    "App": ".elements",
+    "AsyncVerifier": ".verify",
+    "Campaign": ".campaigns",
+    "CampaignState": ".campaigns",
+    "Campaigns": ".campaigns",
+    "Config": "._config",
+    "Platform": ".extensions",
+    "Urllib3Transport": ".transports.urllib3",
+    "Verification": ".verify",
+    "VerificationFailed": ".verify",
+    "VerificationStatus": ".verify",
+    "Verifier": ".verify",
+    "VerifyPolicy": ".verify",
+    "load_config": "._config",
+}
 
 __version__ = "0.1.0"
 
@@ -35,10 +65,15 @@ __all__ = [
     "App",
     "AsyncGateway",
     "AsyncTransport",
+    "AsyncVerifier",
     "Attempt",
     "Blocklist",
+    "Campaign",
+    "CampaignState",
+    "Campaigns",
     "Category",
     "CircuitBreaker",
+    "Config",
     "ConfigError",
     "CountryAllowlist",
     "DeliveryReport",
@@ -58,6 +93,7 @@ __all__ = [
     "Message",
     "Metrics",
     "MockTransport",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PhoneLimits",
     "PhoneNumber",
@@ -72,6 +108,7 @@ __all__ = [
     "RetryPolicy",
     "SQLiteStore",
     "SendResult",
+    "Sent",
     "SmsError",
     "Status",
     "Store",
@@ -79,12 +116,37 @@ __all__ = [
     "Transport",
     "Unreachable",
     "Urllib3Transport",
+    "Verification",
+    "VerificationFailed",
+    "VerificationStatus",
+    "Verifier",
+    "VerifyPolicy",
     "__version__",
     "available_providers",
+    "load_config",
     "provider_class",
 ]
 
+
+def _public(obj: Any) -> Any:
+    if isinstance(obj, type) or callable(obj):
+        obj.__module__ = __name__  # public names live at smsgate.X
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'smsgate' has no attribute {name!r}")
+    import importlib
+
+    value = globals()[name] = _public(getattr(importlib.import_module(_LAZY[name], __name__), name))
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
-        _obj.__module__ = __name__  # public names live at smsgate.X
+    if _name not in _LAZY:
+        _public(globals()[_name])

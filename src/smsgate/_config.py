@@ -1,6 +1,15 @@
-"""Configuration from a TOML file and the environment.
+"""Configuration from a TOML file and the environment, on pydantic-settings.
 
     default_region = "CN"
+    send_log = "smsgate.sqlite3"            # the default; false turns it off
+    store = "redis://127.0.0.1:6379/0"      # memory (default), an SQLite path, redis:// or postgresql://
+    strategy = "in_order"                   # or random, round_robin, weighted (with [weights])
+
+    [retry]                                 # RetryPolicy's fields
+    max_attempts = 3
+
+    [limits]                                # per phone
+    per_day = 10
 
     [providers.aliyun]                      # tried first
     access_key_id = "LTAI..."
@@ -8,144 +17,239 @@
 
     [providers.backup]                      # any name; ``provider`` picks the type
     provider = "tencent"
-    ...
 
-Providers are tried in the order they appear. ``send_log = "path.sqlite3"`` records every message
-and request in SQLite. ``${NAME}`` in a string is replaced by the environment variable ``NAME``;
-``SMSGATE_PROVIDERS__<NAME>__<FIELD>`` overrides one setting. With no file, the embedded default
-sends to the ``console`` sink and logs to ``smsgate.sqlite3``: nothing needs a cloud account.
+The environment beats the file: ``SMSGATE_DEFAULT_REGION``, ``SMSGATE_SEND_LOG``,
+``SMSGATE_PROVIDERS__ALIYUN__ACCESS_KEY_SECRET`` (nested fields joined by ``__``). Relative paths in
+a file are relative to its folder. With no file, the embedded default sends to the ``console`` sink
+and logs to ``smsgate.sqlite3`` in the working directory: nothing needs a cloud account.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-import re
-import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ._config_sources import Loc, Origins, expand, read_env, read_toml, suggest, validation_problems
 from ._errors import ConfigError
 from ._gateway import AsyncGateway, Gateway
 from ._phone import DEFAULT_REGION
-from .providers.base import settings_problems
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+from ._registry import available_providers, provider_class
+from ._retry import RetryPolicy
+from .policy.limits import PhoneLimits, ProviderRate
+from .stores.base import Store
 
 __all__ = ["Config", "load_config"]
 
 ENV_FILE = "SMSGATE_CONFIG"
-ENV_PREFIX = "SMSGATE_PROVIDERS__"
 DEFAULT_FILE = "smsgate.toml"
 DEFAULT_LOG = "smsgate.sqlite3"
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+EMBEDDED = "(embedded default)"
 
 
-def _embedded_default() -> dict[str, dict[str, Any]]:
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RetrySettings(_Section):
+    """``[retry]``: :class:`~smsgate.RetryPolicy` of each request at one provider."""
+
+    max_attempts: int = Field(3, ge=1, le=100)
+    base_delay: float = Field(0.5, ge=0, le=86400, allow_inf_nan=False)
+    max_delay: float = Field(20.0, ge=0, le=86400, allow_inf_nan=False)
+    deadline: float = Field(60.0, ge=0, le=86400, allow_inf_nan=False)
+    retry_unknown: bool = False
+
+
+class LimitsSettings(_Section):
+    """``[limits]``: :class:`~smsgate.PhoneLimits`, messages per phone."""
+
+    per_minute: int | None = Field(None, ge=0)
+    per_hour: int | None = Field(None, ge=0)
+    per_day: int | None = Field(None, ge=0)
+
+
+class RateSettings(_Section):
+    """``[rates.<provider>]``: :class:`~smsgate.ProviderRate`, requests per second to one provider."""
+
+    rate: float = Field(gt=0, le=1e6, allow_inf_nan=False)
+    burst: int = Field(1, ge=1)
+    max_wait: float = Field(1.0, ge=0, le=86400, allow_inf_nan=False)
+
+
+def _embedded_providers() -> dict[str, dict[str, Any]]:
     return {"console": {}}
 
 
-class Config(BaseModel):
-    """What a config file holds. ``providers`` maps a name to its settings, in order of preference."""
+class Config(BaseSettings):
+    """Validated configuration; :func:`load_config` reads it, :meth:`gateway` sends with it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="SMSGATE_", env_nested_delimiter="__", extra="forbid")
 
     default_region: str = DEFAULT_REGION
-    providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_default)
-    send_log: str | None = Field(None, description="SQLite file recording every message and request")
-    source: str = Field("(embedded default)", exclude=True)
+    providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_providers)
+    send_log: str | None = Field(DEFAULT_LOG, description="SQLite file (or store URL) recording every message")
+    store: str = Field("memory", description="state for limits and idempotency: memory, a path, or a URL")
+    strategy: Literal["in_order", "random", "round_robin", "weighted"] = "in_order"
+    weights: dict[str, int] = Field(default_factory=dict)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    limits: LimitsSettings | None = None
+    rates: dict[str, RateSettings] = Field(default_factory=dict)
+    campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
+    _source: str = PrivateAttr(EMBEDDED)
+
+    @property
+    def source(self) -> str:
+        """The file this came from, or ``(embedded default)``."""
+        return self._source
+
+    @field_validator("default_region", mode="after")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"not a region code{suggest(region, phonenumbers.SUPPORTED_REGIONS)}")
+        return region
+
+    @field_validator("send_log", mode="before")
+    @classmethod
+    def _log_switch(cls, value: Any) -> Any:
+        if value is False or value in ("", "off", "false"):
+            return None
+        return DEFAULT_LOG if value is True else value
 
     def gateway(self, **options: Any) -> Gateway:
-        """A :class:`Gateway` over the configured providers."""
-        with self._naming_source():
-            return Gateway(self.providers, **{**self._options(), **options})
+        """A :class:`Gateway` over the configured providers (``options`` override the file's)."""
+        return Gateway(self.providers, **{**self.gateway_options(), **options})
 
     def async_gateway(self, **options: Any) -> AsyncGateway:
         """An :class:`AsyncGateway` over the configured providers."""
-        with self._naming_source():
-            return AsyncGateway(self.providers, **{**self._options(), **options})
+        return AsyncGateway(self.providers, **{**self.gateway_options(), **options})
 
-    def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"default_region": self.default_region}
+    def gateway_options(self) -> dict[str, Any]:
+        """The keyword arguments of :class:`Gateway` this configuration sets."""
+        from . import strategies
+
+        options: dict[str, Any] = {"default_region": self.default_region, "retry": RetryPolicy(**dict(self.retry))}
         if self.send_log:
-            options["send_log"] = self.send_log
+            options["send_log"] = self.send_log if "://" not in self.send_log else open_store(self.send_log)
+        if self.store != "memory":
+            options["store"] = open_store(self.store)
+        if self.strategy != "in_order":
+            named = {"random": strategies.random_order, "round_robin": strategies.round_robin}
+            chosen = strategies.weighted(self.weights) if self.strategy == "weighted" else named[self.strategy]()
+            options["strategy"] = chosen
+        if self.limits is not None:
+            options["limits"] = PhoneLimits(**dict(self.limits))
+        if self.rates:
+            options["rates"] = {alias: ProviderRate(**dict(rate)) for alias, rate in self.rates.items()}
         return options
 
-    @contextmanager
-    def _naming_source(self) -> Iterator[None]:
+
+def open_store(url: str) -> Store:
+    """A store from ``memory``, ``redis://…``, ``postgresql://…`` or the path of an SQLite file."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if url == "memory":
+        from .stores.memory import MemoryStore
+
+        return MemoryStore()
+    if scheme in ("redis", "rediss", "unix"):
+        from .stores.redis import RedisStore
+
+        return RedisStore(url)
+    if scheme in ("postgres", "postgresql"):
         try:
-            yield
-        except ConfigError as exc:
-            raise ConfigError([f"{self.source}: {p}" for p in exc.problems]) from None
+            module = importlib.import_module("smsgate.stores.postgres")
+        except ImportError:
+            raise ConfigError(f"store {scheme}://…: PostgreSQL stores are not available in this install") from None
+        store: Store = module.PostgresStore(url)
+        return store
+    if scheme:
+        raise ConfigError(f"store {scheme}://…: expected memory, a file path, redis:// or postgresql://")
+    from .stores.sqlite import SQLiteStore
+
+    return SQLiteStore(url)
 
 
-def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Load ``path``, else ``$SMSGATE_CONFIG``, else ``./smsgate.toml`` if present, else the default.
+def load_config(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
+) -> Config:
+    """Load ``path``, else ``$SMSGATE_CONFIG``, else ``./smsgate.toml`` if present, else the default;
+    then the environment over it.
 
-    Raises :class:`ConfigError` naming the file and every bad field.
+    Raises one :class:`ConfigError` listing every problem, each naming its file or environment
+    variable and its field. ``providers=False`` leaves the providers unchecked (and their
+    ``${VAR}`` unexpanded), for tools that only read the send log: no secrets needed.
     """
     env = os.environ if environ is None else environ
     chosen = path or env.get(ENV_FILE) or (DEFAULT_FILE if Path(DEFAULT_FILE).is_file() else None)
-    data: dict[str, Any] = {"send_log": DEFAULT_LOG}
-    source = "(embedded default)"
-    if chosen:
-        source = str(chosen)
-        data = _read_toml(Path(chosen))
-    data = _interpolate(data, env, source, ())
-    _overlay(data, env)
-    if not data["providers"]:
-        data["providers"] = {"console": {}}
+    source = str(chosen) if chosen else EMBEDDED
+    data = read_toml(Path(chosen)) if chosen else {}
+    from_env, variables = read_env(Config, env)
+    origins = Origins(source, variables)
+    merged = _merge(data, from_env)
+    unset: list[tuple[Loc, str]] = []
+    for key in list(merged):
+        if key != "providers" or providers:
+            merged[key] = expand(merged[key], env, (key,), unset)
+    problems = [origins.problem(loc, text) for loc, text in unset]
     try:
-        config = Config.model_validate(data)
+        config = Config.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(settings_problems(exc, source)) from None
-    config.source = source
+        config = None
+        problems += validation_problems(exc, Config, origins, (), set())
+    tables = config.providers if config is not None else merged.get("providers", {})
+    if providers and isinstance(tables, dict) and all(isinstance(t, dict) for t in tables.values()):
+        problems += _provider_problems(tables, origins, {loc for loc, _ in unset})
+    if problems:
+        raise ConfigError(problems)
+    assert config is not None
+    config._source = source
+    if chosen:
+        _relative_to(config, Path(chosen).parent, "send_log" in data, "store" in data)
     return config
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as src:
-            data: dict[str, Any] = tomllib.load(src)
-            return data
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-
-
-def _interpolate(value: Any, env: Mapping[str, str], source: str, where: tuple[str, ...]) -> Any:
-    if isinstance(value, dict):
-        return {k: _interpolate(v, env, source, (*where, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_interpolate(v, env, source, where) for v in value]
-    if not isinstance(value, str):
-        return value
-
-    def lookup(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in env:
-            raise ConfigError(f"{source}: {'.'.join(where)}: environment variable {name} is not set")
-        return env[name]
-
-    return _VAR.sub(lookup, value)
-
-
-def _overlay(data: dict[str, Any], env: Mapping[str, str]) -> None:
-    providers = data.setdefault("providers", {})
-    for key, value in env.items():
-        if not key.startswith(ENV_PREFIX):
+def _provider_problems(providers: dict[str, Any], origins: Origins, skip: set[Loc]) -> list[str]:
+    """Every problem of every provider's settings, at once (values already reported unset skipped)."""
+    if not providers:
+        return [origins.problem(("providers",), "no providers configured")]
+    problems = []
+    for alias, settings in providers.items():
+        kind = str(settings.get("provider", alias))
+        try:
+            cls = provider_class(kind)
+        except ConfigError:
+            text = f"unknown provider {kind!r}{suggest(kind, available_providers())}"
+            key = ("providers", alias, "provider") if "provider" in settings else ("providers", alias)
+            problems.append(origins.problem(key, text))
             continue
-        parts = key[len(ENV_PREFIX) :].lower().split("__")
-        if len(parts) != 2 or not all(parts):
-            raise ConfigError(f"environment: {key}: expected {ENV_PREFIX}<PROVIDER>__<SETTING>")
-        alias, field = parts
-        if not isinstance(providers.get(alias, {}), dict):
-            raise ConfigError(f"environment: {key}: providers.{alias} is not a table")
-        providers.setdefault(alias, {})[field] = value
+        fields = {k: v for k, v in settings.items() if k != "provider"}
+        try:
+            cls.settings_model.model_validate(fields)
+        except ValidationError as exc:
+            problems += validation_problems(exc, cls.settings_model, origins, ("providers", alias), skip)
+    return problems
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` laid on it, tables merged key by key."""
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        merged[key] = _merge(below, value) if isinstance(below, dict) and isinstance(value, Mapping) else value
+    return merged
+
+
+def _relative_to(config: Config, folder: Path, log_in_file: bool, store_in_file: bool) -> None:
+    """Paths the file sets, or the default send log beside it, are relative to the file's folder."""
+    if config.send_log and "://" not in config.send_log and (log_in_file or config.send_log == DEFAULT_LOG):
+        config.send_log = str(folder / config.send_log)
+    if store_in_file and config.store != "memory" and "://" not in config.store:
+        config.store = str(folder / config.store)

@@ -9,7 +9,8 @@
     │   ├── Unreachable           the request never left: safe to retry or fail over
     │   └── OutcomeUnknown        the request may have been delivered: never resent by default
     ├── PolicyRefused    46004    smsgate's own policy refused the send (limits, lists); nothing sent
-    └── ConfigError      46010    configuration is invalid (names the file and field)
+    ├── ConfigError      46010    configuration is invalid (names the file and field)
+    └── NotAuthentic     46020    a pushed receipt failed its provider's authenticity check
 
 ``category`` says who could succeed where this failed; ``retryable`` says whether sending the very
 same request again is documented as safe and could help. Messages never contain secrets.
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigError",
     "InvalidPhone",
     "InvalidRequest",
+    "NotAuthentic",
     "OutcomeUnknown",
     "PolicyRefused",
     "Rejected",
@@ -206,3 +208,15 @@ class ConfigError(SmsError):
     def __init__(self, problems: list[str] | str, **kwargs: Any) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("; ".join(self.problems), **kwargs)
+
+
+class NotAuthentic(SmsError):
+    """A pushed receipt or inbound message failed its provider's authenticity check (bad or missing
+    signature or path token, stale timestamp, replay); nothing in it was used. ``reason`` says which."""
+
+    code = 46020
+    default_category = Category.AUTH
+
+    def __init__(self, message: str, *, reason: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason

@@ -19,9 +19,9 @@ from functools import partial
 from typing import Any
 
 from ._engine import attempt_of, plan
-from ._errors import Category, InvalidRequest, PolicyRefused, SmsError, Throttled
+from ._errors import Category, InvalidRequest, PolicyRefused, RequestFailed, SmsError, Throttled
 from ._models import Attempt, Message, RecipientResult, SendResult, Status, new_id
-from ._observe import Hooks, Metrics, log_attempt, log_refusal
+from ._observe import Hooks, Metrics, log_attempt, log_refusal, logger
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
 from ._steps import Done, Job, RunJobs, Step, StoreOp
@@ -64,6 +64,13 @@ class _Send:
     record: LogRecord | None
     opened: bool = False  # the message's record is written (before its first request)
     finished: list[LogRecord] = field(default_factory=list)
+    sent: bool = False  # some request may have left
+    store_error: Exception | None = None  # the first store failure once something was sent
+
+    def failed(self, error: Exception) -> None:
+        """A store failed after a request left: keep the first failure; nothing more is sent."""
+        if self.store_error is None:
+            self.store_error = error
 
 
 class SendFlow:
@@ -112,6 +119,8 @@ class SendFlow:
                 yield StoreOp(partial(p.store.delete, claim), partial(p.store.adelete, claim))
             raise
         yield from self._record(send, result, claim)
+        if send.store_error is not None:
+            result.store_error = send.store_error
         p.metrics.result(result)
         for after_hook in p.hooks.after_send:
             after_hook(message, result)
@@ -222,32 +231,41 @@ class SendFlow:
     def _jobs(self, send: _Send, jobs: list[Job]) -> Generator[Step, Any, list[Done]]:
         """Rate tokens, pending records, the requests, finished records; one :class:`Done` per job."""
         p = self.policies
-        if not p.rates and p.send_log is None:
+        if send.store_error is None and not p.rates and p.send_log is None:
+            send.sent = True
             done: list[Done] = yield RunJobs(jobs)
             return done
         refused: dict[int, Done] = {}
         for index, job in enumerate(jobs):
             rate = p.rates.get(job.provider.alias)
-            if rate is None:
+            if rate is None or send.store_error is not None:
                 continue
             args = (f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock())
-            wait = yield StoreOp(partial(p.store.reserve, *args), partial(p.store.areserve, *args))
+            wait = yield from self._guarded(
+                send, StoreOp(partial(p.store.reserve, *args), partial(p.store.areserve, *args))
+            )
+            if send.store_error is not None:
+                break
             if wait is None:
                 text = f"request rate limit {rate.rate:g}/s reached"
                 error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
                 refused[index] = Done(error, self.clock(), 0.0)
             else:
                 job.delay = wait
-        sending = [job for index, job in enumerate(jobs) if index not in refused]
-        records = self._opening(send, sending)
+        records = self._opening(send, [job for index, job in enumerate(jobs) if index not in refused])
         if records:  # durable before any of these requests leaves
             log = p.send_log
             assert log is not None
-            yield StoreOp(partial(log.write, records), partial(log.awrite, records))
+            yield from self._guarded(send, StoreOp(partial(log.write, records), partial(log.awrite, records)))
+        if send.store_error is not None:  # nothing more leaves once a store failed
+            refused.update((i, self._unsent(send)) for i in range(len(jobs)) if i not in refused)
+            records = []
+        sending = [job for index, job in enumerate(jobs) if index not in refused]
+        send.sent = send.sent or bool(sending)
         opened = records[len(records) - len(sending) :] if records else []
         pending = {id(job): record for job, record in zip(sending, opened, strict=True)} if opened else {}
         after = partial(self._closing, send, pending) if pending else None
-        answers: list[Done] = (yield RunJobs(sending, after)) if sending else []
+        answers: list[Done] = (yield RunJobs(sending, after, partial(self._halted, send))) if sending else []
         answer = iter(answers)
         return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
 
@@ -279,7 +297,28 @@ class SendFlow:
             return None
         log = self.policies.send_log
         assert log is not None
-        return StoreOp(partial(log.write, [record]), partial(log.awrite, [record]), quiet=True)
+        return StoreOp(partial(log.write, [record]), partial(log.awrite, [record]), quiet=True, on_failure=send.failed)
+
+    def _halted(self, send: _Send, job: Job) -> Done | None:
+        """Asked before each request leaves: once a store failed, the answer is "not sent"."""
+        return None if send.store_error is None else self._unsent(send)
+
+    def _unsent(self, send: _Send) -> Done:
+        assert send.store_error is not None
+        error = RequestFailed(f"not sent: the store failed mid-send ({type(send.store_error).__name__})")
+        return Done(error, self.clock(), 0.0)
+
+    def _guarded(self, send: _Send, op: StoreOp[Any]) -> Generator[Step, Any, Any]:
+        """A store operation before requests leave: its failure fails the send while nothing has been
+        sent; after that it is kept on the send (and the rest is not sent), so no delivery is hidden."""
+        try:
+            return (yield op)
+        except Exception as exc:
+            if not send.sent:
+                raise
+            logger.warning("the store failed mid-send; nothing more is sent", exc_info=True)
+            send.failed(exc)
+            return None
 
     # -- after -------------------------------------------------------------------------------
 
@@ -302,12 +341,14 @@ class SendFlow:
             log = p.send_log
             assert log is not None
             if log is not p.store:
-                yield StoreOp(partial(log.write, records), partial(log.awrite, records), quiet=True)
+                yield StoreOp(
+                    partial(log.write, records), partial(log.awrite, records), quiet=True, on_failure=send.failed
+                )
                 records = []
         if records or keep or forget:
             write = partial(p.store.write, records, keep=keep, forget=forget)
             awrite = partial(p.store.awrite, records, keep=keep, forget=forget)
-            yield StoreOp(write, awrite, quiet=True)
+            yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
 
 def _summary(result: SendResult) -> str:

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._errors import OutcomeUnknown, SmsError
+from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
-from ._models import Message, RecipientResult, SendResult
+from ._models import Message, RecipientResult, SendResult, Sent
 from ._observe import Hooks, Metrics, logger
 from ._phone import DEFAULT_REGION
+from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
 from ._steps import Done, Job, RunJobs, Sleep, Step, StoreOp
@@ -34,10 +45,14 @@ from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
 
+if TYPE_CHECKING:
+    from .receipts import Poll
+
 __all__ = ["AsyncGateway", "Gateway"]
 
 Providers = Mapping[str, ProviderSpec] | Sequence[Provider]
 After = Callable[[Job, Done], StoreOp[Any] | None] | None
+Before = Callable[[Job], Done | None] | None
 
 _OPTIONS = """
     ``providers``: provider aliases to settings (or ``Provider`` objects), in order of preference.
@@ -89,9 +104,7 @@ class _GatewayCore:
             raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
         self._owns_log = isinstance(send_log, str)
         if isinstance(send_log, str):
-            from .stores.sqlite import SQLiteStore
-
-            send_log = SQLiteStore(send_log)
+            send_log = _open_log(send_log)
         if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
             allowlist = CountryAllowlist(allowlist)
         if breakers is True:
@@ -131,6 +144,30 @@ class _GatewayCore:
         return self.policies.metrics
 
     @property
+    def hooks(self) -> Hooks:
+        return self.policies.hooks
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        return self.policies.breakers
+
+    @property
+    def allowlist(self) -> CountryAllowlist | None:
+        return self.policies.allowlist
+
+    @allowlist.setter
+    def allowlist(self, value: CountryAllowlist | None) -> None:
+        self.policies.allowlist = value
+
+    @property
+    def limits(self) -> PhoneLimits | None:
+        return self.policies.limits
+
+    @property
+    def blocklist_enabled(self) -> bool:
+        return self.policies.blocklist
+
+    @property
     def blocklist(self) -> Blocklist | None:
         """The blocklist in :attr:`store`, when enabled: ``gateway.blocklist.add("138…")``."""
         return Blocklist(self.store, region=self.default_region) if self.policies.blocklist else None
@@ -152,6 +189,8 @@ class _GatewayCore:
             error = OutcomeUnknown(f"could not read the response (HTTP {response.status}): {type(exc).__name__}")
             error.__cause__ = exc
             outcome = _owned(error, job)
+        if not isinstance(outcome, list):  # a refusal may echo what was sent: secrets, params
+            raw = redact(raw, _hidden(job))
         return Done(outcome, started, self.clock() - started, raw)
 
     def _local(self, job: Job, started: float) -> Done:
@@ -167,6 +206,33 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
+def _sent(message: Message, done: Future[SendResult] | asyncio.Task[SendResult]) -> Sent:
+    error = done.exception()
+    if error is None:
+        return Sent(message, done.result())
+    if not isinstance(error, Exception):
+        raise error
+    return Sent(message, error=error)
+
+
+async def _aiter(messages: Iterable[Message] | AsyncIterable[Message]) -> AsyncIterator[Message]:
+    if isinstance(messages, AsyncIterable):
+        async for message in messages:
+            yield message
+    else:
+        for message in messages:
+            yield message
+
+
+async def _all(*jobs: Awaitable[Done]) -> list[Done]:
+    """Every job's answer, in order; when one raised, its error once all have ended (no task outlives a send)."""
+    answers = await asyncio.gather(*jobs, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers  # type: ignore[return-value]
+
+
 def _store(op: StoreOp[Any]) -> Any:
     """Run a store operation; a quiet one's failure is logged and answered (see :class:`StoreOp`)."""
     if not op.quiet:
@@ -174,8 +240,7 @@ def _store(op: StoreOp[Any]) -> Any:
     try:
         return op.call()
     except Exception as exc:
-        logger.warning("could not record the outcome of a send in the store", exc_info=True)
-        return exc
+        return _failed_quietly(op, exc)
 
 
 async def _astore(op: StoreOp[Any]) -> Any:
@@ -184,14 +249,38 @@ async def _astore(op: StoreOp[Any]) -> Any:
     try:
         return await op.acall()
     except Exception as exc:
-        logger.warning("could not record the outcome of a send in the store", exc_info=True)
-        return exc
+        return _failed_quietly(op, exc)
+
+
+def _failed_quietly(op: StoreOp[Any], exc: Exception) -> Exception:
+    logger.warning("could not record the outcome of a send in the store", exc_info=exc)
+    if op.on_failure is not None:
+        op.on_failure(exc)
+    return exc
+
+
+def _open_log(path: str) -> Store:
+    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+    import sqlite3
+
+    from .stores.sqlite import SQLiteStore
+
+    try:
+        return SQLiteStore(path)
+    except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
+        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:
+    """``error`` as this job's, with no secret, param or library traceback left in it."""
     if error.provider is None:
         error.provider = job.provider.alias
-    return error
+    return scrubbed(error, _hidden(job))
+
+
+def _hidden(job: Job) -> tuple[str, ...]:
+    message = job.message
+    return needles(job.provider.settings, (message.params, *message.recipient_params.values()), job.recipients)
 
 
 def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
@@ -269,6 +358,41 @@ class Gateway(_GatewayCore):
         """
         return self._drive(self.flow.send(message, providers))
 
+    def send_many(
+        self, messages: Iterable[Message], *, providers: Sequence[str] | None = None, in_flight: int | None = None
+    ) -> Iterator[Sent]:
+        """Send every message of ``messages`` (any iterable, read as it goes), yielding one :class:`Sent`
+        per message as it finishes, in no set order.
+
+        At most ``in_flight`` messages (``concurrency`` by default) are sent at once, so memory stays
+        bounded whatever the count. A message refused before anything was sent (bad input, a policy)
+        comes back with its ``error``; the others go on. Stopping early lets the sends in flight finish.
+        """
+        width = max(1, in_flight or self.concurrency)
+        source = iter(messages)
+        running: dict[Future[SendResult], Message] = {}
+        with ThreadPoolExecutor(width, thread_name_prefix="smsgate-bulk") as pool:
+            try:
+                while True:
+                    while len(running) < width:
+                        message = next(source, None)
+                        if message is None:
+                            break
+                        running[pool.submit(self.send, message, providers=providers)] = message
+                    if not running:
+                        return
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        yield _sent(running.pop(future), future)
+            finally:
+                wait(running)  # nothing outlives the call, and nothing in flight is cut off
+
+    def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import poll_reports
+
+        return poll_reports(self, providers, **options)
+
     def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
         error: Exception | None = None
@@ -281,8 +405,8 @@ class Gateway(_GatewayCore):
             reply, error = None, None
             try:
                 match step:
-                    case RunJobs(jobs, after):
-                        run = partial(self._job, after=after)
+                    case RunJobs(jobs, after, before):
+                        run = partial(self._job, after=after, before=before)
                         reply = [run(jobs[0])] if len(jobs) == 1 else list(self._executor().map(run, jobs))
                     case StoreOp():
                         reply = _store(step)
@@ -291,7 +415,10 @@ class Gateway(_GatewayCore):
             except Exception as exc:
                 error = exc
 
-    def _job(self, job: Job, after: After = None) -> Done:
+    def _job(self, job: Job, after: After = None, before: Before = None) -> Done:
+        done = before(job) if before is not None else None
+        if done is not None:
+            return done
         done = self._request(job)
         op = after(job, done) if after is not None else None
         if op is not None:
@@ -394,6 +521,43 @@ class AsyncGateway(_GatewayCore):
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
         return await self._drive(self.flow.send(message, providers))
 
+    async def send_many(
+        self,
+        messages: Iterable[Message] | AsyncIterable[Message],
+        *,
+        providers: Sequence[str] | None = None,
+        in_flight: int | None = None,
+    ) -> AsyncIterator[Sent]:
+        """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
+        yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
+        width = max(1, in_flight or self.concurrency)
+        source = _aiter(messages)
+        running: dict[asyncio.Task[SendResult], Message] = {}
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(running) < width:
+                    try:
+                        message = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    running[asyncio.ensure_future(self.send(message, providers=providers))] = message
+                if not running:
+                    return
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    yield _sent(running.pop(task), task)
+        finally:
+            if running:  # nothing outlives the call, and nothing in flight is cut off
+                await asyncio.wait(running)
+
+    async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
+        """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
+        from .receipts import apoll_reports
+
+        return await apoll_reports(self, providers, **options)
+
     async def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
         error: Exception | None = None
@@ -407,11 +571,11 @@ class AsyncGateway(_GatewayCore):
             reply, error = None, None
             try:
                 match step:
-                    case RunJobs(jobs, after) if len(jobs) == 1:
-                        reply = [await self._job(jobs[0], after)]
-                    case RunJobs(jobs, after):
+                    case RunJobs(jobs, after, before) if len(jobs) == 1:
+                        reply = [await self._job(jobs[0], after, before)]
+                    case RunJobs(jobs, after, before):
                         limit = limit or asyncio.Semaphore(self.concurrency)
-                        reply = list(await asyncio.gather(*[self._bounded(limit, job, after) for job in jobs]))
+                        reply = await _all(*[self._bounded(limit, job, after, before) for job in jobs])
                     case StoreOp():
                         reply = await _astore(step)
                     case Sleep(seconds):
@@ -419,11 +583,14 @@ class AsyncGateway(_GatewayCore):
             except Exception as exc:
                 error = exc
 
-    async def _bounded(self, limit: asyncio.Semaphore, job: Job, after: After) -> Done:
+    async def _bounded(self, limit: asyncio.Semaphore, job: Job, after: After, before: Before) -> Done:
         async with limit:
-            return await self._job(job, after)
+            return await self._job(job, after, before)
 
-    async def _job(self, job: Job, after: After) -> Done:
+    async def _job(self, job: Job, after: After, before: Before) -> Done:
+        done = before(job) if before is not None else None
+        if done is not None:
+            return done
         done = await self._request(job)
         op = after(job, done) if after is not None else None
         if op is not None:

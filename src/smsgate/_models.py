@@ -7,6 +7,7 @@ import enum
 import os
 import random
 import string
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from ._errors import InvalidPhone, InvalidRequest, SmsError
 from ._phone import PhoneNumber
 
-__all__ = ["Attempt", "Message", "RecipientResult", "SendResult", "Status"]
+__all__ = ["Attempt", "Message", "RecipientResult", "SendResult", "Sent", "Status"]
 
 Phone = str | PhoneNumber
 
@@ -112,7 +113,8 @@ class Message:
     ``text`` is a ``${name}`` text template for text providers (Twilio, SNS, Vonage); ``params``
     fill either. Per-provider overrides (``templates``, ``sign_names``) and per-recipient params
     stay apart from ``params``. ``idempotency_key`` makes a resend return the first result;
-    ``out_id`` is passed to providers that echo a caller reference.
+    ``out_id`` is passed to providers that echo a caller reference. ``secret_params`` names the
+    params that carry secrets (one-time codes): development sinks mask them unless told otherwise.
     """
 
     to: Sequence[Phone]
@@ -127,6 +129,7 @@ class Message:
     idempotency_key: str | None = None
     out_id: str | None = None
     extend_code: str | None = None
+    secret_params: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -142,6 +145,7 @@ class Message:
         idempotency_key: str | None = None,
         out_id: str | None = None,
         extend_code: str | None = None,
+        secret_params: frozenset[str] | None = None,
     ) -> None:
         # every field checked and copied once, then stored in one step (the fields are frozen)
         vars(self).update(
@@ -157,6 +161,7 @@ class Message:
             idempotency_key=_text(idempotency_key, "idempotency_key"),
             out_id=_text(out_id, "out_id"),
             extend_code=_text(extend_code, "extend_code"),
+            secret_params=frozenset(secret_params) if secret_params else frozenset(),
         )
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
@@ -300,7 +305,7 @@ class RecipientResult:
     provider: str | None = None
     message_id: str | None = None
     error: SmsError | None = None
-    raw: Any = None
+    raw: Any = field(default=None, repr=False)  # the provider's own words: maybe what it was sent
 
     @property
     def ok(self) -> bool:
@@ -327,7 +332,7 @@ class Attempt:
     """One request sent (or tried) to one provider. Read-only by convention."""
 
     provider: str
-    phones: tuple[str, ...]
+    phones: tuple[str, ...] = field(repr=False)  # reprs end up in tracebacks
     status: Status
     error: SmsError | None = None
     started_at: float = 0.0
@@ -352,9 +357,16 @@ class SendResult:
 
     recipients: tuple[RecipientResult, ...]
     attempts: tuple[Attempt, ...] = ()
-    responses: tuple[Any, ...] = ()
+    responses: tuple[Any, ...] = field(default=(), repr=False)
     message_id: str = field(default_factory=new_id)
     replayed: bool = False
+    store_error: Exception | None = None  # the store or send log failed mid-send: nothing more was sent
+
+    def __repr__(self) -> str:  # counts, not rows: a bulk result has thousands
+        counts = Counter(r.status.value for r in self.recipients)
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        failed = f", store_error={type(self.store_error).__name__}" if self.store_error is not None else ""
+        return f"SendResult({', '.join(parts) or 'no recipients'}, attempts={len(self.attempts)}{failed})"
 
     @property
     def ok(self) -> bool:
@@ -392,6 +404,25 @@ class SendResult:
             "message_id": self.message_id,
             "ok": self.ok,
             "replayed": self.replayed,
+            **({"store_error": f"{type(self.store_error).__name__}: {self.store_error}"} if self.store_error else {}),
             "recipients": [r.to_dict() for r in self.recipients],
             "attempts": [a.to_dict() for a in self.attempts],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message of a bulk send (``send_many``) and what became of it: its :class:`SendResult`, or
+    the error that refused it before anything was sent (bad input, a policy, a failing store)."""
+
+    message: Message
+    result: SendResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient was accepted."""
+        return self.result is not None and self.result.ok
+
+    def __repr__(self) -> str:
+        return f"Sent({self.result!r})" if self.result is not None else f"Sent(error={type(self.error).__name__})"

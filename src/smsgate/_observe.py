@@ -15,17 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._models import Attempt, Message, SendResult
+from ._phone import mask_phone
 
 __all__ = ["Hooks", "Metrics", "mask_phone"]
 
 logger = logging.getLogger("smsgate")
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613800138000`` → ``+86138****8000``: enough to correlate, not enough to dial."""
-    if len(e164) <= 8:
-        return e164[:2] + "****"
-    return f"{e164[:6]}****{e164[-4:]}"
 
 
 @dataclass
@@ -74,9 +68,10 @@ class Metrics:
 
 
 def log_attempt(message_id: str, attempt: Attempt) -> None:
-    if not logger.isEnabledFor(logging.INFO):
-        return
     error = attempt.error
+    level = logging.INFO if error is None else logging.WARNING
+    if not logger.isEnabledFor(level):
+        return
     fields = {
         "event": "smsgate.attempt",
         "message_id": message_id,
@@ -89,7 +84,6 @@ def log_attempt(message_id: str, attempt: Attempt) -> None:
         "provider_code": error.provider_code if error else None,
         "elapsed_ms": round(attempt.elapsed * 1000, 1),
     }
-    level = logging.INFO if error is None else logging.WARNING
     status, provider = attempt.status.value, attempt.provider
     logger.log(level, "attempt %s %s via %s", message_id, status, provider, extra={"smsgate": fields})
 

@@ -11,11 +11,18 @@ from phonenumbers import PhoneMetadata, PhoneNumberType
 
 from ._errors import InvalidPhone
 
-__all__ = ["DEFAULT_REGION", "PhoneNumber"]
+__all__ = ["DEFAULT_REGION", "PhoneNumber", "mask_phone"]
 
 DEFAULT_REGION = "CN"
 
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def mask_phone(e164: str) -> str:
+    """``+8613800138000`` → ``+86138****8000``: enough to correlate, not enough to dial."""
+    if len(e164) <= 8:
+        return e164[:2] + "****"
+    return f"{e164[:6]}****{e164[-4:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,9 @@ class PhoneNumber:
 
     def __str__(self) -> str:
         return self.e164
+
+    def __repr__(self) -> str:  # reprs end up in tracebacks and logs: not enough digits to dial
+        return f"PhoneNumber({mask_phone(self.e164)!r})"
 
     @property
     def digits(self) -> str:

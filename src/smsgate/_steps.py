@@ -5,13 +5,15 @@ answer, so they never wait themselves. Each step is its own class, so a reader (
 find every producer and consumer of one by name, as with h11's events or tenacity's actions:
 
 * :class:`RunJobs` → ``list[Done]``: make these requests, concurrently, one :class:`Done` per job
-  in order (a job waits its ``delay`` first, a provider rate limit's answer; as each finishes, the
-  store operation ``after(job, done)`` returns is run, so its record is written at once);
+  in order (a job waits its ``delay`` first, a provider rate limit's answer; ``before(job)`` may
+  answer it instead of sending; as each finishes, the store operation ``after(job, done)`` returns
+  is run, so its record is written at once);
 * :class:`Sleep` → ``None``: wait before retrying;
 * :class:`StoreOp` → what the store answered: ``Gateway`` calls ``op.call()``, ``AsyncGateway``
   awaits ``op.acall()`` (the same store method and its ``a``-prefixed twin, bound to their arguments).
-  A ``quiet`` operation records what already happened (a request left): its failure is logged and
-  answered as the exception, never raised, since failing the send then would invite a resend.
+  A ``quiet`` operation records what already happened (a request left): its failure is logged,
+  handed to ``on_failure`` and answered as the exception, never raised, since failing the send
+  then would hide what was delivered and invite a resend.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ._models import Message, RecipientResult
 from ._phone import PhoneNumber
 from .providers.base import Provider
 
-__all__ = ["Done", "Job", "RunJobs", "Sleep", "Step", "StoreOp"]
+__all__ = ["Call", "Done", "Job", "RunJobs", "Sleep", "Step", "StoreOp"]
 
 T = TypeVar("T")
 
@@ -58,6 +60,7 @@ class RunJobs:
 
     jobs: list[Job]
     after: Callable[[Job, Done], StoreOp[Any] | None] | None = None  # run as each job finishes
+    before: Callable[[Job], Done | None] | None = None  # an answer instead of sending (the send halted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,18 @@ class StoreOp(Generic[T]):
     call: Callable[[], T]
     acall: Callable[[], Awaitable[T]]
     quiet: bool = False  # logged and answered with the exception when it fails, never raised
+    on_failure: Callable[[Exception], None] | None = None  # told of a quiet operation's failure
 
 
 Step = RunJobs | Sleep | StoreOp[Any]
+
+
+@dataclass(slots=True)
+class Call:
+    """A store operation named by its method, for the campaign flows (``smsgate.campaigns``): sync
+    drivers call ``target.<name>(*args)``, async ones await ``target.a<name>(*args)``. The send path
+    uses :class:`StoreOp`, which mypy and grep can follow."""
+
+    target: Any
+    name: str
+    args: tuple[Any, ...] = ()

@@ -64,3 +64,21 @@ def test_emulate_on_a_busy_port_is_one_line(runner):
         port = busy.getsockname()[1]
         result = runner.invoke(app, ["emulate", "aliyun", "--port", str(port)])
     assert result.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_emulate_pushes_a_receipt_for_every_delivery(emulate):
+    from smsgate import MemoryStore
+    from smsgate.receipts import Receipts
+    from tests.fakes.receipts import serve_receipts
+
+    seen = []
+    receipts = Receipts({"twilio": {"auth_token": "twilio-auth-token-not-a-real-one"}}, on_delivery=[seen.append])
+    with serve_receipts(receipts) as endpoint:
+        _, line = emulate("twilio", "--push-receipts", endpoint.url("twilio"))
+        line()
+        settings = {k: json.loads(v) for k, v in (entry.split(" = ") for entry in [line() for _ in range(5)][1:])}
+        with Gateway({"twilio": settings}, send_log=MemoryStore()) as gateway:
+            assert gateway.send(Message(to="+14155552671", text="hi")).ok
+        assert json.loads(line())["phone"] == "+14155552671"
+        assert json.loads(line()) == {"receipt_pushed": endpoint.url("twilio"), "answer": 200}
+    assert [(r.phone, r.status.value) for r in seen] == [("+14155552671", "delivered")]

@@ -12,4 +12,4 @@ def test_providers_lists_settings_schemas():
     assert result.exit_code == 0
     described = {p["name"]: p for p in json.loads(result.output)}
     assert {"console", "file", "memory"} <= set(described)
-    assert [f["name"] for f in described["file"]["settings"]] == ["path"]
+    assert [f["name"] for f in described["file"]["settings"]] == ["path", "development"]

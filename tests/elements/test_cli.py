@@ -21,16 +21,33 @@ def test_check_prints_every_problem_and_fails(tmp_path):
     write_element(tmp_path, "B", '{"title": ')
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 1
-    for expected in ("SMS/A/sms.json: accessSecret: required", "SMS/A/sms.json: verifySign: required",
-                     "SMS/B/e.json: line 1, column 11: invalid JSON"):
+    for expected in (
+        "SMS/A/sms.json: accessSecret: required",
+        "SMS/A/sms.json: verifySign: required",
+        "SMS/B/e.json: line 1, column 11: invalid JSON",
+    ):
         assert expected in result.output
     assert "3 problem(s)" in result.output
 
 
 def test_send_through_an_element(tmp_path, aliyun_server):
     aliyun_element(tmp_path, "YourSmsName", aliyun_server.server.endpoint)
-    args = ["send", "--app", str(tmp_path), "--element", "SMS.YourSmsName", "--to", "13800138000",
-            "--to", "13900139000", "--template", "SMS_123456789", "--param", "code=6789", "--json"]
+    args = [
+        "send",
+        "--app",
+        str(tmp_path),
+        "--element",
+        "SMS.YourSmsName",
+        "--to",
+        "13800138000",
+        "--to",
+        "13900139000",
+        "--template",
+        "SMS_123456789",
+        "--param",
+        "code=6789",
+        "--json",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)

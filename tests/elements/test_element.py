@@ -2,6 +2,7 @@ import pytest
 
 from smsgate import InvalidPhone, InvalidRequest, OutcomeUnknown, Rejected, RequestFailed, RetryPolicy, Unreachable
 from smsgate.elements import App, SmsResponse
+from tests.waits import wait_until
 
 from .helpers import SECRET, aliyun_element, closed_port, write_element
 
@@ -101,10 +102,11 @@ def test_46003_on_a_refused_connection(app):
 
 
 def test_46003_on_a_timeout(app, aliyun_server):
-    aliyun_server.server.fail_next(delay=1.0, after=True)
+    aliyun_server.server.fail_next(delay=30.0, after=True)
     with pytest.raises(OutcomeUnknown) as info:
         app.getElement("SMS.Aliyun").sendMessage(**SEND)
     assert info.value.code == 46003
+    wait_until(lambda: len(aliyun_server.server.requests) >= 1, what="the request to arrive")
     assert len(aliyun_server.server.requests) == 1  # an unknown outcome is never resent
 
 

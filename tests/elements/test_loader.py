@@ -122,12 +122,12 @@ def test_a_user_type_overrides_a_builtin_one(tmp_path):
     assert isinstance(App(tmp_path).getElement("SMS.Login").provider, MemoryProvider)
 
 
-PROVIDER_PY = '''
+PROVIDER_PY = """
 from smsgate.providers.memory import MemoryProvider
 
 class LoudProvider(MemoryProvider):
     name = "loud"
-'''
+"""
 
 
 def test_a_user_type_brings_its_provider_class_in_its_bundle(tmp_path):

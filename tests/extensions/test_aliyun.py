@@ -2,6 +2,7 @@ import pytest
 
 from smsgate import ConfigError, InvalidPhone, InvalidRequest, OutcomeUnknown, Rejected, RetryPolicy, Unreachable
 from smsgate.extensions import MASK, SEND_SMS, AliyunSmsExtension, Event, Platform
+from tests.waits import wait_until
 
 from ..elements.helpers import closed_port
 
@@ -89,9 +90,10 @@ def test_46003_on_a_timeout(aliyun_server):
     platform.register(AliyunSmsExtension(provider_defaults={"timeout": 0.3}))
     creds = {k: v for k, v in aliyun_server.settings().items() if k.startswith("access_key")}
     platform.save_settings("slow", PKG, {**creds, "endpoint": aliyun_server.server.endpoint})
-    aliyun_server.server.fail_next(delay=1.0, after=True)
+    aliyun_server.server.fail_next(delay=30.0, after=True)
     error = send(platform, "slow", config(platform, "slow")).error
     assert isinstance(error, OutcomeUnknown) and error.code == 46003
+    wait_until(lambda: len(aliyun_server.server.requests) >= 1, what="the request to arrive")
     assert len(aliyun_server.server.requests) == 1  # may have been delivered: never resent
     platform.close()
 

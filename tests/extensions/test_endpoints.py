@@ -35,8 +35,12 @@ REFUSED = [
 
 
 def platform(policy=None, transport=None, **options):
-    p = Platform(transport=transport or MockTransport(lambda r: OK), retry=RetryPolicy(max_attempts=1),
-                 endpoints=policy or EndpointPolicy(), **options)
+    p = Platform(
+        transport=transport or MockTransport(lambda r: OK),
+        retry=RetryPolicy(max_attempts=1),
+        endpoints=policy or EndpointPolicy(),
+        **options,
+    )
     p.register(AliyunSmsExtension())
     return p
 
@@ -51,7 +55,9 @@ def test_default_policy_refuses_anything_but_the_public_hosts_naming_the_field(e
     assert p.list_settings("t") == []  # nothing stored
 
 
-@pytest.mark.parametrize("endpoint", ["http://dysmsapi.aliyuncs.com", "dysmsapi.aliyuncs.com:8443", "ftp://dysmsapi.aliyuncs.com"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://dysmsapi.aliyuncs.com", "dysmsapi.aliyuncs.com:8443", "ftp://dysmsapi.aliyuncs.com"]
+)
 def test_public_hosts_only_over_https_on_443(endpoint):
     with pytest.raises(ConfigError, match="endpoint: "):
         platform().save_settings("t", PKG, {**CREDS, "endpoint": endpoint})

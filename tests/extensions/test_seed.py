@@ -1,6 +1,5 @@
 """An extension written the way seed 000 writes ``AliyunSMSExtension``, against the fake Aliyun over loopback."""
 
-
 import pytest
 from pydantic import BaseModel, Field, SecretStr
 
@@ -68,8 +67,11 @@ def platform(aliyun_server):
     platform.save_settings(
         "tenant-a",
         PACKAGE,
-        {"access_key_id": settings["access_key_id"], "access_key_secret": settings["access_key_secret"],
-         "endpoint": aliyun_server.server.endpoint},
+        {
+            "access_key_id": settings["access_key_id"],
+            "access_key_secret": settings["access_key_secret"],
+            "endpoint": aliyun_server.server.endpoint,
+        },
     )
     yield platform
     platform.close()

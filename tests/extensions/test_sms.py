@@ -26,8 +26,9 @@ def test_the_memory_provider_as_an_extension_sends_through_the_core():
     platform.register(ProviderSmsExtension("memory", package="com.dev.sms"))
     platform.save_settings("t", "com.dev.sms", {})
     config_id = platform.add_config("t", "com.dev.sms", {"text": "your code is ${code}", "template_params": ["code"]})
-    outcomes = platform.dispatch(Event(SEND_SMS, "t", "com.dev.sms", {"config_id": config_id, "mobile": "13800138000",
-                                                                     "code": "4321"}))
+    outcomes = platform.dispatch(
+        Event(SEND_SMS, "t", "com.dev.sms", {"config_id": config_id, "mobile": "13800138000", "code": "4321"})
+    )
     outcome = outcomes["com.dev.sms"]
     assert outcome.ok and outcome.result["recipients"][0]["status"] == "accepted"
     [entry] = platform.gateway("memory", {}).providers["memory"].outbox
@@ -35,8 +36,9 @@ def test_the_memory_provider_as_an_extension_sends_through_the_core():
 
 
 def test_event_message_maps_the_config():
-    config = SmsConfig(sign_name="S", template_code="SMS_1", template_params=["code", "username"], out_id="o",
-                       sms_up_extend_code="9")
+    config = SmsConfig(
+        sign_name="S", template_code="SMS_1", template_params=["code", "username"], out_id="o", sms_up_extend_code="9"
+    )
     message = event_message(event(code="1", username="bob", extra="ignored"), config.model_dump())
     assert (message.template, message.sign_name, message.out_id, message.extend_code) == ("SMS_1", "S", "o", "9")
     assert message.params == {"code": "1", "username": "bob"}

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from smsgate import AsyncGateway, Category, Gateway, Message, RetryPolicy, SendResult, Status
 from smsgate.providers.aliyun import AliyunProvider, DeliveryStatus
 from tests.fakes.aliyun import AliyunFake
+from tests.waits import wait_until
 
 KINDS = ["sync", "async"]
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -174,12 +175,13 @@ def test_server_error_is_an_unknown_outcome_not_retried(kind: str, aliyun_server
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_timeout_after_arrival_is_unknown_and_delivered_once(kind: str, aliyun_server: AliyunFake) -> None:
-    aliyun_server.server.fail_next(delay=1.0, after=True)  # type: ignore[union-attr]
+    aliyun_server.server.fail_next(delay=30.0, after=True)  # type: ignore[union-attr]
     settings = aliyun_server.settings(timeout=0.3)
     result = send(kind, settings, Message("13800138000", template="SMS_1"), retry=RetryPolicy())
     (row,) = result.recipients
     assert row.status is Status.UNKNOWN and row.error is not None and row.error.category is Category.UNKNOWN
     assert len(result.attempts) == 1
+    wait_until(lambda: len(aliyun_server.delivered) >= 1, what="the request to arrive")
     assert len(aliyun_server.delivered) == 1
 
 

@@ -35,6 +35,7 @@ from smsgate._config import load_config
 from smsgate.providers.huawei import HuaweiProvider, classify, wsse_headers
 from tests.fakes.huawei import APP_KEY, APP_SECRET, SENDER, HuaweiFake, check_wsse
 from tests.fakes.server import Received
+from tests.waits import wait_until
 
 VECTOR_KEY = "c8RWg3ggEcyd4D3p94bf3Y7x1Ile"
 VECTOR_SECRET = "q4Ii87BhST9vcs8wvrzN80SfD7Al"
@@ -367,9 +368,10 @@ def test_timeout_after_arrival_is_unknown_with_one_delivery(
     huawei_fake: HuaweiFake, send: Callable[..., SendResult]
 ) -> None:
     assert huawei_fake.server is not None
-    huawei_fake.server.fail_next(delay=0.5, after=True)
+    huawei_fake.server.fail_next(delay=30.0, after=True)
     result = send({"huawei": huawei_fake.settings(timeout=0.2)}, Message(to=CN[:1], template="t1"))
     assert result[CN[0]].status is Status.UNKNOWN and isinstance(result[CN[0]].error, OutcomeUnknown)
+    wait_until(lambda: len(huawei_fake.delivered) >= 1, what="the request to arrive")
     assert len(huawei_fake.delivered) == 1 and len(huawei_fake.requests) == 1
 
 

@@ -32,6 +32,7 @@ from smsgate._config import load_config
 from smsgate.providers.tencent import TencentProvider, classify, tc3_authorization
 from tests.fakes.server import Received
 from tests.fakes.tencent import SDK_APP_ID, SECRET_ID, SECRET_KEY, TencentFake, verify_tc3
+from tests.waits import wait_until
 
 VECTOR_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 VECTOR_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
@@ -363,9 +364,11 @@ def test_timeout_after_arrival_is_unknown_with_one_delivery(
     tencent_fake: TencentFake, send: Callable[..., SendResult]
 ) -> None:
     assert tencent_fake.server is not None
-    tencent_fake.server.fail_next(delay=0.5, after=True)
+    tencent_fake.server.fail_next(delay=30.0, after=True)  # cut short when the client hangs up
     result = send({"tencent": tencent_fake.settings(timeout=0.2)}, Message(to=CN[:1], template="1"))
     assert result[CN[0]].status is Status.UNKNOWN and isinstance(result[CN[0]].error, OutcomeUnknown)
+    # the client may give up before the server has read the request: wait for it to arrive
+    wait_until(lambda: len(tencent_fake.delivered) >= 1, what="the request to arrive")
     assert len(tencent_fake.delivered) == 1 and len(tencent_fake.requests) == 1
 
 

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from smsgate import AiohttpTransport, HttpRequest, OutcomeUnknown, Unreachable
 from tests.fakes.server import FakeServer
+from tests.waits import await_until
 
 
 async def echo(request):
@@ -35,10 +36,11 @@ async def test_connection_refused_is_unreachable(server):
 
 
 async def test_timeout_after_arrival_is_unknown(server):
-    server.fail_next(delay=1.0, after=True)
+    server.fail_next(delay=30.0, after=True)
     async with AiohttpTransport() as transport:
         with pytest.raises(OutcomeUnknown):
             await transport.handle_async_request(HttpRequest("POST", server.url, body=b"x", timeout=0.2))
+    await await_until(lambda: len(server.requests) >= 1, what="the request to arrive")
     assert len(server.requests) == 1
 
 

@@ -12,6 +12,7 @@ pytest.importorskip("pyreqwest")
 from smsgate import AsyncGateway, HttpRequest, Message, OutcomeUnknown, Unreachable
 from smsgate.transports import PyreqwestSyncTransport, PyreqwestTransport
 from tests.fakes.server import FakeServer
+from tests.waits import await_until, wait_until
 
 
 async def echo(request):
@@ -105,10 +106,11 @@ async def test_invalid_url_is_unreachable():
 
 async def test_timeout_after_arrival_is_unknown(server):
     # pyreqwest itself calls this a ConnectTimeoutError; the request had arrived, so it is unknown
-    server.fail_next(delay=1.0, after=True)
+    server.fail_next(delay=30.0, after=True)
     async with PyreqwestTransport() as transport:
         with pytest.raises(OutcomeUnknown):
             await transport.handle_async_request(HttpRequest("POST", server.url, body=b"x", timeout=0.2))
+    await await_until(lambda: len(server.requests) >= 1, what="the request to arrive")
     assert len(server.requests) == 1
 
 
@@ -187,9 +189,10 @@ def test_sync_connect_timeout_is_unreachable(stalled_port):
 
 
 def test_sync_timeout_after_arrival_is_unknown(server):
-    server.fail_next(delay=1.0, after=True)
+    server.fail_next(delay=30.0, after=True)
     with PyreqwestSyncTransport() as transport, pytest.raises(OutcomeUnknown):
         transport.handle_request(HttpRequest("POST", server.url, body=b"x", timeout=0.2))
+    wait_until(lambda: len(server.requests) >= 1, what="the request to arrive")
     assert len(server.requests) == 1
 
 

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from smsgate import HttpRequest, OutcomeUnknown, Unreachable, Urllib3Transport
 from tests.fakes.server import FakeServer
+from tests.waits import wait_until
 
 
 async def echo(request):
@@ -32,9 +33,10 @@ def test_connection_refused_is_unreachable(server):
 
 
 def test_timeout_after_arrival_is_unknown(server):
-    server.fail_next(delay=1.0, after=True)
+    server.fail_next(delay=30.0, after=True)
     with pytest.raises(OutcomeUnknown):
         Urllib3Transport().handle_request(HttpRequest("POST", server.url, body=b"x", timeout=0.2))
+    wait_until(lambda: len(server.requests) >= 1, what="the request to arrive")
     assert len(server.requests) == 1
 
 

@@ -25,8 +25,29 @@ except ImportError:  # pragma: no cover - the cli extra is missing
 else:
     import importlib
     import pkgutil
+    from importlib.metadata import version
+    from typing import Annotated
 
-    app = typer.Typer(add_completion=False, no_args_is_help=True, help="Send SMS through any provider.")
+    from ._output import err
+
+    app = typer.Typer(
+        no_args_is_help=True,
+        help="Send SMS through any provider.",
+        pretty_exceptions_show_locals=False,  # locals may hold secrets
+    )
+
+    def _version(shown: bool) -> None:
+        if shown:
+            print(f"smsgate {version('smsgate')}")
+            raise typer.Exit()
+
+    @app.callback()
+    def _options(
+        _: Annotated[
+            bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+        ] = False,
+    ) -> None:
+        """Send SMS through any provider."""
 
     def _register_all(target: typer.Typer) -> None:
         for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -36,4 +57,8 @@ else:
     _register_all(app)
 
     def main() -> None:
-        app()
+        try:
+            app()
+        except Exception as exc:  # a bug: still one line, never a traceback that may hold secrets
+            err.print(f"smsgate: internal error ({type(exc).__name__}); please report it", markup=False)
+            sys.exit(2)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from .._errors import SmsError
@@ -15,6 +17,9 @@ out = Console()
 err = Console(stderr=True)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML file (or $SMSGATE_CONFIG, ./smsgate.toml)")]
+RegionOption = Annotated[
+    str | None, typer.Option("--region", help="region of national numbers, e.g. US (default: the config's, else CN)")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="print as JSON")]
 
 
@@ -23,3 +28,15 @@ def fail(error: SmsError | str, code: int = 2) -> typer.Exit:
     text = error if isinstance(error, str) else f"error {error.code}: {error}"
     err.print(Text.assemble(("smsgate:", "red"), " ", text), highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str | Text]]) -> None:
+    """Print ``rows`` on stdout: a table on a terminal, tab-separated lines (never cut) otherwise."""
+    if not out.is_terminal:
+        for cells in [headers, *rows]:
+            print("\t".join(str(cell).replace("\t", " ").replace("\n", " ") for cell in cells))
+        return
+    shown = Table(*headers)
+    for cells in rows:
+        shown.add_row(*(cell if isinstance(cell, Text) else Text(cell) for cell in cells))
+    out.print(shown)

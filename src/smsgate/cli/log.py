@@ -1,19 +1,25 @@
-"""``smsgate log``: what the send log recorded."""
+"""``smsgate log``: what the send log recorded; reading it needs no provider secrets."""
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from .._config import load_config
-from .._errors import SmsError
+from .._config import load_config, open_store
+from .._errors import InvalidRequest, SmsError
 from .._phone import PhoneNumber
-from ._output import ConfigOption, JsonOption, fail, out
+from ..stores.base import LogRecord
+from ._output import ConfigOption, JsonOption, RegionOption, fail, table
 
 __all__ = ["register"]
+
+_AGO = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def register(app: typer.Typer) -> None:
@@ -23,29 +29,66 @@ def register(app: typer.Typer) -> None:
 def log(
     phone: Annotated[str | None, typer.Option(help="only records for this phone")] = None,
     message_id: Annotated[str | None, typer.Option(help="only this message and its requests")] = None,
-    limit: Annotated[int, typer.Option(help="at most this many records")] = 50,
+    status: Annotated[str | None, typer.Option(help="only this status: accepted, rejected, failed, unknown…")] = None,
+    since: Annotated[str | None, typer.Option(help="only since then: 2026-01-31, 2026-01-31T08:00, 2h, 7d")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many records", min=1)] = 50,
+    region: RegionOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the send log: every message and every request, oldest first."""
+    """Show the send log: every message and every request, with its error."""
     try:
-        settings = load_config(config)
+        settings = load_config(config, providers=False)
         if not settings.send_log:
             raise fail(f"{settings.source}: no send_log is configured")
-        from ..stores.sqlite import SQLiteStore
-
-        store = SQLiteStore(settings.send_log)
-        e164 = PhoneNumber.parse(phone, settings.default_region).e164 if phone else None
-        records = store.log_query(phone=e164, message_id=message_id, limit=limit)
-        store.close()
+        if "://" not in settings.send_log and not Path(settings.send_log).is_file():
+            raise fail(f"no send log at {settings.send_log} (nothing was sent with this configuration yet)")
+        filters: dict[str, Any] = {"message_id": message_id, "limit": limit}
+        if phone:
+            filters["phone"] = PhoneNumber.parse(phone, region or settings.default_region).e164
+        if since:
+            filters["since"] = _moment(since)
+        store = open_store(settings.send_log)
+        try:
+            records = store.log_query(**filters)
+        finally:
+            store.close()
     except SmsError as exc:
         raise fail(exc) from None
+    records = [r for r in records if status is None or r.status == status]
     if as_json:
         for record in records:
             print(record.to_json())
         return
-    table = Table("when", "kind", "message", "phones", "status", "provider")
-    for r in records:
-        when = datetime.fromtimestamp(r.created_at).isoformat(sep=" ", timespec="seconds")
-        table.add_row(when, r.kind, r.message_id[:12], ", ".join(r.phones), r.status, r.provider or "")
-    out.print(table)
+    headers = ("when", "kind", "message id", "phones", "status", "provider", "error")
+    table(headers, [_row(r) for r in records])
+
+
+def _moment(text: str) -> float:
+    """A timestamp from an ISO date or time (local time when no zone is given) or an age like ``2h``."""
+    ago = _AGO.fullmatch(text.strip())
+    if ago:
+        return time.time() - int(ago[1]) * _UNITS[ago[2]]
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        raise InvalidRequest(
+            f"--since {text!r}: expected a date, a time or an age like 2h or 7d", field="since"
+        ) from None
+
+
+def _row(record: LogRecord) -> tuple[str, ...]:
+    when = datetime.fromtimestamp(record.created_at).isoformat(sep=" ", timespec="seconds")
+    error = record.error or {}
+    detail = " ".join(
+        str(part) for part in (error.get("code"), error.get("provider_code"), error.get("message")) if part
+    )
+    return (
+        when,
+        record.kind,
+        record.message_id,
+        ", ".join(record.phones),
+        record.status,
+        record.provider or "",
+        detail,
+    )

@@ -12,6 +12,7 @@ from .._models import Message, SendResult
 from ..providers.base import Provider
 from ._loader import ElementSpec, TypeSpec
 from ._response import SmsResponse, response_of
+from ._verify import VerificationMethods
 
 __all__ = ["SmsElement", "TypeElement"]
 
@@ -29,13 +30,14 @@ class TypeElement:
         return f"<TypeElement {self.name!r} provider={self.provider_cls.name!r}>"
 
 
-class SmsElement:
+class SmsElement(VerificationMethods):
     """An instance element: ``sendMessage`` / ``send_message`` and their async twins.
 
     Every method validates its arguments first (46001, naming the argument), then sends through
     the core gateway and returns the provider's response (:class:`SmsResponse`); a refusal by the
     provider raises :class:`~smsgate.Rejected` (46002, with the provider's code and message), no
-    answer :class:`~smsgate.RequestFailed` (46003).
+    answer :class:`~smsgate.RequestFailed` (46003). ``startVerification`` / ``checkVerification``
+    (and twins) send and check one-time codes (:class:`VerificationMethods`).
     """
 
     def __init__(self, spec: ElementSpec, gateway_options: Mapping[str, Any]) -> None:
@@ -130,15 +132,23 @@ class SmsElement:
 
     def send(self, message: Message) -> SendResult:
         """Send a core message; the full result, without raising for refused recipients."""
-        if self._gateway is None:
-            self._gateway = Gateway([self.provider], **self._options.get("sync", {}))
-        return self._gateway.send(message)
+        return self.sync_gateway().send(message)
 
     async def asend(self, message: Message) -> SendResult:
         """The async twin of :meth:`send`."""
+        return await self.async_gateway().send(message)
+
+    def sync_gateway(self) -> Gateway:
+        """The core gateway this element sends through, opened on first use."""
+        if self._gateway is None:
+            self._gateway = Gateway([self.provider], **self._options.get("sync", {}))
+        return self._gateway
+
+    def async_gateway(self) -> AsyncGateway:
+        """The async twin of :meth:`sync_gateway`."""
         if self._async_gateway is None:
             self._async_gateway = AsyncGateway([self.provider], **self._options.get("async", {}))
-        return await self._async_gateway.send(message)
+        return self._async_gateway
 
     def close(self) -> None:
         if self._gateway is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ def read_object(path: Path, shown: str, problems: list[str], *, required: bool =
     ``shown`` is how problems name the file (a path relative to the app root).
     """
     if not path.is_file():
-        if required:
+        if path.exists():
+            problems.append(f"{shown}: not a file")
+        elif required:
             problems.append(f"{shown}: file not found")
         return None
     try:
@@ -27,6 +30,12 @@ def read_object(path: Path, shown: str, problems: list[str], *, required: bool =
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(f"{shown}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}")
+        return None
+    except RecursionError:
+        problems.append(f"{shown}: nested too deeply to read")
+        return None
+    except ValueError:  # the one other failure: a number with more digits than Python converts
+        problems.append(f"{shown}: a number has more than {sys.get_int_max_str_digits()} digits")
         return None
     if not isinstance(data, dict):
         problems.append(f"{shown}: expected a JSON object, got {type(data).__name__}")

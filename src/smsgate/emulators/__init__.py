@@ -26,6 +26,7 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
+    "plivo": "smsgate.emulators.plivo:PlivoEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",

@@ -116,7 +116,7 @@ class FakeServer:
 
     async def _misbehave(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.delay:
-            await asyncio.sleep(fault.delay)
+            await _stall(request, fault.delay)
         if fault.reset:
             assert request.transport is not None
             request.transport.abort()
@@ -155,3 +155,12 @@ class FakeServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+async def _stall(request: web.Request, seconds: float) -> None:
+    """Wait ``seconds``, or less once the client has hung up (it timed out: nobody is left to answer)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(0.01)

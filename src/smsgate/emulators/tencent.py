@@ -124,6 +124,9 @@ class TencentFake:
         self.request_errors: list[str] = []
         self.server: FakeServer | None = None
         self._serials = itertools.count(1)
+        self._pulled = 0  # deliveries whose status PullSmsSendStatus handed out
+        self.failed_phones: set[str] = set()  # deliveries to these phones report FAIL
+        self.replies: list[tuple[str, str, int]] = []
 
     def summaries(self) -> list[dict[str, Any]]:
         """What was delivered, one dict per phone, without credentials."""
@@ -179,8 +182,9 @@ class TencentFake:
         h = request.headers
         if request.method != "POST" or request.path != "/":
             return _error("UnsupportedProtocol", "only POST / is served")
-        if h.get("x-tc-action") != "SendSms":
-            return _error("InvalidAction", "X-TC-Action must be SendSms")
+        action = h.get("x-tc-action")
+        if action not in _ACTIONS:
+            return _error("InvalidAction", f"X-TC-Action must be one of {', '.join(_ACTIONS)}")
         if h.get("x-tc-version") != "2021-01-11":
             return _error("NoSuchVersion", "X-TC-Version must be 2021-01-11")
         if not h.get("x-tc-region"):
@@ -197,7 +201,53 @@ class TencentFake:
             return _error("FailedOperation.JsonParseFail", "the body is not JSON")
         if not isinstance(body, dict):
             return _error("FailedOperation.JsonParseFail", "the body is not a JSON object")
+        if action == "PullSmsSendStatus":
+            return self._pull_status(body)
+        if action == "PullSmsReplyStatus":
+            return self._pull_replies(body)
         return self._send(body)
+
+    def reply(self, phone: str, text: str) -> None:
+        """A reply from ``phone`` (E.164) that ``PullSmsReplyStatus`` hands out next."""
+        self.replies.append((phone, text, int(self.clock())))
+
+    def _pull_status(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Each delivery's status once, as Tencent does (``failed_phones`` report FAIL)."""
+        new = self.delivered[self._pulled : self._pulled + int(body.get("Limit") or 100)]
+        self._pulled += len(new)
+        rows = []
+        for d in new:
+            ok = d.phone not in self.failed_phones
+            rows.append(
+                {
+                    "UserReceiveTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock() + 8 * 3600)),
+                    "CountryCode": "86",
+                    "SubscriberNumber": d.phone.removeprefix("+86"),
+                    "PhoneNumber": d.phone,
+                    "SerialNo": d.serial_no,
+                    "ReportStatus": "SUCCESS" if ok else "FAIL",
+                    "Description": "DELIVRD" if ok else "MK:0001",
+                    "SessionContext": d.session_context,
+                }
+            )
+        return {"PullSmsSendStatusSet": rows}
+
+    def _pull_replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        new, self.replies = self.replies, []
+        rows = [
+            {
+                "CountryCode": "86",
+                "SubscriberNumber": phone.removeprefix("+86"),
+                "PhoneNumber": phone,
+                "ReplyTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when + 8 * 3600)),
+                "ReplyUnixTime": when,
+                "ExtendCode": "",
+                "SignName": "Acme",
+                "ReplyContent": text,
+            }
+            for phone, text, when in new
+        ]
+        return {"PullSmsReplyStatusSet": rows}
 
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
         app_id, template_id = body.get("SmsSdkAppId"), body.get("TemplateId")
@@ -265,6 +315,9 @@ class TencentFake:
         if is_domestic(phone) and not sign_name:
             return "FailedOperation.SignatureIncorrectOrUnapproved"
         return None
+
+
+_ACTIONS = ("SendSms", "PullSmsSendStatus", "PullSmsReplyStatus")
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ API_KEY_SID = "SK" + "b2" * 16
 API_KEY_SECRET = "twilio-api-key-secret-not-real"
 
 _PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+_MESSAGE = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)\.json$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -51,6 +52,7 @@ class FakeTwilio:
     delivered: list[dict[str, str]] = field(default_factory=list)
     failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     throttles: list[str | None] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)  # message SID → status a fetch reports
     server: FakeServer | None = None
 
     @property
@@ -84,6 +86,9 @@ class FakeTwilio:
         self.failures[phone] = (status, code, message or f"The 'To' number {phone} is not a valid phone number.")
 
     async def handle(self, request: Received) -> web.StreamResponse:
+        fetch = _MESSAGE.match(request.path)
+        if request.method == "GET" and fetch is not None:
+            return self._fetch(request, fetch.group(1), fetch.group(2))
         match = _PATH.match(request.path)
         if request.method != "POST" or match is None:
             return error(404, 20404, "The requested resource was not found")
@@ -134,6 +139,28 @@ class FakeTwilio:
             status, code, message = self.failures[to]
             return error(status, code, message)
         return None
+
+    def _fetch(self, request: Received, account: str, sid: str) -> web.Response:
+        """``GET …/Messages/{Sid}.json``: the message as it stands (``statuses[sid]``, else delivered)."""
+        if not self._authenticated(request.headers.get("authorization", ""), account):
+            return error(401, 20003, "Authenticate")
+        sent = next((d for d in self.delivered if d["sid"] == sid), None)
+        if sent is None:
+            return error(404, 20404, f"The requested resource /Messages/{sid}.json was not found")
+        status = self.statuses.get(sid, "delivered")
+        resource = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": sent["To"],
+            "from": sent.get("From"),
+            "status": status,
+            "num_segments": "1",
+            "price": "-0.00750",
+            "price_unit": "USD",
+            "error_code": 30003 if status in ("undelivered", "failed") else None,
+            "date_updated": "Wed, 25 Nov 2026 10:00:00 +0000",
+        }
+        return web.json_response(resource)
 
     def _deliver(self, form: dict[str, str]) -> web.Response:
         sid = "SM" + secrets.token_hex(16)

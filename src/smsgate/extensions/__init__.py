@@ -1,11 +1,11 @@
 """SMS extensions, ArkID style: a platform core loads SMS plugins and dispatches ``SEND_SMS`` to them.
 
-    platform = Platform("extensions.sqlite3")
-    platform.register(AliyunSmsExtension())
-    platform.save_settings("tenant-1", "com.smsgate.sms.aliyun", {"access_key_id": …, "access_key_secret": …})
-    config_id = platform.add_config("tenant-1", "com.smsgate.sms.aliyun", {"sign_name": …, "template_code": …})
-    outcomes = platform.dispatch(Event(SEND_SMS, "tenant-1", "com.smsgate.sms.aliyun",
-                                       {"config_id": config_id, "mobile": "13800138000", "code": "123456"}))
+platform = Platform("extensions.sqlite3")
+platform.register(AliyunSmsExtension())
+platform.save_settings("tenant-1", "com.smsgate.sms.aliyun", {"access_key_id": …, "access_key_secret": …})
+config_id = platform.add_config("tenant-1", "com.smsgate.sms.aliyun", {"sign_name": …, "template_code": …})
+outcomes = platform.dispatch(Event(SEND_SMS, "tenant-1", "com.smsgate.sms.aliyun",
+                                   {"config_id": config_id, "mobile": "13800138000", "code": "123456"}))
 """
 
 from ._endpoints import EndpointPolicy

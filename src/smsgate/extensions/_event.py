@@ -75,8 +75,12 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         result = self.result.to_dict() if isinstance(self.result, SendResult) else self.result
-        return {"package": self.package, "ok": self.ok, "result": result,
-                "error": self.error.to_dict() if self.error else None}
+        return {
+            "package": self.package,
+            "ok": self.ok,
+            "result": result,
+            "error": self.error.to_dict() if self.error else None,
+        }
 
 
 class Outcomes:

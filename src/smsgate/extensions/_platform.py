@@ -163,8 +163,10 @@ class Platform:
         """The async twin of :meth:`dispatch`: targets run concurrently; sync handlers in threads."""
         targets = self._targets(event)
         ran = await asyncio.gather(
-            *(_done(target) if isinstance(target, Outcome) else _arun(package, target, event.copy())
-              for package, target in targets)
+            *(
+                _done(target) if isinstance(target, Outcome) else _arun(package, target, event.copy())
+                for package, target in targets
+            )
         )
         return Outcomes(ran)
 

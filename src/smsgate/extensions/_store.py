@@ -153,7 +153,6 @@ class ExtensionStore:
             rows = self._db.execute(sql + " ORDER BY package, name, id", args).fetchall()
         return [{"id": i, "package": p, "name": n, "config": _masked(d, s)} for i, p, n, d, s in rows]
 
-
     # -- encryption ------------------------------------------------------------------------------
 
     def rotate_keys(self) -> int:

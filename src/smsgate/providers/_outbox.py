@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 from .._models import Message
 from .._phone import PhoneNumber
 
-__all__ = ["Outbox", "OutboxEntry"]
+__all__ = ["MASK", "Outbox", "OutboxEntry"]
+
+MASK = "******"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,13 @@ class OutboxEntry:
     out_id: str | None = None
 
     @classmethod
-    def of(cls, message: Message, phone: PhoneNumber, provider: str, kind: str) -> OutboxEntry:
+    def of(cls, message: Message, phone: PhoneNumber, provider: str, kind: str, *, reveal: bool = True) -> OutboxEntry:
+        """The entry for ``phone``; with ``reveal=False``, the message's ``secret_params`` masked."""
+        if not reveal and message.secret_params:
+            message = message.replace(
+                params=_masked(message.params, message.secret_params),
+                recipient_params={k: _masked(v, message.secret_params) for k, v in message.recipient_params.items()},
+            )
         text = message.render(phone) if message.text is not None else None
         return cls(
             to=phone.e164,
@@ -45,6 +54,10 @@ class OutboxEntry:
 
     def __repr__(self) -> str:  # params may hold one-time codes
         return f"OutboxEntry(to={self.to!r}, template={self.template!r}, provider={self.provider!r})"
+
+
+def _masked(params: Mapping[str, str], secret: frozenset[str]) -> dict[str, str]:
+    return {name: MASK if name in secret else value for name, value in params.items()}
 
 
 class Outbox(list[OutboxEntry]):

@@ -19,12 +19,14 @@ __all__ = ["ConsoleProvider", "ConsoleSettings"]
 
 class ConsoleSettings(Settings):
     stream: Literal["stdout", "stderr"] = Field("stdout", description="where to print")
+    development: bool = Field(False, description="print one-time codes too (a message's secret_params)")
 
 
 class ConsoleProvider(LocalProvider):
     """Prints one block per recipient: phone, template or text, sign name and params.
 
-    It prints params, one-time codes included: it is for development only.
+    It prints params, but a message's ``secret_params`` (one-time codes) only when its settings
+    say it is a development sink (``development = true``); otherwise they are masked.
     """
 
     name = "console"
@@ -35,7 +37,7 @@ class ConsoleProvider(LocalProvider):
         stream = sys.stdout if self.settings.stream == "stdout" else sys.stderr
         rows = []
         for phone in recipients:
-            entry = OutboxEntry.of(message, phone, self.alias, self.name)
+            entry = OutboxEntry.of(message, phone, self.alias, self.name, reveal=self.settings.development)
             with self._lock:
                 print(_format(entry), file=stream, flush=True)
             rows.append(self.accepted(phone, entry.message_id))

@@ -27,16 +27,20 @@ class FileSettings(Settings):
             raise ValueError(f"directory {str(path.parent)!r} does not exist")
         return path
 
+    development: bool = Field(False, description="write one-time codes too (a message's secret_params)")
+
 
 class FileProvider(LocalProvider):
-    """Appends one JSON object per recipient to ``path``; safe across threads."""
+    """Appends one JSON object per recipient to ``path``; safe across threads. A message's
+    ``secret_params`` (one-time codes) are masked unless ``development`` is set."""
 
     name = "file"
     settings_model = FileSettings
     _lock = threading.Lock()
 
     def deliver(self, message: Message, recipients: Sequence[PhoneNumber]) -> list[RecipientResult]:
-        entries = [OutboxEntry.of(message, phone, self.alias, self.name) for phone in recipients]
+        reveal = self.settings.development
+        entries = [OutboxEntry.of(message, phone, self.alias, self.name, reveal=reveal) for phone in recipients]
         lines = "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in entries)
         with self._lock, open(self.settings.path, "a", encoding="utf-8") as out:
             out.write(lines)

@@ -20,6 +20,7 @@ from urllib3.exceptions import (
 
 from .._errors import OutcomeUnknown, Unreachable
 from .._http import HttpRequest, HttpResponse
+from .._redact import filter_queries
 from .base import Transport
 
 __all__ = ["Urllib3Transport"]
@@ -34,6 +35,7 @@ class Urllib3Transport(Transport):
     """Pooled connections per host (and per proxy), safe to share between threads."""
 
     def __init__(self, *, maxsize: int = 32) -> None:
+        filter_queries("urllib3.connectionpool", "urllib3.poolmanager")  # DEBUG lines show URLs
         self._maxsize = maxsize
         self._direct = urllib3.PoolManager(maxsize=maxsize, retries=False)
         self._proxies: dict[str, urllib3.ProxyManager] = {}

@@ -1,0 +1,85 @@
+"""What the routes share: the gateway, the store, keys, tenant records and metrics.
+
+The service has no send logic of its own: :meth:`Service.send` calls ``AsyncGateway.send`` and
+records which tenant the message belongs to. Each send runs in its own task, shielded from the
+request's cancellation, and :meth:`Service.aclose` waits for every one still running, so a send
+that was accepted is finished and recorded before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+from .._gateway import AsyncGateway
+from .._models import Message, SendResult
+from ..stores.base import Store
+from ._keys import ApiKey, KeyRing
+from ._metrics import ServiceMetrics
+from ._records import Records
+
+__all__ = ["Service"]
+
+
+class Service:
+    """One per process. ``key_cache_ttl``: how long a checked key is trusted before it is read
+    again (a revoked key stops working within that time)."""
+
+    def __init__(
+        self,
+        gateway: AsyncGateway,
+        store: Store,
+        *,
+        metrics: ServiceMetrics | None = None,
+        key_cache_ttl: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if gateway.send_log is None:
+            raise ValueError("the service needs a gateway with a send log")
+        self.gateway = gateway
+        self.store = store
+        self.keys = KeyRing(store)
+        self.records = Records(store, gateway.send_log)
+        self.metrics = metrics or ServiceMetrics()
+        self.metrics.watch(gateway)
+        self.key_cache_ttl = key_cache_ttl
+        self.clock = clock
+        self._checked: dict[str, tuple[ApiKey | None, float]] = {}
+        self._inflight: set[asyncio.Task[SendResult]] = set()
+
+    async def key(self, token: str) -> ApiKey | None:
+        """The live key ``token`` is, else ``None``; answers from a short-lived cache."""
+        now = self.clock()
+        cached = self._checked.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        key = await self.keys.acheck(token)
+        if self.key_cache_ttl > 0 and key is not None:
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[token] = (key, now + self.key_cache_ttl)
+        return key
+
+    async def send(self, tenant: str, message: Message, providers: Sequence[str] | None = None) -> SendResult:
+        """Send for ``tenant``; the send and its records finish even if the caller goes away."""
+        task = asyncio.ensure_future(self._send(tenant, message, providers))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def _send(self, tenant: str, message: Message, providers: Sequence[str] | None) -> SendResult:
+        result = await self.gateway.send(message, providers=providers)
+        if not result.replayed:
+            await self.records.own(tenant, result.message_id)
+        return result
+
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight)
+
+    async def aclose(self) -> None:
+        """Wait for every send still running, then close the gateway."""
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        await self.gateway.aclose()
