@@ -26,7 +26,7 @@ from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
-from .stores import LogRecord, MemoryStore, SQLiteStore, Store
+from .stores import LogRecord, MemoryStore, Store
 from .transports.base import AsyncTransport, Transport
 from .transports.mock import MockTransport
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .campaigns import Campaign, Campaigns, CampaignState
     from .elements import App
     from .extensions import Platform
+    from .stores.sqlite import SQLiteStore
     from .transports.aiohttp import AiohttpTransport
     from .transports.urllib3 import Urllib3Transport
     from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
@@ -49,6 +50,7 @@ _LAZY = {
     "Campaigns": ".campaigns",
     "Config": "._config",
     "Platform": ".extensions",
+    "SQLiteStore": ".stores.sqlite",
     "Urllib3Transport": ".transports.urllib3",
     "Verification": ".verify",
     "VerificationFailed": ".verify",

@@ -7,7 +7,6 @@ They differ only in how they wait.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import (
     AsyncIterable,
@@ -46,6 +45,8 @@ from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .receipts import Poll
 
 __all__ = ["AsyncGateway", "Gateway"]
@@ -226,6 +227,8 @@ async def _aiter(messages: Iterable[Message] | AsyncIterable[Message]) -> AsyncI
 
 async def _all(*jobs: Awaitable[Done]) -> list[Done]:
     """Every job's answer, in order; when one raised, its error once all have ended (no task outlives a send)."""
+    import asyncio
+
     answers = await asyncio.gather(*jobs, return_exceptions=True)
     for answer in answers:
         if isinstance(answer, BaseException):
@@ -475,7 +478,7 @@ class AsyncGateway(_GatewayCore):
         providers: Providers,
         *,
         transport: AsyncTransport | None = None,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
         default_region: str = DEFAULT_REGION,
         strategy: Strategy = in_order,
         retry: RetryPolicy | None = None,
@@ -515,7 +518,9 @@ class AsyncGateway(_GatewayCore):
 
             transport = default_async_transport(self.concurrency)
         self.transport = transport
-        self.sleep = sleep
+        import asyncio  # here, not at the top: ``import smsgate`` stays light for sync users
+
+        self.sleep = sleep or asyncio.sleep
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
@@ -530,6 +535,8 @@ class AsyncGateway(_GatewayCore):
     ) -> AsyncIterator[Sent]:
         """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
         yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
+        import asyncio
+
         width = max(1, in_flight or self.concurrency)
         source = _aiter(messages)
         running: dict[asyncio.Task[SendResult], Message] = {}
@@ -561,6 +568,8 @@ class AsyncGateway(_GatewayCore):
     async def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
         error: Exception | None = None
+        import asyncio
+
         limit: asyncio.Semaphore | None = None  # made in the running loop, per send
         while True:
             try:
