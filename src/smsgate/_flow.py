@@ -26,7 +26,16 @@ from ._phone import PhoneNumber
 from ._retry import RetryPolicy
 from ._steps import Done, Job, RunJobs, Step, StoreOp
 from .policy.breaker import CircuitBreaker
-from .policy.idempotency import PENDING, Idempotency, decode_result, encode_result, worth_keeping
+from .policy.idempotency import (
+    PENDING,
+    Idempotency,
+    claim_value,
+    decode_result,
+    encode_result,
+    fingerprint,
+    same_message,
+    worth_keeping,
+)
 from .policy.limits import PhoneLimits, ProviderRate
 from .policy.lists import Blocklist, CountryAllowlist
 from .providers.base import Provider
@@ -155,7 +164,8 @@ class SendFlow:
                     windows.append(window)
         if not (blocked or claim or windows):
             return None
-        claiming = (claim, PENDING, p.idempotency.claim_ttl) if claim else None
+        digest = fingerprint(message) if claim else ""
+        claiming = (claim, claim_value(digest), p.idempotency.claim_ttl) if claim else None
         args = (blocked, claiming, windows)
         refusal = yield StoreOp(partial(p.store.admit, *args), partial(p.store.aadmit, *args))
         if refusal is None:
@@ -163,7 +173,7 @@ class SendFlow:
         if refusal.kind == "blocked":
             raise self._refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
         if refusal.kind == "claimed":
-            if refusal.detail == PENDING:
+            if same_message(refusal.detail, digest).startswith(PENDING):  # raises for another message
                 raise self._refuse("idempotency", "a send with this idempotency key is still in progress", phones)
             replayed = decode_result(refusal.detail)
             p.metrics.result(replayed)
@@ -328,7 +338,7 @@ class SendFlow:
         keep = forget = None
         if claim is not None:
             if worth_keeping(result):
-                keep = (claim, encode_result(result), p.idempotency.ttl)
+                keep = (claim, encode_result(result, fingerprint(send.message)), p.idempotency.ttl)
             else:
                 forget = claim
         records: list[LogRecord] = []
