@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, free_port, nginx, phones, smsgate_settings, timed, wait_for_port
 
 from smsgate import AsyncGateway, Message, SQLiteStore
-from smsgate.server import KeyRing
+from smsgate.server import ApiKeys
 
 SMSGATE = str(Path(sys.executable).parent / "smsgate")
 
@@ -46,7 +46,7 @@ def start_service(tmp: Path, nginx_port: int) -> tuple[subprocess.Popen[bytes], 
     lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in smsgate_settings(nginx_port).items()]
     (tmp / "smsgate.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     store = SQLiteStore(log)
-    token = KeyRing(store).create("bench", ["send", "read"]).token
+    token = ApiKeys(store).create("bench", ["send", "read"]).token
     store.close()
     port = free_port()
     command = [SMSGATE, "serve", "--config", str(tmp / "smsgate.toml"), "--port", str(port), "--workers", "1"]

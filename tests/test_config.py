@@ -241,3 +241,19 @@ def test_the_documented_file_loads(tmp_path):
     config = load_config(write(tmp_path, text), environ={"ALIYUN_SECRET": "a", "TENCENT_SECRET": "t"})
     assert list(config.providers) == ["aliyun", "backup"] and config.limits.per_day == 10
     assert config.providers["backup"]["secret_key"] == "t" and config.rates["aliyun"].burst == 10
+
+
+def test_a_number_too_long_to_read_is_a_config_error_naming_the_file(tmp_path):
+    path = tmp_path / "smsgate.toml"
+    path.write_text("[retry]\nmax_attempts = " + "9" * 5000 + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert info.value.problems == [f"{path}: a number has more than 4300 digits"]
+
+
+@pytest.mark.parametrize("setting", ["send_log", "store"])
+def test_an_unusable_sqlite_path_is_a_config_error_naming_the_setting(tmp_path, setting):
+    path = tmp_path / "smsgate.toml"
+    path.write_text(f'{setting} = "missing/dir/x.sqlite3"\n[providers.console]\n')
+    with pytest.raises(ConfigError, match=rf"^{setting}: '.*missing/dir/x\.sqlite3' cannot be used as an SQLite file"):
+        load_config(path, environ={}).gateway()

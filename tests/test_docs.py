@@ -13,9 +13,16 @@ def python_blocks(path: Path) -> str:
     return "\n".join(BLOCK.findall(path.read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize(
-    "doc", ["docs/configuration.md", "docs/emulators.md", "docs/sending.md", "docs/writing-a-provider.md"]
-)
+DOCS = [
+    "docs/configuration.md",
+    "docs/emulators.md",
+    "docs/security.md",
+    "docs/sending.md",
+    "docs/writing-a-provider.md",
+]
+
+
+@pytest.mark.parametrize("doc", DOCS)
 def test_examples_run(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks(ROOT / doc), doc, "exec"), {"__name__": "docs_example"})

@@ -21,6 +21,7 @@ from smsgate import Message, RetryPolicy, SendResult, SmsError
 from smsgate.emulators import FakeServer, serve
 from smsgate.emulators.aliyun import AliyunFake
 from smsgate.emulators.huawei import HuaweiFake
+from smsgate.emulators.plivo import PlivoEmulator
 from smsgate.emulators.sns import FakeSns
 from smsgate.emulators.tencent import TencentFake
 from smsgate.emulators.twilio import FakeTwilio
@@ -79,6 +80,11 @@ def _vonage() -> Case:
     return Case("vonage", fake, fake.settings, (planted("vonage"),))
 
 
+def _plivo() -> Case:
+    fake = PlivoEmulator(auth_token=planted("plivo"))
+    return Case("plivo", fake, fake.settings, (planted("plivo"),))
+
+
 def _sns() -> Case:
     fake = FakeSns(keys={"AKIDPLANTED": planted("sns")}, tokens={"AKIDPLANTED": TOKEN})
     settings = {"access_key_id": "AKIDPLANTED", "secret_access_key": planted("sns"), "session_token": TOKEN}
@@ -93,6 +99,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "twilio": _twilio,
     "vonage": _vonage,
     "sns": _sns,
+    "plivo": _plivo,
 }
 SCENARIOS = ["accepted", "wrong-secret", "server-error", "reset-after", "unreachable"]
 

@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
-from smsgate.stores import SQLiteStore
+from smsgate.stores import SQLiteStore, Store
 from tests.fakes.server import FakeServer, Received
 from tests.fakes.tencent import TencentFake
 
@@ -20,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNT = 120
 
 
-def test_sigkill_mid_bulk_send_loses_no_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     fake = TencentFake()
 
     async def slow(request: Received) -> web.Response:
@@ -29,7 +31,7 @@ def test_sigkill_mid_bulk_send_loses_no_record(tmp_path: Path) -> None:
         await asyncio.sleep(0.02)  # slow enough that the kill lands mid-send
         return await fake.handle(request)
 
-    log_path = tmp_path / "sends.db"
+    log = str(tmp_path / "sends.db") if kind == "sqlite" else request.getfixturevalue("postgres_dsn")
     with FakeServer(slow) as server:
         fake.server = server
         worker = subprocess.Popen(
@@ -38,7 +40,7 @@ def test_sigkill_mid_bulk_send_loses_no_record(tmp_path: Path) -> None:
                 "-m",
                 "tests.fixtures.bulk_worker",
                 json.dumps(fake.settings()),
-                str(log_path),
+                log,
                 str(COUNT),
             ],
             cwd=ROOT,
@@ -55,7 +57,13 @@ def test_sigkill_mid_bulk_send_loses_no_record(tmp_path: Path) -> None:
         received = [p for r in server.requests for p in r.json()["PhoneNumberSet"]]
 
     assert 20 <= len(received) < COUNT  # killed midway
-    store = SQLiteStore(log_path)
+    store: Store
+    if kind == "sqlite":
+        store = SQLiteStore(log)
+    else:
+        from smsgate.stores.postgres import PostgresStore
+
+        store = PostgresStore(log)
     attempts = [r for r in store.log_query(limit=10_000) if r.kind == "attempt"]
     logged = {phone for r in attempts for phone in r.phones}
     assert set(received) <= logged  # every request that left was recorded first

@@ -38,7 +38,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._config_sources import Loc, Origins, expand, read_env, read_toml, suggest, validation_problems
 from ._errors import ConfigError
-from ._gateway import AsyncGateway, Gateway
+from ._gateway import AsyncGateway, Gateway, open_sqlite
 from ._phone import DEFAULT_REGION
 from ._registry import available_providers, provider_class
 from ._retry import RetryPolicy
@@ -102,6 +102,9 @@ class Config(BaseSettings):
     limits: LimitsSettings | None = None
     rates: dict[str, RateSettings] = Field(default_factory=dict)
     campaigns: dict[str, Any] = Field(default_factory=dict, description="[campaigns]: see smsgate.campaigns")
+    receipts: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="[receipts.<provider>]: push settings (path_token…), see docs/receipts.md"
+    )
     _source: str = PrivateAttr(EMBEDDED)
 
     @property
@@ -172,9 +175,7 @@ def open_store(url: str) -> Store:
         return store
     if scheme:
         raise ConfigError(f"store {scheme}://…: expected memory, a file path, redis:// or postgresql://")
-    from .stores.sqlite import SQLiteStore
-
-    return SQLiteStore(url)
+    return open_sqlite(url, "store")
 
 
 def load_config(

@@ -54,6 +54,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply") from None
+    except ValueError:  # the one other failure: an integer with more digits than Python converts
+        raise ConfigError(f"{path}: a number has more than {sys.get_int_max_str_digits()} digits") from None
     if _depth(data) > MAX_DEPTH:
         raise ConfigError(f"{path}: nested more than {MAX_DEPTH} levels deep")
     return data

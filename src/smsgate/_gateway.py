@@ -105,7 +105,7 @@ class _GatewayCore:
             raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
         self._owns_log = isinstance(send_log, str)
         if isinstance(send_log, str):
-            send_log = _open_log(send_log)
+            send_log = open_sqlite(send_log, "send_log")
         if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
             allowlist = CountryAllowlist(allowlist)
         if breakers is True:
@@ -262,8 +262,8 @@ def _failed_quietly(op: StoreOp[Any], exc: Exception) -> Exception:
     return exc
 
 
-def _open_log(path: str) -> Store:
-    """The SQLite send log at ``path``; :class:`ConfigError` naming it when it cannot be used."""
+def open_sqlite(path: str, setting: str) -> Store:
+    """The SQLite store at ``path``; :class:`ConfigError` naming ``setting`` and the path when it cannot be used."""
     import sqlite3
 
     from .stores.sqlite import SQLiteStore
@@ -271,7 +271,7 @@ def _open_log(path: str) -> Store:
     try:
         return SQLiteStore(path)
     except (sqlite3.Error, OSError, ValueError) as exc:  # ValueError: a NUL or lone surrogate in the path
-        raise ConfigError(f"send_log: {path!r} cannot be used as an SQLite file ({exc})") from None
+        raise ConfigError(f"{setting}: {path!r} cannot be used as an SQLite file ({exc})") from None
 
 
 def _owned(error: SmsError, job: Job) -> SmsError:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from smsgate import AsyncGateway, Gateway, PhoneLimits
+from smsgate import AsyncGateway, Gateway, InvalidRequest, PhoneLimits
 from smsgate.campaigns import Campaign, Campaigns
 from smsgate.stores import MemoryStore, SQLiteStore
 from smsgate.testing import memory_gateway, outbox_of
@@ -74,15 +74,18 @@ def test_provider_rejections_and_unknown_outcomes_are_counted_and_never_resent()
     assert again.counts == state.counts and resent == 0
 
 
-def test_a_row_claimed_by_a_lost_run_is_unknown_not_resent():
+def test_rows_claimed_by_a_lost_run_are_unknown_not_resent():
     store = MemoryStore()
     with memory_gateway(store=store) as gateway:
-        campaign = Campaign(rows(4), template="SMS_1")
-        store.add(f"campaign:{campaign.id}:row:2", "pending")  # a run claimed row 2, then died
+        campaign = Campaign(rows(10), template="SMS_1", batch_size=3)
+        store.add(f"campaign:{campaign.id}:batch:0:1", "pending")  # a run claimed rows 4-6, then died
         state = campaign.run(gateway)
         sent = sent_phones(gateway)
-    assert state.counts["unknown"] == 1 and state.counts["accepted"] == 3
-    assert f"+86{phones(4)[1]}" not in sent
+        outcomes = list(Campaigns(store).outcomes(campaign.id))
+    assert state.counts["unknown"] == 3 and state.counts["accepted"] == 7
+    assert not {f"+86{p}" for p in phones(10)[3:6]} & set(sent) and len(sent) == 7
+    assert [n for n, kind, _ in outcomes if kind == "unknown"] == [4, 5, 6]
+    assert "lost while sending" in outcomes[3][2]
 
 
 def test_per_phone_limits_count_each_row():
@@ -161,3 +164,58 @@ def test_asyncgateway_over_http(aliyun_server):
             return state.counts["accepted"]
 
     assert asyncio.run(main()) == 250 and len(set(aliyun_server.phones())) == 250
+
+
+def test_a_campaign_needs_a_template_or_a_text():
+    with pytest.raises(InvalidRequest, match="template code or a text") as info:
+        Campaign(rows(1))
+    assert info.value.field == "template"
+
+
+class FailingStore(MemoryStore):
+    """A store that fails every ``run`` whose calls include ``name`` with ``value``, from the ``after``-th on."""
+
+    def __init__(self, failing: str, after: int = 1) -> None:
+        super().__init__()
+        self.failing, self.left = failing, after
+
+    def run(self, calls):
+        if any(name == "set" and args[1] != "pending" and self.failing in args[0] for name, args in calls):
+            self.left -= 1
+            if self.left <= 0:
+                raise ConnectionError("store down")
+        return super().run(calls)
+
+
+def test_a_store_failure_after_the_send_never_leads_to_a_resend():
+    store = FailingStore(":batch:", after=2)  # the second wave's outcomes cannot be recorded
+    with memory_gateway(store=store) as gateway:
+        campaign = Campaign(rows(40), template="SMS_1", batch_size=10, concurrency=2)
+        with pytest.raises(ConnectionError):
+            campaign.run(gateway)
+        assert Campaigns(store).get(campaign.id).status == "failed"
+        store.left = 10**9
+        state = Campaign.resume(campaign.id, store, rows(40)).run(gateway)
+        sent = sent_phones(gateway)
+    assert set(sent.values()) == {1} and len(sent) == 40  # the second wave left once, and never again
+    assert state.status == "done" and state.counts["accepted"] == 20 and state.counts["unknown"] == 20
+
+
+def test_a_store_failure_before_the_send_sends_nothing_and_resume_sends_it():
+    class Down(MemoryStore):
+        down = True
+
+        def run(self, calls):
+            if self.down and any(name == "add" and ":batch:" in args[0] for name, args in calls):
+                raise ConnectionError("store down")
+            return super().run(calls)
+
+    store = Down()
+    with memory_gateway(store=store) as gateway:
+        campaign = Campaign(rows(5), template="SMS_1")
+        with pytest.raises(ConnectionError):
+            campaign.run(gateway)
+        assert sum(sent_phones(gateway).values()) == 0
+        store.down = False
+        state = Campaign.resume(campaign.id, store, rows(5)).run(gateway)
+        assert sum(sent_phones(gateway).values()) == 5 and state.counts["accepted"] == 5

@@ -30,8 +30,8 @@ def test_the_examples_run(tmp_path, monkeypatch, capsys):
 def test_the_deploy_config_is_valid():
     config = load_config(ROOT / "deploy/smsgate.toml")
     settings = CampaignSettings.of(config)
-    assert settings.broker and settings.store and settings.store.startswith("redis://")
-    assert settings.phone_limits() is not None and list(config.providers) == ["aliyun"]
+    assert settings.broker and settings.store_url(config).startswith("redis://")
+    assert settings.limits(config) is not None and list(config.providers) == ["aliyun"]
 
 
 def test_the_compose_file_names_what_exists():

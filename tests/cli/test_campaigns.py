@@ -31,9 +31,9 @@ def write_csv(path: Path, n: int, bad: dict[int, str] | None = None) -> Path:
     return path
 
 
-def config_for(path: Path, emulator, **campaigns: object) -> Path:
-    campaigns.setdefault("store", str(path.parent / "state.sqlite3"))
-    lines = ["[providers.aliyun]", *(f"{k} = {json.dumps(v)}" for k, v in emulator.settings().items())]
+def config_for(path: Path, emulator, store: str | None = None, **campaigns: object) -> Path:
+    lines = [f"store = {json.dumps(store or str(path.parent / 'state.sqlite3'))}"]
+    lines += ["[providers.aliyun]", *(f"{k} = {json.dumps(v)}" for k, v in emulator.settings().items())]
     lines += ["[campaigns]", *(f"{k} = {json.dumps(v)}" for k, v in campaigns.items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

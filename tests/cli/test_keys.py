@@ -30,10 +30,13 @@ def test_revoke_by_prefix_marks_the_key(runner):
 
 
 def test_bad_input_is_one_line_and_exit_2(runner):
-    for args in (["create", "--tenant", "no spaces"], ["create", "--tenant", "a", "--scope", "root"],
-                 ["revoke", "sgk_000000000000"], ["revoke", "[/x]"]):
+    for args in (
+        ["create", "--tenant", "no spaces"],
+        ["create", "--tenant", "a", "--scope", "root"],
+        ["revoke", "sgk_000000000000"],
+        ["revoke", "[/x]"],
+    ):
         result = runner.invoke(app, ["keys", *args])
         assert result.exit_code == 2, (args, result.output)
         assert result.output.count("\n") <= 2 and "Traceback" not in result.output
         assert "error 46001" in result.output
-

@@ -18,7 +18,7 @@ def test_the_documented_examples_run(tmp_path, monkeypatch, aliyun_server):
     for match in BLOCK.finditer(DOC.read_text(encoding="utf-8")):
         body = match["body"]
         if match["path"]:
-            target = tmp_path / "your-app" / match["path"]
+            target = tmp_path / match["path"]
             target.parent.mkdir(parents=True, exist_ok=True)
             data = json.loads(body)
             if "accessKey" in data:  # the fake Aliyun's credentials and address

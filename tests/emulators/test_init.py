@@ -3,7 +3,7 @@ import pytest
 from smsgate import ConfigError, Gateway, Message
 from smsgate.emulators import EMULATORS, create, serve
 
-SECRET_KEYS = ("secret", "token", "password")
+SECRET_KEYS = ("secret", "token", "password", "key")
 MESSAGE = Message(to=["+8613800138000"], template="100001", text="Your code is ${code}", params={"code": "4821"})
 
 

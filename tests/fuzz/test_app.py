@@ -16,8 +16,24 @@ OK = HttpResponse(200, {}, orjson.dumps({"Code": "OK", "Message": "OK", "BizId":
 TYPES = st.sampled_from(["SMS.Aliyun", "SMS.Console", "SMS.Tencent", "SMS.Twilio", "SMS.Meta", "SMS.Nope"])
 E_KEYS = st.sampled_from(["title", "type", "backendBundleEntry", "provider", "providerClass"])
 SMS_KEYS = st.sampled_from(
-    ["accessKey", "accessSecret", "verifySign", "endpoint", "timeout", "connectTimeout", "regionId", "secretId",
-     "secret_key", "sdkAppId", "accountSid", "authToken", "from", "signName", "securityToken", "signatureVersion"]
+    [
+        "accessKey",
+        "accessSecret",
+        "verifySign",
+        "endpoint",
+        "timeout",
+        "connectTimeout",
+        "regionId",
+        "secretId",
+        "secret_key",
+        "sdkAppId",
+        "accountSid",
+        "authToken",
+        "from",
+        "signName",
+        "securityToken",
+        "signatureVersion",
+    ]
 )
 VALUES = st.one_of(TEXT, NUMBERS, ANY, st.sampled_from(["127.0.0.1:9", "v2", "SMS_1", "."]))
 
@@ -34,8 +50,10 @@ def _text(value) -> bytes:
 
 
 FILES = st.one_of(
-    st.fixed_dictionaries({"title": TEXT, "type": TYPES, "backendBundleEntry": st.just(".")},
-                          optional={"provider": TEXT, "providerClass": TEXT}).map(_json),
+    st.fixed_dictionaries(
+        {"title": TEXT, "type": TYPES, "backendBundleEntry": st.just(".")},
+        optional={"provider": TEXT, "providerClass": TEXT},
+    ).map(_json),
     st.dictionaries(st.one_of(E_KEYS, SMS_KEYS, TEXT), VALUES, max_size=5).map(_json),
     st.dictionaries(SMS_KEYS, VALUES, max_size=5).map(_json),
     st.binary(max_size=32),  # invalid UTF-8 among it
@@ -46,8 +64,12 @@ FILES = st.one_of(
 )
 SEED_E = _json({"title": "t", "type": "SMS.Aliyun", "backendBundleEntry": "."})
 SEED_SMS = st.fixed_dictionaries(
-    {"accessKey": st.one_of(st.just("ak"), TEXT), "accessSecret": st.one_of(st.just("sk"), TEXT),
-     "verifySign": st.one_of(st.just("Acme"), TEXT), "endpoint": st.just("127.0.0.1:9")},
+    {
+        "accessKey": st.one_of(st.just("ak"), TEXT),
+        "accessSecret": st.one_of(st.just("sk"), TEXT),
+        "verifySign": st.one_of(st.just("Acme"), TEXT),
+        "endpoint": st.just("127.0.0.1:9"),
+    },
     optional={key: VALUES for key in ["timeout", "connectTimeout", "securityToken", "signatureVersion", "regionId"]},
 ).map(_json)
 ELEMENT = st.one_of(
@@ -75,8 +97,9 @@ def test_any_app_folder_loads_or_is_a_config_error_naming_its_files(elements, pa
         with app:
             for name in app.elements:
                 try:
-                    app.getElement(name).sendMessage(phoneList=["13800138000"], params=params,
-                                                     verifyTemplateCode="SMS_1")
+                    app.getElement(name).sendMessage(
+                        phoneList=["13800138000"], params=params, verifyTemplateCode="SMS_1"
+                    )
                     event("sent")
                 except SmsError as exc:
                     event(f"send refused: {exc.code}")

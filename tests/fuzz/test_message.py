@@ -17,6 +17,7 @@ SETTINGS = {
     "twilio": {"account_sid": "AC1", "auth_token": "t", "from": "+15005550006"},
     "sns": {"access_key_id": "AKID", "secret_access_key": "s"},
     "vonage": {"api_key": "k", "api_secret": "s", "from": "Acme"},
+    "plivo": {"auth_id": "MA1", "auth_token": "t", "from": "+14155550100"},
     "memory": {},
 }
 OK = HttpResponse(200, {}, orjson.dumps({"Code": "OK"}))

@@ -15,8 +15,26 @@ HTTP = [name for name in SETTINGS if name != "memory"]
 COMMON = [200, 201, 202, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503]
 STATUSES = st.one_of(st.sampled_from(COMMON), st.integers(100, 599))
 KEYS = st.sampled_from(
-    ["Code", "Message", "BizId", "RequestId", "Response", "SendStatusSet", "Error", "code", "result", "status",
-     "sid", "error_code", "message-count", "messages", "MessageId", "ErrorResponse", "smsMsgId", "description"]
+    [
+        "Code",
+        "Message",
+        "BizId",
+        "RequestId",
+        "Response",
+        "SendStatusSet",
+        "Error",
+        "code",
+        "result",
+        "status",
+        "sid",
+        "error_code",
+        "message-count",
+        "messages",
+        "MessageId",
+        "ErrorResponse",
+        "smsMsgId",
+        "description",
+    ]
 )
 SHAPED: st.SearchStrategy = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), TEXT, st.sampled_from(["OK", "Ok", "000000", "0"])),
@@ -44,8 +62,14 @@ def _json(value):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(HTTP), STATUSES, HEADERS, BODIES)
 def test_any_reply_is_a_result_line_per_recipient(provider, status, headers, body):
-    message = Message(to=["13800138000", "+14155550123"], template="SMS_1", text="code ${code}",
-                      params={"code": "1234"}, templates={"tencent": "1110", "huawei": "t1"}, sign_name="Acme")
+    message = Message(
+        to=["13800138000", "+14155550123"],
+        template="SMS_1",
+        text="code ${code}",
+        params={"code": "1234"},
+        templates={"tencent": "1110", "huawei": "t1"},
+        sign_name="Acme",
+    )
     transport = MockTransport(lambda request: HttpResponse(status, headers, body))
     with Gateway({provider: SETTINGS[provider]}, transport=transport, retry=RetryPolicy(max_attempts=1)) as gateway:
         result = gateway.send(message)

@@ -36,12 +36,13 @@ def test_bad_rates_name_the_field(bad: dict[str, float]) -> None:
         ProviderRate(**bad)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["redis", "sqlite"])
+@pytest.mark.parametrize("kind", ["redis", "sqlite", "postgres"])
 def test_four_processes_fifty_concurrent_sends_deliver_exactly_five(
     kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """4 processes × 50 concurrent sends to one phone, 5 per minute, one shared store: 5 delivered."""
-    store = request.getfixturevalue("redis_url") if kind == "redis" else str(tmp_path / "state.db")
+    urls = {"redis": "redis_url", "postgres": "postgres_dsn"}
+    store = request.getfixturevalue(urls[kind]) if kind in urls else str(tmp_path / "state.db")
     sink = tmp_path / "outbox.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [

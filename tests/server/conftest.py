@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from smsgate._config import Config
-from smsgate.server import KeyRing, Service, create_app
+from smsgate.server import ApiKeys, Service, create_app
 from smsgate.stores.sqlite import SQLiteStore
 
 
@@ -57,7 +57,7 @@ class Api:
     url: str
     store: SQLiteStore
     app: FastAPI
-    keys: KeyRing
+    keys: ApiKeys
     tokens: dict[str, str]
 
     @property
@@ -73,15 +73,19 @@ class Api:
         return self.service.gateway.providers["memory"].outbox  # type: ignore[attr-defined]
 
 
+VERIFY_KEYS = "1:" + "k" * 40
+
+
 @pytest.fixture
-def api(tmp_path) -> Iterator[Api]:
+def api(tmp_path, monkeypatch) -> Iterator[Api]:
+    monkeypatch.setenv("SMSGATE_VERIFY_KEYS", VERIFY_KEYS)
     store = SQLiteStore(tmp_path / "service.sqlite3")
-    keys = KeyRing(store)
+    keys = ApiKeys(store)
     tokens = {
         "all": keys.create("acme", ["send", "verify", "read"]).token,
         "reader": keys.create("acme", ["read"]).token,
         "sender": keys.create("acme", ["send"]).token,
-        "other": keys.create("globex", ["send", "read"]).token,
+        "other": keys.create("globex", ["send", "verify", "read"]).token,
     }
     app = create_app(Config(providers={"memory": {}}), store=store, key_cache_ttl=0)
     with Served(app) as served:

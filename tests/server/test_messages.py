@@ -55,8 +55,9 @@ def test_idempotency_keys_are_per_tenant(api):
 
 def test_list_is_newest_first_and_paged(api):
     with api.client() as http:
-        ids = [http.post("/v1/messages", json={**MESSAGE, "to": [f"1380013800{i}"]}).json()["message_id"]
-               for i in range(5)]
+        ids = [
+            http.post("/v1/messages", json={**MESSAGE, "to": [f"1380013800{i}"]}).json()["message_id"] for i in range(5)
+        ]
         first = http.get("/v1/messages", params={"limit": 2}).json()
         second = http.get("/v1/messages", params={"limit": 2, "cursor": first["next_cursor"]}).json()
         third = http.get("/v1/messages", params={"limit": 2, "cursor": second["next_cursor"]}).json()
@@ -91,3 +92,15 @@ def test_another_tenants_message_is_not_found(api, token):
     assert reply.headers["content-type"] == "application/problem+json"
     assert reply.json()["code"] == 46001 and reply.json()["field"] == "message_id"
     assert listed["items"] == []
+
+
+def test_a_send_is_answered_even_when_its_ownership_cannot_be_written(api, monkeypatch, caplog):
+    async def broken(tenant, message_id):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(api.service.records, "own", broken)
+    with api.client() as http:
+        reply = http.post("/v1/messages", json=MESSAGE)
+    assert reply.status_code == 200 and reply.json()["ok"]
+    assert len(api.outbox()) == 2
+    assert "could not record that message" in caplog.text

@@ -16,15 +16,43 @@ def _message(store: MemoryStore, message_id: str, phones: tuple[str, ...], statu
 def test_a_failed_over_recipient_shows_its_last_attempt():
     records = [
         LogRecord("m", "message", "m", ("+8613800138000",), "accepted", 1.0, 3.0, message_ids={"+8613800138000": "B1"}),
-        LogRecord("a1", "attempt", "m", ("+8613800138000",), "failed", 1.0, 2.0, "aliyun", 1,
-                  error={"code": 46003, "category": "unreachable"}),
-        LogRecord("a2", "attempt", "m", ("+8613800138000",), "accepted", 2.0, 3.0, "tencent", 1,
-                  message_ids={"+8613800138000": "B1"}),
+        LogRecord(
+            "a1",
+            "attempt",
+            "m",
+            ("+8613800138000",),
+            "failed",
+            1.0,
+            2.0,
+            "aliyun",
+            1,
+            error={"code": 46003, "category": "unreachable"},
+        ),
+        LogRecord(
+            "a2",
+            "attempt",
+            "m",
+            ("+8613800138000",),
+            "accepted",
+            2.0,
+            3.0,
+            "tencent",
+            1,
+            message_ids={"+8613800138000": "B1"},
+        ),
     ]
     view = message_view(records)
     assert view is not None
-    assert view["recipients"] == [{"phone": "+8613800138000", "status": "accepted", "provider": "tencent",
-                                   "message_id": "B1", "error": None, "delivery": None}]
+    assert view["recipients"] == [
+        {
+            "phone": "+8613800138000",
+            "status": "accepted",
+            "provider": "tencent",
+            "message_id": "B1",
+            "error": None,
+            "delivery": None,
+        }
+    ]
     assert [a["provider"] for a in view["attempts"]] == ["aliyun", "tencent"]
     assert message_view(records[1:]) is None  # no message record: nothing to show
 

@@ -22,7 +22,7 @@ import httpx
 
 from smsgate.emulators import serve
 from smsgate.emulators.aliyun import AliyunFake
-from smsgate.server import KeyRing
+from smsgate.server import ApiKeys
 from smsgate.stores.sqlite import SQLiteStore
 from tests.fixtures.redis import free_port
 
@@ -79,7 +79,7 @@ def test_sigterm_finishes_and_records_every_send_in_flight(tmp_path):
     with serve(HeldAliyun()) as aliyun:
         config = _config(tmp_path, aliyun.settings())
         store = SQLiteStore(tmp_path / "service.sqlite3")
-        token = KeyRing(store).create("acme", ["send", "read"]).token
+        token = ApiKeys(store).create("acme", ["send", "read"]).token
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         command = [str(Path(sys.executable).parent / "smsgate"), "serve", "--config", str(config), "--port", str(port)]
@@ -92,8 +92,11 @@ def test_sigterm_finishes_and_records_every_send_in_flight(tmp_path):
             def post(n: int) -> None:
                 body = {"to": [f"138{n:08d}"], "template": "SMS_1", "params": {"code": str(n)}}
                 try:
-                    replies.append(httpx.post(f"{url}/v1/messages", json=body, timeout=60,
-                                              headers={"Authorization": f"Bearer {token}"}))
+                    replies.append(
+                        httpx.post(
+                            f"{url}/v1/messages", json=body, timeout=60, headers={"Authorization": f"Bearer {token}"}
+                        )
+                    )
                 except Exception as exc:
                     replies.append(exc)
 
@@ -135,12 +138,14 @@ def test_a_caller_that_hangs_up_mid_send_does_not_lose_the_record(tmp_path):
 
     with serve(HeldAliyun()) as aliyun:
         store = SQLiteStore(tmp_path / "service.sqlite3")
-        token = KeyRing(store).create("acme", ["send"]).token
+        token = ApiKeys(store).create("acme", ["send"]).token
         app = create_app(Config(providers={"aliyun": aliyun.settings()}), store=store)
         with Served(app) as served:
             body = json.dumps({"to": ["13800138000"], "template": "SMS_1"}).encode()
-            head = (f"POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+            head = (
+                f"POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode()
             with socket.create_connection(("127.0.0.1", served.port)) as caller:
                 caller.sendall(head + body)
                 _until(lambda: aliyun.arrived == 1, "the send to reach the provider")
@@ -148,8 +153,11 @@ def test_a_caller_that_hangs_up_mid_send_does_not_lose_the_record(tmp_path):
 
             def recorded() -> bool:
                 messages = [r for r in store.log_query() if r.kind == "message"]
-                return len(messages) == 1 and messages[0].status == "accepted" and bool(
-                    store.get(f"owner:{messages[0].message_id}"))
+                return (
+                    len(messages) == 1
+                    and messages[0].status == "accepted"
+                    and bool(store.get(f"owner:{messages[0].message_id}"))
+                )
 
             _until(recorded, "the send to be recorded")
         assert len(aliyun.phones()) == 1

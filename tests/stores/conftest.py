@@ -10,16 +10,20 @@ import pytest
 from smsgate.stores import MemoryStore, SQLiteStore, Store
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made: Store
     if request.param == "memory":
         made = MemoryStore()
     elif request.param == "sqlite":
         made = SQLiteStore(tmp_path / "state.db")
-    else:
+    elif request.param == "redis":
         from smsgate.stores.redis import RedisStore
 
         made = RedisStore(request.getfixturevalue("redis_url"))
+    else:
+        from smsgate.stores.postgres import PostgresStore
+
+        made = PostgresStore(request.getfixturevalue("postgres_dsn"))
     yield made
     made.close()

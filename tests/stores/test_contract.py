@@ -1,14 +1,16 @@
-"""The store contract, run against memory, SQLite and Redis alike."""
+"""The store contract, run against memory, SQLite, Redis and PostgreSQL alike."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smsgate import DeliveryReport, DeliveryStatus, InboundMessage
 from smsgate.stores import LogRecord, MemoryStore, Store
 
 
@@ -181,4 +183,82 @@ async def test_async_admit_and_run(store: Store) -> None:
         "done",
     ]
     assert [r.id for r in await store.alog_query(message_id="am")] == ["ar"]
+    await store.aclose()
+
+
+def delivered(phone: str, provider_message_id: str | None, status: str = "DELIVRD", **extra: Any) -> DeliveryReport:
+    state = DeliveryStatus.DELIVERED if status == "DELIVRD" else DeliveryStatus.FAILED
+    return DeliveryReport("aliyun", provider_message_id, phone, state, status, received_at=100.0, **extra)
+
+
+def sent(store: Store, message_id: str, ids: dict[str, str], provider: str = "aliyun") -> None:
+    """A message and its accepted attempt, as the send path logs them."""
+    phones = tuple(ids)
+    store.log_put(LogRecord(message_id, "message", message_id, phones, "accepted", 1.0, 1.0, message_ids=dict(ids)))
+    store.log_put(LogRecord(f"{message_id}-a", "attempt", message_id, phones, "accepted", 1.0, 1.0, provider, 1))
+    attempt = LogRecord(f"{message_id}-a", "attempt", message_id, phones, "accepted", 1.0, 2.0, provider, 1)
+    attempt.message_ids = dict(ids)
+    store.log_put(attempt)
+
+
+def test_report_matched_to_its_message_once(store: Store) -> None:
+    sent(store, "m1", {"+8613800138000": "biz-1", "+8613800138001": "biz-1"})
+    report = delivered("+8613800138000", "biz-1", error_code=None, segments=1)
+    assert store.record_report(report) is True
+    assert report.message_id == "m1"
+    again = delivered("+8613800138000", "biz-1")
+    assert store.record_report(again) is False  # the same push twice: kept once, nothing changed
+    assert again.message_id is None
+    [kept] = store.reports(message_id="m1")
+    assert kept.to_dict() == report.to_dict()
+    [message] = [r for r in store.log_query(message_id="m1") if r.kind == "message"]
+    assert message.deliveries == {"+8613800138000": "delivered"}
+
+
+def test_latest_report_wins_and_reports_are_newest_first(store: Store) -> None:
+    sent(store, "m2", {"+8613800138000": "b-0", "+8613800138001": "b-1"})
+    store.record_report(delivered("+8613800138000", "b-0", status="UNDELIV"))
+    store.record_report(delivered("+8613800138001", "b-1"))
+    store.record_report(delivered("+8613800138000", "b-0", status="DELIVRD"))
+    [message] = [r for r in store.log_query(message_id="m2") if r.kind == "message"]
+    assert message.deliveries == {"+8613800138000": "delivered", "+8613800138001": "delivered"}
+    statuses = [(r.phone, r.provider_status) for r in store.reports(message_id="m2")]
+    assert statuses == [("+8613800138000", "DELIVRD"), ("+8613800138001", "DELIVRD"), ("+8613800138000", "UNDELIV")]
+    assert [r.provider_status for r in store.reports(phone="+8613800138000", limit=1)] == ["DELIVRD"]
+
+
+def test_unmatched_reports_are_kept(store: Store) -> None:
+    sent(store, "m3", {"+8613800138000": "biz-3"}, provider="aliyun")
+    wrong_phone = delivered("+8613800138009", "biz-3")
+    other_provider = DeliveryReport("tencent", "biz-3", "+8613800138000", DeliveryStatus.DELIVERED, "SUCCESS")
+    no_id = delivered("+8613800138000", None)
+    for report in (wrong_phone, other_provider, no_id):
+        assert store.record_report(report) is True
+        assert report.message_id is None
+    assert len(store.reports()) == 3 and store.reports(message_id="m3") == []
+    assert [r.provider for r in store.reports(phone="+8613800138000")] == ["aliyun", "tencent"]
+    [message] = [r for r in store.log_query(message_id="m3") if r.kind == "message"]
+    assert message.deliveries == {}
+
+
+def test_inbound_kept_once_by_provider_id(store: Store) -> None:
+    first = InboundMessage("aliyun", "+8613800138000", "1069", "STOP", 5.0, provider_message_id="in-1")
+    assert store.record_inbound(first) is True
+    assert store.record_inbound(InboundMessage("aliyun", "+8613800138000", "1069", "STOP", 6.0, "in-1")) is False
+    assert store.record_inbound(InboundMessage("tencent", "+8613800138000", None, "hi", 7.0, "in-1")) is True
+    assert store.record_inbound(InboundMessage("aliyun", "+8613800138001", None, "no id", 8.0)) is True
+    assert store.record_inbound(InboundMessage("aliyun", "+8613800138001", None, "no id", 8.0)) is True
+    assert [m.text for m in store.inbound(phone="+8613800138000")] == ["hi", "STOP"]
+    assert [m.to_dict() for m in store.inbound(phone="+8613800138000")][1] == first.to_dict()
+    assert len(store.inbound()) == 4 and len(store.inbound(limit=2)) == 2
+
+
+async def test_async_report_twins(store: Store) -> None:
+    sent(store, "m4", {"+8613800138000": "biz-4"})
+    report = delivered("+8613800138000", "biz-4")
+    assert await store.arecord_report(report) is True and report.message_id == "m4"
+    assert await store.arecord_report(delivered("+8613800138000", "biz-4")) is False
+    assert [r.message_id for r in await store.areports(phone="+8613800138000")] == ["m4"]
+    assert await store.arecord_inbound(InboundMessage("aliyun", "+8613800138000", None, "ok", 1.0, "x")) is True
+    assert [m.text for m in await store.ainbound()] == ["ok"]
     await store.aclose()

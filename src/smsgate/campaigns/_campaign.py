@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._errors import InvalidRequest
 from .._models import _frozen_params, new_id
 from .._steps import Call
 from ..policy.limits import PhoneLimits
@@ -59,6 +59,8 @@ class Campaign:
         concurrency: int = 8,
         lease: float = 60.0,
     ) -> None:
+        if not (template or text or templates):
+            raise InvalidRequest("a campaign needs a template code or a text", field="template")
         self.id = id or new_id()[:16]
         self.source = (
             source
@@ -166,7 +168,7 @@ class Campaign:
         """
         store = _store(gateway, store)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsgate-campaign") as pool:
-            policy = Policy.of(gateway, store, self.limits, self.lease)
+            policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
             flow = self.flow(
                 gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
             )
@@ -182,11 +184,11 @@ class Campaign:
     ) -> CampaignState:
         """The asyncio twin of :meth:`run`."""
         store = _store(gateway, store)
-        policy = Policy.of(gateway, store, self.limits, self.lease)
+        policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
         flow = self.flow(
             gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
         )
-        return await adrive(flow, gateway, asyncio.Semaphore(self.concurrency))  # type: ignore[no-any-return]
+        return await adrive(flow, gateway)  # type: ignore[no-any-return]
 
     def flow(
         self,

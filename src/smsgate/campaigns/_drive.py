@@ -1,7 +1,7 @@
 """The two drivers of campaign flows: threads and blocking calls, or asyncio.
 
-This is the one place that sends a chunk's batches concurrently (``Together``), bounded by
-``concurrency``; when the gateways grow a streaming ``send_many``, it is the one place to change.
+This is the one place that sends a wave of batches concurrently (``Together``: the flow bounds a
+wave by ``concurrency``); when the gateways grow a streaming ``send_many``, it is the place to change.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from typing import Any
 
 from .._gateway import AsyncGateway, Gateway
 from .._steps import Call
-from ._flow import Send, Together
+from ._flow import Together
 
 __all__ = ["adrive", "drive"]
 
 
 def drive(flow: Generator[Any, Any, Any], gateway: Gateway, pool: ThreadPoolExecutor) -> Any:
-    """Run ``flow`` to its end, blocking; ``Together`` flows run on ``pool``."""
+    """Run ``flow`` to its end, blocking; ``Together`` messages are sent on ``pool``."""
     reply: Any = None
     error: BaseException | None = None
     while True:
@@ -31,10 +31,8 @@ def drive(flow: Generator[Any, Any, Any], gateway: Gateway, pool: ThreadPoolExec
         try:
             if isinstance(step, Call):
                 reply = getattr(step.target, step.name)(*step.args)
-            elif isinstance(step, Send):
-                reply = gateway.send(step.message)
             elif isinstance(step, Together):
-                reply = list(pool.map(lambda f: _caught(drive, f, gateway, pool), step.flows))
+                reply = list(pool.map(lambda m: _caught(gateway.send, m), step.messages))
             else:
                 time.sleep(step)
                 reply = None
@@ -50,8 +48,8 @@ def _caught(run: Any, *args: Any) -> Any:
         return exc
 
 
-async def adrive(flow: Generator[Any, Any, Any], gateway: AsyncGateway, limit: asyncio.Semaphore) -> Any:
-    """Run ``flow`` to its end on the event loop; at most ``limit`` ``Together`` flows at a time."""
+async def adrive(flow: Generator[Any, Any, Any], gateway: AsyncGateway) -> Any:
+    """Run ``flow`` to its end on the event loop; ``Together`` messages as concurrent tasks."""
     reply: Any = None
     error: BaseException | None = None
     while True:
@@ -62,18 +60,11 @@ async def adrive(flow: Generator[Any, Any, Any], gateway: AsyncGateway, limit: a
         try:
             if isinstance(step, Call):
                 reply = await getattr(step.target, "a" + step.name)(*step.args)
-            elif isinstance(step, Send):
-                reply = await gateway.send(step.message)
             elif isinstance(step, Together):
-                reply = await asyncio.gather(*(_bounded(f, gateway, limit) for f in step.flows), return_exceptions=True)
+                reply = await asyncio.gather(*(gateway.send(m) for m in step.messages), return_exceptions=True)
             else:
                 await asyncio.sleep(step)
                 reply = None
             error = None
         except Exception as exc:
             reply, error = None, exc
-
-
-async def _bounded(flow: Generator[Any, Any, Any], gateway: AsyncGateway, limit: asyncio.Semaphore) -> Any:
-    async with limit:
-        return await adrive(flow, gateway, limit)

@@ -1,12 +1,14 @@
 """Sending one chunk of a campaign, as generators the drivers run (no I/O here).
 
-A chunk's rows go out in batches: each batch claims its rows (``add`` of ``pending``: a row already
-claimed is never sent again), admits them one by one (country allowlist, blocklist, per-phone
-limits), sends the admitted rows as one message (the gateway splits it into provider-sized
-requests), then records each row's outcome and the counts. A row found ``pending`` was claimed by
-a run that was lost while sending (a killed worker): it may have been delivered, so it is counted
-*unknown*, never sent again. Steps: :class:`~smsgate._steps.Call` (a store operation),
-:class:`Send` (a message), :class:`Together` (flows to run concurrently), a float (seconds to sleep).
+A chunk's rows are cut into batches (up to ``batch_size`` distinct phones: one message each; the
+same batches on every run). Batches go out in waves of ``concurrency``: the wave's batches are
+claimed in the store (``add`` of ``pending`` under the batch's key, so a row is claimed exactly
+once, with its batch) before their requests leave, admitted row by row (country allowlist,
+blocklist, per-phone limits), sent concurrently, and their rows' outcomes recorded under the same
+keys. A batch already recorded is skipped; one found ``pending`` was claimed by a run lost while
+sending (a killed worker): its rows may have been delivered, so they are *unknown*, never resent.
+Steps: :class:`~smsgate._steps.Call` (a store operation), :class:`Together` (messages to send
+concurrently; answered with a result or the exception for each), a float (seconds to sleep).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._errors import SmsError
+from .._errors import InvalidRequest, SmsError
 from .._models import Message, SendResult, Status
 from .._phone import PhoneNumber
 from .._steps import Call
@@ -31,26 +33,30 @@ from ._state import DONE, FAILED, PAUSED, PENDING, Keys
 if TYPE_CHECKING:
     from .._gateway import _GatewayCore
 
-__all__ = ["Chunk", "Policy", "Send", "Spec", "Together", "chunk_flow", "close_chunk", "finish_flow", "queue_flow"]
+__all__ = [
+    "Chunk",
+    "Policy",
+    "Spec",
+    "Tally",
+    "Together",
+    "batches",
+    "chunk_flow",
+    "close_chunk",
+    "finish_flow",
+    "queue_flow",
+]
 
 LOST = "the run that claimed this row was lost while sending: it may have been delivered"
-
-
-@dataclass(slots=True)
-class Send:
-    """Send this message through the gateway; the driver answers with the :class:`SendResult`."""
-
-    message: Message
+NOT_SENT = "\tnot sent"
+Flow = Generator[Any, Any, Any]
 
 
 @dataclass(slots=True)
 class Together:
-    """Run these flows concurrently (bounded by the driver); the driver answers with their results."""
+    """Send these messages concurrently; the driver answers with a :class:`SendResult` or the
+    exception raised, for each, in order."""
 
-    flows: list[Generator[Any, Any, Any]]
-
-
-Flow = Generator[Any, Any, Any]
+    messages: list[Message]
 
 
 @dataclass(frozen=True)
@@ -92,11 +98,21 @@ class Policy:
     region: str | None = None
     clock: Callable[[], float] = field(default=lambda: 0.0)
     lease: float = 60.0
+    concurrency: int = 8
 
     @classmethod
-    def of(cls, gateway: _GatewayCore, store: Store, limits: PhoneLimits | None, lease: float) -> Policy:
+    def of(
+        cls, gateway: _GatewayCore, store: Store, limits: PhoneLimits | None, lease: float, concurrency: int
+    ) -> Policy:
+        if gateway.limits is not None:
+            raise InvalidRequest(
+                "the gateway has per-phone limits, which would count a whole batch: give them to the campaign "
+                "(Campaign(limits=…)) and send through a gateway without",
+                field="limits",
+            )
         allows = gateway.allowlist.allows if gateway.allowlist is not None else None
-        return cls(store, limits, gateway.blocklist_enabled, allows, gateway.default_region, gateway.clock, lease)
+        blocklist = gateway.blocklist_enabled
+        return cls(store, limits, blocklist, allows, gateway.default_region, gateway.clock, lease, concurrency)
 
 
 @dataclass(frozen=True)
@@ -124,13 +140,11 @@ class Tally:
 
 
 def queue_flow(store: Store, keys: Keys, chunk: Chunk) -> Flow:
-    """Record a chunk's invalid rows, then its source counts, once (a resume counts nothing twice)."""
+    """Record a chunk's source counts and invalid rows, once, in one write (a resume counts nothing twice)."""
     counts = {"total": chunk.size, "queued": len(chunk.rows), "invalid": len(chunk.rejects)}
-    calls: list[tuple[str, tuple[Any, ...]]] = [
-        ("set", (keys.row(r.number), f"invalid\t{r.reason}")) for r in chunk.rejects
-    ]
-    calls.append(("add", (keys.chunk(chunk.number, "queued"), json.dumps(counts))))
-    yield Call(store, "run", (calls,))
+    rejects = [[r.number, r.phone, r.reason] for r in chunk.rejects]
+    record = json.dumps({"counts": counts, "rejects": rejects}, ensure_ascii=False)
+    yield Call(store, "add", (keys.chunk(chunk.number, "queued"), record))
 
 
 def lease_token() -> str:
@@ -152,7 +166,7 @@ def _holder_is_gone(holder: str) -> bool:
 
 
 def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
-    """Send a chunk's rows that no run has claimed yet; returns a :class:`Tally`."""
+    """Send a chunk's batches that no run has claimed yet; returns a :class:`Tally`."""
     store, tally = policy.store, Tally()
     lease = keys.chunk(chunk.number, "lease")
     done, status, holder = yield Call(store, "get_many", ([keys.chunk(chunk.number, "done"), keys.status, lease],))
@@ -166,60 +180,72 @@ def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
     if holder is not None and holder != token and not _holder_is_gone(holder):
         tally.status = "busy"  # another live run has this chunk: try again when its lease expires
         return tally
-    renew = Call(store, "set", (lease, token, policy.lease))
-    yield renew
-    batches = _batches(chunk.rows, spec.batch_size)
-    outcomes = yield Together([_batch_flow(spec, policy, keys, batch, tally, renew) for batch in batches])
-    errors = [o for o in outcomes if isinstance(o, BaseException)]
-    if errors:
-        raise errors[0]
-    yield from close_chunk(store, keys, chunk)
+    renew = ("set", (lease, token, policy.lease))
+    yield Call(store, *renew)
+    cut = batches(chunk.rows, spec.batch_size)
+    for start in range(0, len(cut), policy.concurrency):
+        wave = {keys.batch(chunk.number, i): cut[i] for i in range(start, min(len(cut), start + policy.concurrency))}
+        outcomes = yield from _wave(spec, policy, wave)
+        record = [("set", (key, json.dumps(rows, ensure_ascii=False))) for key, rows in outcomes.items()]
+        yield Call(store, "run", ([*record, renew],))
+        for rows in outcomes.values():
+            for _, value in rows:
+                tally.add(value.split("\t", 1)[0])
+    yield from close_chunk(store, keys, chunk, spec.batch_size)
     yield Call(store, "delete", (lease,))
     return tally
 
 
-def _batches(rows: Sequence[Row], size: int) -> list[list[Row]]:
+def batches(rows: Sequence[Row], size: int) -> list[list[Row]]:
     """Rows in batches of up to ``size`` distinct phones (a message sends each phone once)."""
-    batches: list[list[Row]] = []
+    cut: list[list[Row]] = []
     phones: list[set[str]] = []
     for row in rows:
-        for batch, seen in zip(batches, phones, strict=True):
+        for batch, seen in zip(cut, phones, strict=True):
             if len(batch) < size and row.phone not in seen:
                 batch.append(row)
                 seen.add(row.phone)
                 break
         else:
-            batches.append([row])
+            cut.append([row])
             phones.append({row.phone})
-    return batches
+    return cut
 
 
-def _batch_flow(spec: Spec, policy: Policy, keys: Keys, rows: list[Row], tally: Tally, renew: Call) -> Flow:
+def _wave(spec: Spec, policy: Policy, wave: dict[str, list[Row]]) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
+    """Claim, admit, send and judge one wave of batches: ``{batch key: [[row, outcome], …]}`` for
+    the batches this run claimed (or found lost)."""
     store = policy.store
-    claims = yield Call(store, "run", ([("add", (keys.row(r.number), PENDING)) for r in rows],))
-    outcomes: dict[int, str] = {}
-    mine: list[Row] = []
-    for row, existing in zip(rows, claims, strict=True):
+    claims = yield Call(store, "run", ([("add", (key, PENDING)) for key in wave],))
+    outcomes: dict[str, dict[int, str]] = {}
+    for (key, rows), existing in zip(wave.items(), claims, strict=True):
         if existing is None:
-            mine.append(row)
+            outcomes[key] = {}
         elif existing == PENDING:
-            outcomes[row.number] = f"unknown\t{LOST}"
+            outcomes[key] = {r.number: f"unknown\t{LOST}" for r in rows}
+        elif sorted(n for n, _ in json.loads(existing)) != [r.number for r in rows]:
+            raise InvalidRequest(f"{key}: the source changed since the campaign started", field="source")
+    mine = {key: rows for key, rows in wave.items() if key in outcomes and not outcomes[key]}
     admitted = yield from _admit(policy, mine, outcomes)
-    if admitted:
-        try:
-            result: SendResult = yield Send(spec.message(admitted))
-        except SmsError as exc:  # raised before anything was sent
-            outcomes.update((r.number, f"rejected\t{exc.code} {exc}\tnot sent") for r in admitted)
-        except BaseException:
-            yield Call(store, "run", ([("delete", (keys.row(r.number),)) for r in admitted],))
-            raise
-        else:
-            by_phone = {r.phone: r for r in admitted}
-            for line in result.recipients:
-                outcomes[by_phone[line.phone.e164].number] = _outcome(line.status, line.error)
-    yield from _record(store, keys, outcomes, tally)
-    yield renew  # still alive: keep the chunk's lease
-    return None
+    sendable = {key: rows for key, rows in admitted.items() if rows}
+    results = yield Together([spec.message(rows) for rows in sendable.values()])
+    failure: BaseException | None = None
+    for (key, rows), result in zip(sendable.items(), results, strict=True):
+        if isinstance(result, SendResult):
+            by_phone = {r.phone: r.number for r in rows}
+            outcomes[key].update(
+                (by_phone[line.phone.e164], _outcome(line.status, line.error)) for line in result.recipients
+            )
+        elif isinstance(result, SmsError):  # raised before anything was sent
+            outcomes[key].update((r.number, f"rejected\t{result.code} {result}{NOT_SENT}") for r in rows)
+        else:  # nothing left for this batch: release it, so a later run sends it
+            failure = result
+            del outcomes[key]
+            yield Call(store, "delete", (key,))
+    if failure is not None:
+        yield Call(store, "run", ([("set", (k, json.dumps(sorted(v.items())))) for k, v in outcomes.items()],))
+        raise failure
+    return {key: [[n, v] for n, v in sorted(rows.items())] for key, rows in outcomes.items()}
 
 
 def _outcome(status: Status, error: SmsError | None) -> str:
@@ -228,20 +254,24 @@ def _outcome(status: Status, error: SmsError | None) -> str:
     reason = f"{error.code} {error}" if error is not None else status.value
     if status is Status.UNKNOWN:
         return f"unknown\t{reason}"
-    return f"rejected\t{reason}" + ("" if status is Status.REJECTED else "\tnot sent")
+    return f"rejected\t{reason}" + ("" if status is Status.REJECTED else NOT_SENT)
 
 
-def _admit(policy: Policy, rows: list[Row], outcomes: dict[int, str]) -> Generator[Any, Any, list[Row]]:
+def _admit(
+    policy: Policy, wave: dict[str, list[Row]], outcomes: dict[str, dict[int, str]]
+) -> Generator[Any, Any, dict[str, list[Row]]]:
+    """The rows of each batch that every per-row rule admits; the others get their refusal."""
+    refused: dict[int, str] = {}
+    rows = [r for batch in wave.values() for r in batch]
     if policy.allows is not None:
-        barred = [r for r in rows if not policy.allows(PhoneNumber.parse(r.phone))]
-        outcomes.update((r.number, "rejected\t46004 country not allowed\tnot sent") for r in barred)
-        rows = [r for r in rows if r.number not in outcomes]
+        refused.update(
+            (r.number, "46004 country not allowed") for r in rows if not policy.allows(PhoneNumber.parse(r.phone))
+        )
+        rows = [r for r in rows if r.number not in refused]
     if policy.blocklist and rows:
         found = yield Call(policy.store, "get_many", ([Blocklist.key(r.phone) for r in rows],))
-        outcomes.update(
-            (r.number, "rejected\t46004 blocklisted\tnot sent") for r, v in zip(rows, found, strict=True) if v
-        )
-        rows = [r for r in rows if r.number not in outcomes]
+        refused.update((r.number, "46004 blocklisted") for r, v in zip(rows, found, strict=True) if v is not None)
+        rows = [r for r in rows if r.number not in refused]
     if policy.limits is not None and rows:
         now = policy.clock()
         windows = [policy.limits.windows(r.phone, now) for r in rows]
@@ -249,36 +279,41 @@ def _admit(policy: Policy, rows: list[Row], outcomes: dict[int, str]) -> Generat
         for row, ws, index in zip(rows, windows, full, strict=True):
             if index is not None:
                 rule, (_, limit, _) = ws[index]
-                outcomes[row.number] = f"rejected\t46004 send limit {rule}={limit} reached\tnot sent"
-        rows = [r for r in rows if r.number not in outcomes]
-    return rows
+                refused[row.number] = f"46004 send limit {rule}={limit} reached"
+    admitted: dict[str, list[Row]] = {}
+    for key, batch in wave.items():
+        outcomes[key].update(
+            (r.number, f"rejected\t{refused[r.number]}{NOT_SENT}") for r in batch if r.number in refused
+        )
+        admitted[key] = [r for r in batch if r.number not in refused]
+    return admitted
 
 
-def _record(store: Store, keys: Keys, outcomes: dict[int, str], tally: Tally) -> Flow:
-    yield Call(store, "run", ([("set", (keys.row(n), v)) for n, v in outcomes.items()],))
-    for value in outcomes.values():
-        tally.add(value.split("\t", 1)[0])
-
-
-def close_chunk(store: Store, keys: Keys, chunk: Chunk) -> Flow:
-    """Record a chunk's rejects and mark it done (once); finish the campaign after its last chunk."""
-    numbers = sorted([r.number for r in chunk.rows] + [r.number for r in chunk.rejects])
-    values = yield Call(store, "get_many", ([keys.row(n) for n in numbers],))
-    by_number = {r.number: r.phone for r in chunk.rows} | {r.number: r.phone for r in chunk.rejects}
-    rejects = []
+def close_chunk(store: Store, keys: Keys, chunk: Chunk, batch_size: int) -> Flow:
+    """Sum a chunk's outcomes into its one ``done`` record and keep its rejects; finish the campaign
+    after its last chunk."""
+    count = len(batches(chunk.rows, batch_size))
+    names = [keys.chunk(chunk.number, "queued"), *(keys.batch(chunk.number, i) for i in range(count))]
+    queued, *recorded = yield Call(store, "get_many", (names,))
+    phones = {r.number: r.phone for r in chunk.rows}
+    rejects = json.loads(queued or "{}").get("rejects", [])
     counts = dict.fromkeys(("sent", "accepted", "rejected", "unknown"), 0)
-    for number, value in zip(numbers, values, strict=True):
-        if value is None or value == PENDING:
-            raise RuntimeError(f"row {number} has no recorded outcome")
-        kind, _, reason = value.partition("\t")
-        if kind != "invalid":
+    for key, text in zip(names[1:], recorded, strict=True):
+        if text is None or text == PENDING:
+            raise RuntimeError(f"{key} has no recorded outcome")
+        for number, value in json.loads(text):
+            kind, _, reason = value.partition("\t")
             counts[kind] += 1
-            counts["sent"] += not reason.endswith("\tnot sent")
-        if kind in ("rejected", "invalid"):
-            rejects.append([number, by_number[number], reason.removesuffix("\tnot sent")])
-    done = keys.chunk(chunk.number, "done")
-    text = json.dumps(rejects, ensure_ascii=False)
-    yield Call(store, "run", ([("set", (keys.rejects(chunk.number), text)), ("set", (done, json.dumps(counts)))],))
+            counts["sent"] += not reason.endswith(NOT_SENT)
+            if kind == "rejected":
+                rejects.append([number, phones[number], reason.removesuffix(NOT_SENT)])
+    done = json.dumps({"counts": counts, "batches": count})
+    text = json.dumps(sorted(rejects), ensure_ascii=False)
+    yield Call(
+        store,
+        "run",
+        ([("set", (keys.rejects(chunk.number), text)), ("set", (keys.chunk(chunk.number, "done"), done))],),
+    )
     yield from finish_flow(store, keys)
 
 

@@ -1,10 +1,15 @@
-"""The ``[campaigns]`` table of the config file: where campaigns keep state and who runs them.
+"""The ``[campaigns]`` table of the config file: who runs campaigns, and in what sizes.
 
-[campaigns]
-broker = "redis://127.0.0.1:6379/1"   # Celery broker; none: campaigns run in the sending process
-store = "redis://127.0.0.1:6379/0"    # shared state; default: the send log's SQLite file
-chunk_size = 1000                     # rows per chunk (one Celery task)
-limits = {per_day = 10}               # per-phone limits, counted per row across every worker
+    store = "redis://127.0.0.1:6379/0"    # top level: the state every process shares (campaigns too)
+    [limits]                              # top level: per-phone limits, counted per campaign row
+    per_day = 10
+
+    [campaigns]
+    broker = "redis://127.0.0.1:6379/1"   # Celery broker; none: campaigns run in the sending process
+    chunk_size = 1000                     # rows per chunk (one Celery task)
+
+Campaigns keep their state in ``store``; with the default ``memory`` store, in the send log's
+SQLite file instead (``smsgate.sqlite3``), so that a campaign outlives its process.
 """
 
 from __future__ import annotations
@@ -13,21 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._config import DEFAULT_LOG, Config
+from .._config import DEFAULT_LOG, Config, open_store
 from .._errors import ConfigError
+from .._gateway import Gateway
 from ..policy.limits import PhoneLimits
 from ..providers.base import settings_problems
 from ..stores.base import Store
 
 __all__ = ["CampaignSettings", "open_store"]
-
-
-class Limits(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    per_minute: int | None = Field(None, ge=0)
-    per_hour: int | None = Field(None, ge=0)
-    per_day: int | None = Field(None, ge=0)
 
 
 class CampaignSettings(BaseModel):
@@ -36,12 +34,10 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     broker: str | None = Field(None, description="Celery broker URL (redis://, amqp://); none: in-process")
-    store: str | None = Field(None, description="redis:// URL or SQLite file for campaign state")
     chunk_size: int = Field(1000, ge=1, le=100_000)
-    batch_size: int = Field(100, ge=1, le=1000)
+    batch_size: int = Field(100, ge=1, le=1000, description="rows per message")
     concurrency: int = Field(8, ge=1, le=1024, description="batches in flight per process")
     lease: float = Field(60.0, gt=0, description="seconds a chunk stays with a silent run before another takes it")
-    limits: Limits | None = None
 
     @classmethod
     def of(cls, config: Config) -> CampaignSettings:
@@ -50,26 +46,23 @@ class CampaignSettings(BaseModel):
         except ValidationError as exc:
             raise ConfigError(settings_problems(exc, f"{config.source}: [campaigns]")) from None
 
-    def phone_limits(self) -> PhoneLimits | None:
-        return None if self.limits is None else PhoneLimits(**self.limits.model_dump())
-
-    def store_url(self, config: Config) -> str:
-        return self.store or config.send_log or DEFAULT_LOG
+    @staticmethod
+    def store_url(config: Config) -> str:
+        """``store``, or with the default memory store the send log's SQLite file."""
+        if config.store != "memory":
+            return config.store
+        if config.send_log and "://" not in config.send_log:
+            return config.send_log
+        return DEFAULT_LOG
 
     def open_store(self, config: Config) -> Store:
         return open_store(self.store_url(config))
 
+    @staticmethod
+    def limits(config: Config) -> PhoneLimits | None:
+        """``[limits]``, counted per row by campaigns (never by the gateway: it would count a whole batch)."""
+        return None if config.limits is None else PhoneLimits(**dict(config.limits))
 
-def open_store(url: str, **options: Any) -> Store:
-    """A store from a URL: ``redis://…`` / ``rediss://…`` (RedisStore), else an SQLite file path."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from ..stores.redis import RedisStore
-
-        return RedisStore(url, **options)
-    if "://" in url:
-        raise ConfigError(
-            f"campaigns.store: {url.split('://')[0]}:// is not a store this version opens (redis:// or a file)"
-        )
-    from ..stores.sqlite import SQLiteStore
-
-    return SQLiteStore(url, **options)
+    def gateway(self, config: Config, store: Store, **options: Any) -> Gateway:
+        """The configured gateway on ``store``, its per-phone limits left to the campaign."""
+        return config.gateway(store=store, limits=None, **options)

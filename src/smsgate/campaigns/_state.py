@@ -5,10 +5,11 @@ Everything is kept with the store's own atomic operations, so every process shar
 
 * ``campaign:<id>`` the spec (JSON); ``…:status`` running / paused / done / failed;
 * ``…:n:<count>`` counters: total, invalid, queued, sent, accepted, rejected, unknown, delivered;
-* ``…:row:<n>`` row ``n``'s outcome: claimed ``pending`` (``add``) before its request leaves, then
-  ``accepted``, ``unknown``, ``rejected\\t<reason>`` or ``invalid\\t<reason>``;
-* ``…:chunk:<n>:queued`` the chunk's source counts, ``…:done`` its outcome counts (JSON), both
-  written once, whole; ``…:lease`` who sends it; ``…:chunks`` once every chunk is queued;
+* ``…:batch:<chunk>:<i>`` a batch's rows: claimed ``pending`` (``add``) before its request leaves,
+  then each row's outcome (JSON ``[[row, outcome], …]``: ``accepted``, ``unknown\\t<reason>`` or
+  ``rejected\\t<reason>``);
+* ``…:chunk:<n>:queued`` the chunk's source counts and invalid rows, ``…:done`` its outcome counts
+  (JSON), each written once, whole; ``…:lease`` who sends it; ``…:chunks`` once all are queued;
 * ``…:rejects:<n>`` a chunk's rejects (JSON), ``campaigns:count`` / ``campaigns:<i>`` the listing.
 
 The campaign's counts are the sums of its chunks' counts: each is one write of values read back
@@ -45,8 +46,8 @@ class Keys:
         self.spec, self.status, self.chunks = base, f"{base}:status", f"{base}:chunks"
         self._base = base
 
-    def row(self, number: int) -> str:
-        return f"{self._base}:row:{number}"
+    def batch(self, chunk: int, index: int) -> str:
+        return f"{self._base}:batch:{chunk}:{index}"
 
     def chunk(self, number: int, what: str) -> str:
         return f"{self._base}:chunk:{number}:{what}"
@@ -107,7 +108,7 @@ def state_flow(store: Store, campaign_id: str) -> Generator[Call, Any, CampaignS
                 break
             seen += 1
             for text in (queued, finished):
-                for name, n in json.loads(text or "{}").items():
+                for name, n in json.loads(text or "{}").get("counts", {}).items():
                     counts[name] += n
             done += finished is not None
         else:
@@ -164,6 +165,21 @@ class Campaigns:
             raise InvalidRequest(f"campaign {campaign_id} is {state.status}: cannot be {status}", field="campaign")
         self.store.set(Keys(campaign_id).status, status)
         return self.get(campaign_id)
+
+    def outcomes(self, campaign_id: str) -> Iterator[tuple[int, str, str]]:
+        """``(row, outcome, reason)`` for every sent row of the finished chunks: ``accepted``,
+        ``rejected`` or ``unknown`` (invalid rows are in :meth:`rejects`)."""
+        keys = Keys(campaign_id)
+        state = self.get(campaign_id)
+        for chunk in range(state.chunks if state.chunks is not None else state.chunks_done):
+            done = self.store.get(keys.chunk(chunk, "done"))
+            if done is None:
+                continue
+            count = json.loads(done)["batches"]
+            for text in self.store.get_many([keys.batch(chunk, i) for i in range(count)]):
+                for number, value in json.loads(text or "[]"):
+                    kind, _, reason = value.partition("\t")
+                    yield number, kind, reason.partition("\t")[0]
 
     def rejects(self, campaign_id: str) -> Iterator[Reject]:
         """Every row that was not sent, chunk by chunk: invalid in the source, refused, or rejected."""

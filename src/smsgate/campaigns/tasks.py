@@ -70,7 +70,7 @@ def runtime() -> _Runtime:
     config = load_config(os.environ.get("SMSGATE_CONFIG") or None)
     settings = CampaignSettings.of(config)
     store = settings.open_store(config)
-    gateway = config.gateway(store=store)
+    gateway = settings.gateway(config, store)
     return _Runtime(config, settings, store, gateway, ThreadPoolExecutor(settings.concurrency))
 
 
@@ -87,7 +87,7 @@ def send_chunk(
     ``rejects`` the chunk's invalid rows ``[row number, reason, phone]`` (recorded when queued)."""
     run = runtime()
     campaign = _campaign(campaign_id)
-    policy = Policy.of(run.gateway, run.store, campaign.limits, campaign.lease)
+    policy = Policy.of(run.gateway, run.store, campaign.limits, campaign.lease, campaign.concurrency)
     chunk = Chunk(number, tuple(Row(*row) for row in rows), tuple(Reject(*reject) for reject in rejects or ()))
     try:
         tally: Tally = drive(chunk_flow(campaign.spec, policy, chunk, Keys(campaign_id)), run.gateway, run.pool)
@@ -113,7 +113,7 @@ def enqueue(campaign: Campaign, *, config: Config | None = None, on_chunk: Any =
     configure(settings.broker)
     store = settings.open_store(config)
     try:
-        with config.gateway(store=store) as gateway:
+        with settings.gateway(config, store) as gateway:
             flow = campaign.flow(gateway, store, partial(_queue, campaign, store), on_chunk=on_chunk, wait=False)
             return drive(flow, gateway, ThreadPoolExecutor(1))  # type: ignore[no-any-return]
     finally:
@@ -122,7 +122,7 @@ def enqueue(campaign: Campaign, *, config: Config | None = None, on_chunk: Any =
 
 def _queue(campaign: Campaign, store: Store, chunk: Chunk) -> Generator[Any, Any, Tally]:
     if not chunk.rows:
-        yield from close_chunk(store, Keys(campaign.id), chunk)
+        yield from close_chunk(store, Keys(campaign.id), chunk, campaign.spec.batch_size)
         return Tally(status="queued")
     eta = None if campaign.start_at is None else datetime.fromtimestamp(campaign.start_at, timezone.utc)
     rows = [[r.number, r.phone, r.params] for r in chunk.rows]

@@ -58,7 +58,18 @@ else:
 
     def main() -> None:
         try:
-            app()
+            code = app(standalone_mode=False)
+        except typer.TyperException as exc:  # typer's own (click) errors: a bad option or value
+            text = str(getattr(exc, "format_message", exc.__str__)())
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no command: the help, as before
+                print(text, file=sys.stderr)
+                sys.exit(2)
+            line = " ".join(f"{text} (see smsgate --help)".split())  # one line, as every error
+            err.print(f"smsgate: {line}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(int(getattr(exc, "exit_code", 2)))
+        except typer.Abort:  # Ctrl-C
+            sys.exit(130)
         except Exception as exc:  # a bug: still one line, never a traceback that may hold secrets
             err.print(f"smsgate: internal error ({type(exc).__name__}); please report it", markup=False)
             sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)

@@ -56,6 +56,7 @@ def send_campaign(
     config: Path | None,
 ) -> None:
     """``smsgate send --csv FILE`` / ``--resume ID``: exits 0 when every valid row was accepted."""
+    campaign: Campaign | None = None
     try:
         cfg, settings, store = _open(config)
         if resume is not None:
@@ -66,7 +67,7 @@ def send_campaign(
                 raise fail(f"--csv {csv_file}: no such file")
             campaign = Campaign(
                 csv_file, template=template, text=text, params=params, sign_name=sign_name, name=name,
-                phone_column=phone_column, param_columns=param_columns or None, limits=settings.phone_limits(),
+                phone_column=phone_column, param_columns=param_columns or None, limits=settings.limits(cfg),
                 chunk_size=settings.chunk_size, batch_size=settings.batch_size, concurrency=settings.concurrency,
                 lease=settings.lease,
             )  # fmt: skip
@@ -75,6 +76,11 @@ def send_campaign(
             _write_rejects(Campaigns(store), campaign.id, rejects)
     except SmsError as exc:
         raise fail(exc) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the store or the broker failed: rows claimed and not recorded stay unknown
+        hint = f"; resume with `smsgate send --resume {campaign.id}`" if campaign is not None else ""
+        raise fail(f"stopped: {type(exc).__name__}: {exc}{hint}", code=1) from None
     _summary(state)
     if state.status == "paused":
         err.print(Text(f"paused: resume with `smsgate send --resume {state.id}`"), highlight=False)
@@ -99,7 +105,7 @@ def _run(campaign: Campaign, config: Config, settings: CampaignSettings, store: 
             from ..campaigns.tasks import enqueue
 
             return enqueue(campaign, config=config, on_chunk=advance)
-        with config.gateway(store=store) as gateway, _interruptible() as stopped:
+        with settings.gateway(config, store) as gateway, _interruptible() as stopped:
             return campaign.run(gateway, store=store, stop=stopped, on_chunk=advance)
 
 

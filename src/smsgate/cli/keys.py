@@ -14,7 +14,7 @@ from .._errors import SmsError
 from ._output import ConfigOption, JsonOption, err, fail, out
 
 if TYPE_CHECKING:
-    from ..server import KeyRing
+    from ..server import ApiKeys
 
 __all__ = ["register"]
 
@@ -25,12 +25,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys, name="keys")
 
 
-def _ring(config: ConfigOption) -> KeyRing:
+def _ring(config: ConfigOption) -> ApiKeys:
     try:
-        from ..server import KeyRing, store_for
+        from ..server import ApiKeys, store_for
     except ImportError:
         raise fail("smsgate keys needs the server extra: pip install 'smsgate[server]'") from None
-    return KeyRing(store_for(load_config(config)))
+    return ApiKeys(store_for(load_config(config)))
 
 
 @keys.command()

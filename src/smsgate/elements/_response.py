@@ -11,7 +11,8 @@ __all__ = ["SmsResponse", "response_of"]
 
 class SmsResponse(dict[str, Any]):
     """The provider's response to the request that carried the message (for Aliyun: ``Code``,
-    ``Message``, ``BizId``, ``RequestId``).
+    ``Message``, ``BizId``, ``RequestId``). Every type's has ``Code``: ``"OK"`` (Aliyun's own; added
+    to the others', since a response is returned only when every phone was accepted).
 
     When the message had to be split into several requests (more recipients than the provider
     takes at once), the dict is the first request's response and :attr:`responses` holds every
@@ -33,4 +34,4 @@ def response_of(result: SendResult) -> SmsResponse:
     """The :class:`SmsResponse` for an accepted ``result``."""
     responses = [r if isinstance(r, dict) else {"body": r} for r in result.responses]
     first = responses[0] if responses else result.to_dict()
-    return SmsResponse(first, result, responses)
+    return SmsResponse({"Code": "OK", **first}, result, responses)

@@ -25,9 +25,13 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
+    "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
+    "infobip": "smsgate.emulators.infobip:InfobipEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
+    "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
+    "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
     "vonage": "smsgate.emulators.vonage:FakeVonage",

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 import secrets
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from .receipts import Outgoing
 from .server import FakeServer, Received
 
 AUTH_ID = "MA" + "A1B2C3D4E5" * 2
@@ -133,3 +138,42 @@ class PlivoEmulator:
             self.delivered.append({**body, "dst": "+" + number.removeprefix("+"), "src": sender, "uuid": message_uuid})
         reply = {"api_id": str(uuid.uuid4()), "message": "message(s) queued", "message_uuid": uuids}
         return web.Response(status=202, text=json.dumps(reply), content_type="application/json")
+
+    def receipt_settings(self) -> dict[str, Any]:
+        """Settings for :mod:`smsgate.receipts` that verify this emulator's pushes."""
+        return {"auth_token": self.auth_token}
+
+    def receipt_pushes(self, deliveries: Sequence[Mapping[str, Any]], url: str, *, delivered: bool) -> list[Outgoing]:
+        """A signed delivery report POSTed to ``url`` for each delivery, as Plivo calls a message's ``url``."""
+        out = []
+        for d in deliveries:
+            fields = {
+                "MessageUUID": d["uuid"],
+                "From": str(d["src"]),
+                "To": d["dst"].removeprefix("+"),
+                "Status": "delivered" if delivered else "undelivered",
+                "ErrorCode": "000" if delivered else "50",
+                "Units": "1",
+                "TotalAmount": "0.00500",
+            }
+            nonce = secrets.token_hex(10)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Plivo-Signature-V3": sign_v3(self.auth_token, url, fields, nonce),
+                "X-Plivo-Signature-V3-Nonce": nonce,
+            }
+            out.append(Outgoing("POST", url, headers, urlencode(fields).encode()))
+        return out
+
+
+def sign_v3(auth_token: str, url: str, fields: Mapping[str, str], nonce: str) -> str:
+    """Plivo's V3 webhook signature of a POST to ``url`` with form ``fields`` (the emulator's own)."""
+    parts = urlsplit(url)
+    query = sorted(q.split("=", 1) for q in parts.query.split("&") if "=" in q)
+    base = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if query:
+        base += "?" + "&".join(f"{k}={v}" for k, v in query)
+    if fields:
+        base += "." + "".join(k + fields[k] for k in sorted(fields))
+    mac = hmac.new(auth_token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256)
+    return base64.b64encode(mac.digest()).decode()

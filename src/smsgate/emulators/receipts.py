@@ -311,8 +311,9 @@ def sns_delivery(message_id: str, phone: str, status: str = "SUCCESS") -> dict[s
 class ReceiptPusher:
     """Pushes a delivery receipt to ``url`` for every delivery ``emulator`` made since the last push.
 
-    Each receipt has the provider's shape and signature: Twilio signs with the account's auth
-    token; Vonage signs with ``signature_secret`` when given; Huawei signs with AK/SK when ``aksk``;
+    Each receipt has the provider's shape and signature. An emulator with a method
+    ``receipt_pushes(deliveries, url, delivered=…)`` builds its own; for the others: Twilio signs with
+    the account's auth token; Vonage signs with ``signature_secret`` when given; Huawei signs with AK/SK when ``aksk``;
     SNS envelopes are signed by ``sns`` (an :class:`SnsSigner`, serving its certificate). Aliyun
     and Tencent batch every new receipt into one JSON array. ``status`` is the outcome reported:
     ``"delivered"`` or ``"failed"``.
@@ -345,6 +346,10 @@ class ReceiptPusher:
         return [out.send()[0] for out in self.outgoing(new)]
 
     def outgoing(self, deliveries: Sequence[Any]) -> list[Outgoing]:
+        own = getattr(self.emulator, "receipt_pushes", None)
+        if own is not None:  # an emulator that builds its own provider's pushes
+            built: list[Outgoing] = own(deliveries, self.url, delivered=self.ok)
+            return built
         kind = type(self.emulator).__name__
         if kind == "AliyunFake":
             rows = [aliyun_report(d.phone, d.biz_id, success=self.ok, err_code=_code(self.ok)) for d in deliveries]

@@ -11,6 +11,7 @@ outcomes = platform.dispatch(Event(SEND_SMS, "tenant-1", "com.smsgate.sms.aliyun
 from ._endpoints import EndpointPolicy
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension
+from ._keys import Keys, generate_key
 from ._platform import Platform
 from ._sms import ProviderSmsExtension, SmsConfig, SmsExtension, event_message
 from ._store import MASK, ConfigRecord, ExtensionStore, SettingsRecord
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "Extension",
     "ExtensionStore",
+    "Keys",
     "Outcome",
     "Outcomes",
     "Platform",
@@ -35,4 +37,5 @@ __all__ = [
     "SmsConfig",
     "SmsExtension",
     "event_message",
+    "generate_key",
 ]

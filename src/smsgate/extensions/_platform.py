@@ -20,12 +20,16 @@ from .._gateway import Gateway
 from .._registry import provider_class
 from .._retry import RetryPolicy
 from ..providers.base import settings_problems
+from ..stores.base import Store
+from ..stores.memory import MemoryStore
 from ..transports.base import Transport
 from ..transports.defaults import default_transport
+from ..verify import KeyRing, VerifyPolicy
 from ._endpoints import EndpointPolicy
 from ._event import SEND_SMS, Event, Outcome, Outcomes
 from ._extension import Extension, Handler, current_event
 from ._store import ExtensionStore
+from ._verify import VerifyingPlatform
 
 __all__ = ["GROUP", "Platform"]
 
@@ -35,7 +39,7 @@ _GATEWAYS = 256  # cached gateways (one per provider and settings)
 log = logging.getLogger("smsgate.extensions")
 
 
-class Platform:
+class Platform(VerifyingPlatform):
     """Loads extensions (entry points in ``smsgate.extensions``, or :meth:`register`), stores their
     settings and configs per tenant in ``store`` (an :class:`ExtensionStore` or a SQLite path), and
     delivers events to the extensions they target.
@@ -45,6 +49,9 @@ class Platform:
 
     ``endpoints`` says where tenant-set endpoints may point (default: the providers' public hosts,
     plus what ``$SMSGATE_EXTENSIONS_ALLOW`` lists); see :class:`EndpointPolicy`.
+
+    Tenants can have the platform make and check one-time codes (:class:`VerifyingPlatform`):
+    ``verify_store``, ``verify_keys`` and ``verify_policy`` configure it.
     """
 
     def __init__(
@@ -54,6 +61,9 @@ class Platform:
         transport: Transport | None = None,
         retry: RetryPolicy | None = None,
         endpoints: EndpointPolicy | None = None,
+        verify_store: Store | None = None,
+        verify_keys: KeyRing | None = None,
+        verify_policy: VerifyPolicy | None = None,
     ) -> None:
         self.store = store if isinstance(store, ExtensionStore) else ExtensionStore(store)
         self.endpoints = endpoints or EndpointPolicy.from_env()
@@ -62,6 +72,9 @@ class Platform:
         self._retry = retry
         self._gateways: dict[str, Gateway] = {}
         self._lock = threading.Lock()
+        self.verify_store = verify_store if verify_store is not None else MemoryStore()
+        self.verify_keys = verify_keys
+        self.verify_policy = verify_policy
 
     def __repr__(self) -> str:
         return f"<Platform extensions={sorted(self.extensions)}>"

@@ -12,8 +12,13 @@ from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
+from .bandwidth import BandwidthReceipts
 from .huawei import HuaweiReceipts
+from .infobip import InfobipReceipts
+from .plivo import PlivoReceipts
+from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .vonage import VonageReceipts
@@ -22,7 +27,19 @@ __all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", 
 
 PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
-    for cls in (AliyunReceipts, HuaweiReceipts, SnsReceipts, TencentReceipts, TwilioReceipts, VonageReceipts)
+    for cls in (
+        AliyunReceipts,
+        BandwidthReceipts,
+        HuaweiReceipts,
+        InfobipReceipts,
+        PlivoReceipts,
+        SinchReceipts,
+        SnsReceipts,
+        TelnyxReceipts,
+        TencentReceipts,
+        TwilioReceipts,
+        VonageReceipts,
+    )
 }
 UNAVAILABLE = Reply(503, "text/plain", b"try again")
 

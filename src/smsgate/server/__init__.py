@@ -4,14 +4,14 @@ Needs the ``server`` extra. Never imported by ``import smsgate``.
 """
 
 from ._app import create_app, create_app_from_env, store_for
-from ._keys import SCOPES, ApiKey, KeyRing, NewKey
+from ._keys import SCOPES, ApiKey, ApiKeys, NewKey
 from ._problems import Problem
 from ._service import Service
 
 __all__ = [
     "SCOPES",
     "ApiKey",
-    "KeyRing",
+    "ApiKeys",
     "NewKey",
     "Problem",
     "Service",

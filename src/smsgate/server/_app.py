@@ -8,17 +8,21 @@ dashboard under ``/ui/``, can be added to the returned app.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
 from .. import __version__
-from .._config import DEFAULT_LOG, Config, load_config
+from .._config import DEFAULT_LOG, Config, load_config, open_store
+from .._errors import ConfigError
 from .._gateway import AsyncGateway
+from ..receipts import Receipts
 from ..stores.base import Store
-from . import _health, _messages, _problems
+from ..verify import AsyncVerifier
+from . import _health, _messages, _problems, _verifications, _webhooks
 from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
+from ._verifications import TenantPolicy
 
 __all__ = ["create_app", "create_app_from_env", "store_for"]
 
@@ -32,31 +36,43 @@ def create_app(
 ) -> FastAPI:
     """The service over ``config``'s providers (the embedded default when ``None``).
 
-    ``store`` keeps keys, tenant records, idempotency keys and the send log (SQLite at the
-    config's ``send_log`` when not given); ``gateway`` replaces the one built from ``config``
-    (it must have a send log).
+    ``store`` keeps keys, tenant records, idempotency keys and verifications (by default
+    :func:`store_for` the config); ``gateway`` replaces the one built from ``config`` (it must have
+    a send log). Verification needs server keys in ``$SMSGATE_VERIFY_KEYS`` (see
+    docs/verification.md); without them ``/v1/verifications`` answers 503 and the rest works.
     """
     config = config or load_config()
     metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        opened = store is None
-        used = store if store is not None else store_for(config)
-        try:
-            sender = gateway or config.async_gateway(store=used, send_log=used)
-            service = Service(sender, used, metrics=metrics, key_cache_ttl=key_cache_ttl)
-        except BaseException:
-            if opened:
-                used.close()
-            raise
-        app.state.service = service
-        try:
+        async with AsyncExitStack() as opened:  # closed in reverse: the service (its sends) first
+            used = store
+            if used is None:
+                used = store_for(config)
+                opened.push_async_callback(used.aclose)
+            sender = gateway
+            if sender is None:
+                log = used
+                if config.store != "memory" and config.send_log and config.send_log != config.store:
+                    log = open_store(config.send_log)
+                    opened.push_async_callback(log.aclose)
+                options = config.model_copy(update={"store": "memory", "send_log": None}).gateway_options()
+                sender = AsyncGateway(config.providers, **{**options, "store": used, "send_log": log})
+            verifier, problem = _verifier(sender, used)
+            receipts = Receipts.for_gateway(sender, config.receipts)
+            service = Service(
+                sender,
+                used,
+                metrics=metrics,
+                verifier=verifier,
+                verifier_problem=problem,
+                receipts=receipts,
+                key_cache_ttl=key_cache_ttl,
+            )
+            opened.push_async_callback(service.aclose)
+            app.state.service = service
             yield
-        finally:
-            await service.aclose()
-            if opened:
-                await used.aclose()
 
     app = FastAPI(
         title="smsgate",
@@ -66,6 +82,8 @@ def create_app(
     )
     _problems.install(app)
     app.include_router(_messages.router)
+    app.include_router(_verifications.router)
+    app.include_router(_webhooks.router)
     app.include_router(_health.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
@@ -77,7 +95,13 @@ def create_app_from_env() -> FastAPI:
 
 
 def store_for(config: Config) -> Store:
-    """The store the service keeps its records in: SQLite at the config's send log (``smsgate.sqlite3``)."""
-    from ..stores.sqlite import SQLiteStore
+    """The store the service keeps keys and records in: the config's ``store`` when it is not
+    ``memory`` (shared by every worker and replica), else the send log's file (``smsgate.sqlite3``)."""
+    return open_store(config.store if config.store != "memory" else config.send_log or DEFAULT_LOG)
 
-    return SQLiteStore(config.send_log or DEFAULT_LOG)
+
+def _verifier(gateway: AsyncGateway, store: Store) -> tuple[AsyncVerifier | None, str | None]:
+    try:
+        return AsyncVerifier(gateway, store, policy=TenantPolicy()), None
+    except ConfigError as exc:  # no server key: the rest of the service works without it
+        return None, exc.message

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from .._errors import InvalidRequest
 from ..stores.base import Store
 
-__all__ = ["SCOPES", "ApiKey", "KeyRing", "NewKey"]
+__all__ = ["SCOPES", "ApiKey", "ApiKeys", "NewKey"]
 
 SCOPES = ("send", "verify", "read", "admin")
 _TOKEN = re.compile(r"sgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
@@ -80,7 +80,7 @@ def _checked_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-class KeyRing:
+class ApiKeys:
     """Makes, checks, lists and revokes API keys in ``store`` (sync for the CLI, async for the service)."""
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:

@@ -37,7 +37,14 @@ _TITLES = {
     500: "Internal error",
     503: "Unavailable",
 }
-_POLICY_STATUS = {"idempotency": 409, "blocklist": 403, "country_allowlist": 403, "api_key": 401, "scope": 403}
+_POLICY_STATUS = {
+    "idempotency": 409,
+    "not_pending": 409,
+    "blocklist": 403,
+    "country_allowlist": 403,
+    "api_key": 401,
+    "scope": 403,
+}
 
 
 class Problem(Exception):

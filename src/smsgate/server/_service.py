@@ -9,22 +9,28 @@ that was accepted is finished and recorded before the process exits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 
 from .._gateway import AsyncGateway
 from .._models import Message, SendResult
+from ..receipts import Receipts
 from ..stores.base import Store
-from ._keys import ApiKey, KeyRing
+from ..verify import AsyncVerifier
+from ._keys import ApiKey, ApiKeys
 from ._metrics import ServiceMetrics
 from ._records import Records
 
 __all__ = ["Service"]
 
+logger = logging.getLogger("smsgate.server")
+
 
 class Service:
-    """One per process. ``key_cache_ttl``: how long a checked key is trusted before it is read
-    again (a revoked key stops working within that time)."""
+    """One per process. ``verifier`` serves ``/v1/verifications`` (``verifier_problem`` says why
+    there is none); ``receipts`` serves ``/v1/webhooks``. ``key_cache_ttl``: how long a checked key
+    is trusted before it is read again (a revoked key stops working within that time)."""
 
     def __init__(
         self,
@@ -32,6 +38,9 @@ class Service:
         store: Store,
         *,
         metrics: ServiceMetrics | None = None,
+        verifier: AsyncVerifier | None = None,
+        verifier_problem: str | None = None,
+        receipts: Receipts | None = None,
         key_cache_ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -39,10 +48,13 @@ class Service:
             raise ValueError("the service needs a gateway with a send log")
         self.gateway = gateway
         self.store = store
-        self.keys = KeyRing(store)
+        self.keys = ApiKeys(store)
         self.records = Records(store, gateway.send_log)
         self.metrics = metrics or ServiceMetrics()
         self.metrics.watch(gateway)
+        self.verifier = verifier
+        self.verifier_problem = verifier_problem
+        self.receipts = receipts
         self.key_cache_ttl = key_cache_ttl
         self.clock = clock
         self._checked: dict[str, tuple[ApiKey | None, float]] = {}
@@ -71,7 +83,11 @@ class Service:
     async def _send(self, tenant: str, message: Message, providers: Sequence[str] | None) -> SendResult:
         result = await self.gateway.send(message, providers=providers)
         if not result.replayed:
-            await self.records.own(tenant, result.message_id)
+            try:
+                await self.records.own(tenant, result.message_id)
+            except Exception:  # what was sent is answered all the same; the send log has it
+                logger.warning("could not record that message %s belongs to %s", result.message_id, tenant,
+                               exc_info=True)
         return result
 
     @property

@@ -1,7 +1,8 @@
 """Stores: state with atomic operations, shared by limits, idempotency, OTPs and the send log.
 
-``MemoryStore`` (default, one process), ``SQLiteStore`` (embedded, durable) and ``RedisStore``
-(many processes; needs the ``redis`` extra, imported on first use).
+``MemoryStore`` (default, one process), ``SQLiteStore`` (embedded, durable), ``RedisStore``
+(many processes; needs the ``redis`` extra) and ``PostgresStore`` (durable, many machines; needs
+the ``postgres`` extra); the last two are imported on first use.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from .redis import RedisStore
     from .sqlite import SQLiteStore
 
-__all__ = ["LogRecord", "MemoryStore", "RedisStore", "SQLiteStore", "Store", "Window"]
+__all__ = ["LogRecord", "MemoryStore", "PostgresStore", "RedisStore", "SQLiteStore", "Store", "Window"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +28,8 @@ def __getattr__(name: str) -> Any:
         from .redis import RedisStore
 
         return RedisStore
+    if name == "PostgresStore":
+        from .postgres import PostgresStore
+
+        return PostgresStore
     raise AttributeError(name)

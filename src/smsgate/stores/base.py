@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
+
 __all__ = ["LogRecord", "Refusal", "Store", "Window"]
 
 Window = tuple[str, int, float]
@@ -38,7 +40,8 @@ class LogRecord:
     ``status`` is ``"pending"`` until the outcome is known, then ``accepted``, ``rejected``,
     ``failed``, ``unknown`` (or ``partial`` for a message with mixed outcomes). ``error`` is the
     error's :meth:`~smsgate.SmsError.to_dict` (never a raw response); ``message_ids`` maps phone
-    to the provider's message id.
+    to the provider's message id; ``deliveries`` maps phone to its latest delivery status, as
+    delivery reports told it (message records only, filled by the store).
     """
 
     id: str
@@ -52,6 +55,7 @@ class LogRecord:
     number: int = 1
     error: dict[str, Any] | None = None
     message_ids: dict[str, str] = field(default_factory=dict)
+    deliveries: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = {
@@ -66,6 +70,7 @@ class LogRecord:
             "number": self.number,
             "error": self.error,
             "message_ids": self.message_ids,
+            "deliveries": self.deliveries,
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
@@ -84,6 +89,7 @@ class LogRecord:
             self.number,
             error,
             dict(self.message_ids),
+            dict(self.deliveries),
         )
 
     @classmethod
@@ -199,6 +205,34 @@ class Store:
         """Records matching every given filter, oldest first (by ``created_at``), at most ``limit``."""
         raise NotImplementedError
 
+    # -- delivery reports and inbound messages ----------------------------------------------
+
+    def record_report(self, report: DeliveryReport) -> bool:
+        """Keep ``report`` once (by :attr:`~smsgate.DeliveryReport.key`): ``False`` for a duplicate,
+        which changes nothing.
+
+        Matched to the send log by ``(provider, provider_message_id, phone)`` against the attempt
+        records' ``message_ids``: when found, ``report.message_id`` is set to smsgate's message id
+        and the phone's status lands in the message record's ``deliveries`` (the latest report
+        wins). Unmatched reports are kept with ``message_id`` ``None``.
+        """
+        raise NotImplementedError
+
+    def reports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        """Kept reports matching every given filter, newest first, at most ``limit``."""
+        raise NotImplementedError
+
+    def record_inbound(self, message: InboundMessage) -> bool:
+        """Keep an inbound message; ``False`` (nothing changed) when one with the same provider and
+        ``provider_message_id`` is already kept (messages without that id are always kept)."""
+        raise NotImplementedError
+
+    def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        """Kept inbound messages (from ``phone`` when given), newest first, at most ``limit``."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release connections."""
 
@@ -251,6 +285,20 @@ class Store:
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
         return self.log_query(**filters)
 
+    async def arecord_report(self, report: DeliveryReport) -> bool:
+        return self.record_report(report)
+
+    async def areports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        return self.reports(message_id=message_id, phone=phone, limit=limit)
+
+    async def arecord_inbound(self, message: InboundMessage) -> bool:
+        return self.record_inbound(message)
+
+    async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        return self.inbound(phone=phone, limit=limit)
+
     async def aclose(self) -> None:
         self.close()
 
@@ -272,3 +320,34 @@ def gcra(tat: float | None, now: float, interval: float, burst: int, max_wait: f
     if wait > max_wait:
         return None
     return wait, new_tat
+
+
+def dump_report(report: DeliveryReport) -> str:
+    """A report as the stores keep it: JSON without ``raw`` and without ``message_id`` (kept apart)."""
+    data = report.to_dict()
+    del data["message_id"]
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_report(text: str | bytes, message_id: str | None) -> DeliveryReport:
+    data = json.loads(text)
+    data["status"] = DeliveryStatus(data["status"])
+    return DeliveryReport(**data, message_id=message_id)
+
+
+def dump_inbound(message: InboundMessage) -> str:
+    return json.dumps(message.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+def load_inbound(text: str | bytes) -> InboundMessage:
+    return InboundMessage(**json.loads(text))
+
+
+def inbound_key(message: InboundMessage) -> str | None:
+    """What deduplicates an inbound message: provider and its id, when the provider gave one."""
+    return None if message.provider_message_id is None else f"{message.provider}|{message.provider_message_id}"
+
+
+def provider_refs(record: LogRecord) -> list[str]:
+    """The distinct provider message ids of an attempt record (what receipts are matched by)."""
+    return sorted(set(record.message_ids.values())) if record.provider is not None else []

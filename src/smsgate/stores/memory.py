@@ -6,8 +6,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from .base import LogRecord, Refusal, Store, Window, gcra
+from .._reports import DeliveryReport, InboundMessage
+from .base import LogRecord, Refusal, Store, Window, gcra, inbound_key, provider_refs
 
 __all__ = ["MemoryStore"]
 
@@ -23,6 +25,11 @@ class MemoryStore(Store):
         self._log_size = log_size
         self._lock = threading.RLock()
         self._writes = 0
+        self._refs: dict[tuple[str, str], list[str]] = {}  # (provider, provider message id) -> attempt ids
+        self._deliveries: dict[str, dict[str, str]] = {}  # message id -> phone -> delivery status
+        self._reports: dict[str, DeliveryReport] = {}  # by key, in the order recorded
+        self._inbound: list[InboundMessage] = []
+        self._inbound_keys: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<MemoryStore keys={len(self._data)} log={len(self._log)}>"
@@ -113,6 +120,10 @@ class MemoryStore(Store):
                 while len(self._order) > self._log_size:
                     self._log.pop(self._order.popleft(), None)
             self._log[record.id] = record.copy()
+            for ref in provider_refs(record):
+                ids = self._refs.setdefault((str(record.provider), ref), [])
+                if record.id not in ids:
+                    ids.append(record.id)
 
     def log_query(
         self,
@@ -134,4 +145,55 @@ class MemoryStore(Store):
             and (until is None or r.created_at <= until)
         ]
         found.sort(key=lambda r: r.created_at)
-        return [r.copy() for r in found[:limit]]
+        copies = [r.copy() for r in found[:limit]]
+        for r in copies:
+            if r.kind == "message":
+                r.deliveries = dict(self._deliveries.get(r.id, {}))
+        return copies
+
+    def record_report(self, report: DeliveryReport) -> bool:
+        with self._lock:
+            if report.key in self._reports:
+                return False
+            report.message_id = self._match(report)
+            self._reports[report.key] = replace(report, raw=None)
+            if report.message_id is not None:
+                self._deliveries.setdefault(report.message_id, {})[report.phone] = report.status.value
+            return True
+
+    def _match(self, report: DeliveryReport) -> str | None:
+        if report.provider_message_id is None:
+            return None
+        for record_id in reversed(self._refs.get((report.provider, report.provider_message_id), [])):
+            record = self._log.get(record_id)
+            if record is not None and record.message_ids.get(report.phone) == report.provider_message_id:
+                return record.message_id
+        return None
+
+    def reports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        with self._lock:
+            kept = list(self._reports.values())
+        found = [
+            r
+            for r in reversed(kept)
+            if (message_id is None or r.message_id == message_id) and (phone is None or r.phone == phone)
+        ]
+        return [replace(r) for r in found[:limit]]
+
+    def record_inbound(self, message: InboundMessage) -> bool:
+        key = inbound_key(message)
+        with self._lock:
+            if key is not None:
+                if key in self._inbound_keys:
+                    return False
+                self._inbound_keys.add(key)
+            self._inbound.append(replace(message, raw=None))
+            return True
+
+    def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        with self._lock:
+            kept = list(self._inbound)
+        found = [m for m in reversed(kept) if phone is None or m.sender == phone]
+        return [replace(m) for m in found[:limit]]

@@ -8,10 +8,23 @@ message and phone; ``log_ttl`` bounds its retention.
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .base import LogRecord, Refusal, Store, Window
+from .._reports import DeliveryReport, InboundMessage
+from .base import (
+    LogRecord,
+    Refusal,
+    Store,
+    Window,
+    dump_inbound,
+    dump_report,
+    inbound_key,
+    load_inbound,
+    load_report,
+    provider_refs,
+)
 
 try:
     import redis
@@ -92,11 +105,51 @@ end
 return {0}
 """
 
-# KEYS: record, all-index, message-index, phone indexes... ARGV: json, created_at, id, ttl_ms (0: none)
+# KEYS: record, all-index, message-index, the message's record, n phone indexes, then ref sets.
+# ARGV: json, created_at, id, ttl_ms (0: none), kind, message id, n. A message's phones are indexed
+# once (phone -> message id), by its first record; attempts are indexed by the provider's message ids.
 _LOG_PUT = """
-if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
-else redis.call('SET', KEYS[1], ARGV[1]) end
-for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3]) end
+local new = redis.call('EXISTS', KEYS[1]) == 0
+local ttl, n = tonumber(ARGV[4]), tonumber(ARGV[7])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+if new and (ARGV[5] ~= 'attempt' or redis.call('EXISTS', KEYS[4]) == 0) then
+  for i = 5, 4 + n do redis.call('ZADD', KEYS[i], 'NX', ARGV[2], ARGV[6]) end
+end
+for i = 5 + n, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+"""
+
+# KEYS: the report, seq counter, all-index, phone index, message index, the message's deliveries.
+# ARGV: report key, json, message id ('' when unmatched), phone, status, ttl_ms. 0 for a duplicate.
+_REPORT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 'm', ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[5], seq, ARGV[1])
+  redis.call('HSET', KEYS[6], ARGV[4], ARGV[5])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[6], ttl) end
+end
+return 1
+"""
+
+# KEYS: the message, seq counter, all-index, sender index. ARGV: member, json, ttl_ms. 0 for a duplicate.
+_INBOUND = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else redis.call('SET', KEYS[1], ARGV[2]) end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
 return 1
 """
 
@@ -152,8 +205,43 @@ class RedisStore(Store):
 
     def _log_args(self, record: LogRecord) -> tuple[list[str], list[Any]]:
         keys = [self._k(f"log:r:{record.id}"), self._k("log:all"), self._k(f"log:m:{record.message_id}")]
+        keys.append(self._k(f"log:r:{record.message_id}"))
         keys += [self._k(f"log:p:{phone}") for phone in record.phones]
-        return keys, [record.to_json(), record.created_at, record.id, self._ms(self.log_ttl)]
+        keys += [self._k(f"log:f:{record.provider}|{ref}") for ref in provider_refs(record)]
+        args = [record.to_json(), record.created_at, record.id, self._ms(self.log_ttl)]
+        return keys, [*args, record.kind, record.message_id, len(record.phones)]
+
+    def _report_args(self, report: DeliveryReport, matched: str | None) -> tuple[list[str], list[Any]]:
+        keys = [self._k(f"rep:r:{report.key}"), self._k("rep:seq"), self._k("rep:all")]
+        keys += [self._k(f"rep:p:{report.phone}"), self._k(f"rep:m:{matched}"), self._k(f"log:d:{matched}")]
+        data = dump_report(report)
+        return keys, [report.key, data, matched or "", report.phone, report.status.value, self._ms(self.log_ttl)]
+
+    def _inbound_args(self, message: InboundMessage) -> tuple[list[str], list[Any]]:
+        member = inbound_key(message) or f"~{uuid.uuid4().hex}"  # no id: never a duplicate
+        keys = [self._k(f"in:r:{member}"), self._k("in:seq"), self._k("in:all"), self._k(f"in:p:{message.sender}")]
+        return keys, [member, dump_inbound(message), self._ms(self.log_ttl)]
+
+    @staticmethod
+    def _matching(report: DeliveryReport, rows: Sequence[Any]) -> str | None:
+        """The message id of the newest attempt that gave ``report.phone`` the report's provider id."""
+        records = [LogRecord.from_json(row) for row in rows if row is not None]
+        found = [r for r in records if r.message_ids.get(report.phone) == report.provider_message_id]
+        return max(found, key=lambda r: r.created_at).message_id if found else None
+
+    def _report_index(self, message_id: str | None, phone: str | None) -> str:
+        if message_id is not None:
+            return self._k(f"rep:m:{message_id}")
+        return self._k("rep:all" if phone is None else f"rep:p:{phone}")
+
+    def _reports_of(self, rows: Sequence[Any], phone: str | None, limit: int) -> list[DeliveryReport]:
+        found = []
+        for data, matched in rows:
+            if data is not None:
+                report = load_report(data, self._decode(matched) or None)
+                if phone is None or report.phone == phone:
+                    found.append(report)
+        return found[:limit]
 
     def _admit_args(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -198,12 +286,8 @@ class RedisStore(Store):
 
     _BATCHABLE = frozenset({"set", "delete", "log_put", "get"})
 
-    def _index(self, message_id: str | None, phone: str | None) -> str:
-        if message_id is not None:
-            return self._k(f"log:m:{message_id}")
-        if phone is not None:
-            return self._k(f"log:p:{phone}")
-        return self._k("log:all")
+    def _index(self, message_id: str | None) -> str:
+        return self._k("log:all" if message_id is None else f"log:m:{message_id}")
 
     @staticmethod
     def _decode(value: Any) -> str | None:
@@ -216,7 +300,18 @@ class RedisStore(Store):
             for r in records
             if (message_id is None or r.message_id == message_id) and (phone is None or phone in r.phones)
         ]
+        found.sort(key=lambda r: r.created_at)
         return found[:limit]
+
+    @staticmethod
+    def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
+        since, until = filters.get("since"), filters.get("until")
+        return ("-inf" if since is None else since), ("+inf" if until is None else until)
+
+    def _with_deliveries(self, records: list[LogRecord], found: Sequence[Any]) -> list[LogRecord]:
+        for record, deliveries in zip([r for r in records if r.kind == "message"], found, strict=True):
+            record.deliveries = {self._decode(k) or "": self._decode(v) or "" for k, v in deliveries.items()}
+        return records
 
     # -- sync ---------------------------------------------------------------------------------
 
@@ -267,23 +362,58 @@ class RedisStore(Store):
             self._queue(pipe, self._scripts, name, args)
         return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, pipe.execute(), strict=True)]
 
-    def log_query(
-        self,
-        *,
-        message_id: str | None = None,
-        phone: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        limit: int = 1000,
-    ) -> list[LogRecord]:
-        index = self._index(message_id, phone)
-        low = "-inf" if since is None else since
-        high = "+inf" if until is None else until
-        ids = self._sync.zrangebyscore(index, low, high)
+    def log_query(self, **filters: Any) -> list[LogRecord]:
+        message_id, phone = filters.get("message_id"), filters.get("phone")
+        low, high = self._range(filters)
+        if phone is not None and message_id is None:  # the phone's messages, then their records
+            pipe = self._sync.pipeline(transaction=False)
+            for mid in self._sync.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
+                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
+            ids = [i for found in pipe.execute() for i in found]
+        else:
+            ids = self._sync.zrangebyscore(self._index(message_id), low, high)
         if not ids:
             return []
         rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        return self._filter(rows, message_id, phone, limit)
+        records = self._filter(rows, message_id, phone, filters.get("limit", 1000))
+        pipe = self._sync.pipeline(transaction=False)
+        for record in records:
+            if record.kind == "message":
+                pipe.hgetall(self._k(f"log:d:{record.id}"))
+        return self._with_deliveries(records, pipe.execute())
+
+    def record_report(self, report: DeliveryReport) -> bool:
+        matched = None
+        if report.provider_message_id is not None:
+            ids = self._sync.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
+            if ids:
+                rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
+                matched = self._matching(report, rows)
+        keys, args = self._report_args(report, matched)
+        if not self._scripts["report"](keys=keys, args=args):
+            return False
+        report.message_id = matched
+        return True
+
+    def reports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        end = limit - 1 if message_id is None or phone is None else -1
+        keys = self._sync.zrevrange(self._report_index(message_id, phone), 0, end)
+        pipe = self._sync.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
+        return self._reports_of(pipe.execute(), phone, limit)
+
+    def record_inbound(self, message: InboundMessage) -> bool:
+        keys, args = self._inbound_args(message)
+        return bool(self._scripts["inbound"](keys=keys, args=args))
+
+    def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        index = self._k("in:all" if phone is None else f"in:p:{phone}")
+        members = self._sync.zrevrange(index, 0, limit - 1)
+        rows = self._sync.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
+        return [load_inbound(row) for row in rows if row is not None]
 
     def close(self) -> None:
         self._sync.close()
@@ -343,15 +473,59 @@ class RedisStore(Store):
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
         message_id, phone = filters.get("message_id"), filters.get("phone")
-        since, until = filters.get("since"), filters.get("until")
+        low, high = self._range(filters)
         client = self._client()
-        ids = await client.zrangebyscore(
-            self._index(message_id, phone), "-inf" if since is None else since, "+inf" if until is None else until
-        )
+        if phone is not None and message_id is None:  # the phone's messages, then their records
+            pipe = client.pipeline(transaction=False)
+            for mid in await client.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
+                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
+            ids = [i for found in await pipe.execute() for i in found]
+        else:
+            ids = await client.zrangebyscore(self._index(message_id), low, high)
         if not ids:
             return []
         rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        return self._filter(rows, message_id, phone, filters.get("limit", 1000))
+        records = self._filter(rows, message_id, phone, filters.get("limit", 1000))
+        pipe = client.pipeline(transaction=False)
+        for record in records:
+            if record.kind == "message":
+                pipe.hgetall(self._k(f"log:d:{record.id}"))
+        return self._with_deliveries(records, await pipe.execute())
+
+    async def arecord_report(self, report: DeliveryReport) -> bool:
+        matched = None
+        client = self._client()
+        if report.provider_message_id is not None:
+            ids = await client.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
+            if ids:
+                rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
+                matched = self._matching(report, rows)
+        keys, args = self._report_args(report, matched)
+        if not await self._ascript("report")(keys=keys, args=args):
+            return False
+        report.message_id = matched
+        return True
+
+    async def areports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        client = self._client()
+        end = limit - 1 if message_id is None or phone is None else -1
+        keys = await client.zrevrange(self._report_index(message_id, phone), 0, end)
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
+        return self._reports_of(await pipe.execute(), phone, limit)
+
+    async def arecord_inbound(self, message: InboundMessage) -> bool:
+        keys, args = self._inbound_args(message)
+        return bool(await self._ascript("inbound")(keys=keys, args=args))
+
+    async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        client = self._client()
+        members = await client.zrevrange(self._k("in:all" if phone is None else f"in:p:{phone}"), 0, limit - 1)
+        rows = await client.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
+        return [load_inbound(row) for row in rows if row is not None]
 
     async def aclose(self) -> None:
         if self._async is not None:
@@ -360,4 +534,13 @@ class RedisStore(Store):
         self._sync.close()
 
 
-_SCRIPTS = {"add": _ADD, "incr": _INCR, "hit": _HIT, "reserve": _RESERVE, "log_put": _LOG_PUT, "admit": _ADMIT}
+_SCRIPTS = {
+    "add": _ADD,
+    "incr": _INCR,
+    "hit": _HIT,
+    "reserve": _RESERVE,
+    "log_put": _LOG_PUT,
+    "admit": _ADMIT,
+    "report": _REPORT,
+    "inbound": _INBOUND,
+}

@@ -7,6 +7,7 @@ several processes open the same file. Async twins run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -15,7 +16,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .base import LogRecord, Refusal, Store, Window, gcra
+from .._reports import DeliveryReport, InboundMessage
+from .base import (
+    LogRecord,
+    Refusal,
+    Store,
+    Window,
+    dump_inbound,
+    dump_report,
+    gcra,
+    inbound_key,
+    load_inbound,
+    load_report,
+    provider_refs,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -30,8 +44,36 @@ CREATE TABLE IF NOT EXISTS log_phone (phone TEXT NOT NULL, id TEXT NOT NULL, cre
     PRIMARY KEY (phone, id));
 """
 
+# Migration n brings ``PRAGMA user_version`` from n - 1 to n; never edit a released one.
+_MIGRATIONS = (
+    # 1: a message's phones indexed once (not per attempt); attempts indexed by the provider's
+    # message ids; delivery reports, each phone's latest delivery, inbound messages.
+    """
+    CREATE TABLE log_message_phone (phone TEXT NOT NULL, message_id TEXT NOT NULL, created_at REAL NOT NULL,
+        PRIMARY KEY (phone, message_id)) WITHOUT ROWID;
+    INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
+        SELECT p.phone, l.message_id, p.created_at FROM log_phone AS p JOIN log AS l ON l.id = p.id;
+    DROP TABLE log_phone;
+    CREATE TABLE log_ref (provider TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT NOT NULL,
+        message_id TEXT NOT NULL, PRIMARY KEY (provider, ref, record_id)) WITHOUT ROWID;
+    CREATE TABLE delivery (message_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
+        PRIMARY KEY (message_id, phone)) WITHOUT ROWID;
+    CREATE TABLE report (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, message_id TEXT, phone TEXT NOT NULL,
+        data TEXT NOT NULL);
+    CREATE INDEX report_message ON report (message_id, seq);
+    CREATE INDEX report_phone ON report (phone, seq);
+    CREATE TABLE inbound (seq INTEGER PRIMARY KEY, key TEXT UNIQUE, sender TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX inbound_sender ON inbound (sender, seq);
+    """,
+)
+
 
 _PURGE_EVERY = 1000
+
+
+def _message_ids(data: str) -> dict[str, str]:
+    ids: dict[str, str] = json.loads(data).get("message_ids") or {}
+    return ids
 
 
 class SQLiteStore(Store):
@@ -45,9 +87,20 @@ class SQLiteStore(Store):
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            for number, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
 
     def __repr__(self) -> str:
         return f"<SQLiteStore {self.path!r}>"
@@ -150,13 +203,24 @@ class SQLiteStore(Store):
 
     def log_put(self, record: LogRecord) -> None:
         with self._tx() as db:
+            new = db.execute("SELECT 1 FROM log WHERE id = ?", (record.id,)).fetchone() is None
             db.execute(
-                "INSERT OR REPLACE INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
+                " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
                 (record.id, record.kind, record.message_id, record.status, record.created_at, record.to_json()),
             )
+            if new and (
+                record.kind != "attempt"
+                or db.execute("SELECT 1 FROM log WHERE id = ?", (record.message_id,)).fetchone() is None
+            ):  # a message's phones are indexed once, by its first record
+                db.executemany(
+                    "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)",
+                    [(phone, record.message_id, record.created_at) for phone in record.phones],
+                )
             db.executemany(
-                "INSERT OR IGNORE INTO log_phone (phone, id, created_at) VALUES (?, ?, ?)",
-                [(phone, record.id, record.created_at) for phone in record.phones],
+                "INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)",
+                [(record.provider, ref, record.id, record.message_id) for ref in provider_refs(record)],
             )
 
     def log_query(
@@ -168,13 +232,16 @@ class SQLiteStore(Store):
         until: float | None = None,
         limit: int = 1000,
     ) -> list[LogRecord]:
-        sql = "SELECT log.data FROM log"
+        sql = (
+            "SELECT log.data, CASE WHEN log.kind = 'message' THEN (SELECT json_group_object(d.phone, d.status)"
+            " FROM delivery AS d WHERE d.message_id = log.id) END FROM log"
+        )
         where: list[str] = []
         args: list[Any] = []
         if phone is not None:
-            sql += " JOIN log_phone ON log_phone.id = log.id"
-            where.append("log_phone.phone = ?")
-            args.append(phone)
+            sql += " JOIN log_message_phone AS p ON p.message_id = log.message_id AND p.phone = ?"
+            where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
+            args += [phone, phone]
         if message_id is not None:
             where.append("log.message_id = ?")
             args.append(message_id)
@@ -190,13 +257,74 @@ class SQLiteStore(Store):
         args.append(limit)
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [LogRecord.from_json(row[0]) for row in rows]
+        records = []
+        for data, deliveries in rows:
+            record = LogRecord.from_json(data)
+            record.deliveries = json.loads(deliveries) if deliveries else {}
+            records.append(record)
+        return records
+
+    def record_report(self, report: DeliveryReport) -> bool:
+        with self._tx() as db:
+            matched = None
+            if report.provider_message_id is not None:
+                rows = db.execute(
+                    "SELECT f.message_id, l.data FROM log_ref AS f JOIN log AS l ON l.id = f.record_id"
+                    " WHERE f.provider = ? AND f.ref = ? ORDER BY l.rowid DESC",
+                    (report.provider, report.provider_message_id),
+                ).fetchall()
+                matched = next(
+                    (m for m, data in rows if _message_ids(data).get(report.phone) == report.provider_message_id), None
+                )
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO report (key, message_id, phone, data) VALUES (?, ?, ?, ?)",
+                (report.key, matched, report.phone, dump_report(report)),
+            ).rowcount
+            if not inserted:
+                return False
+            if matched is not None:
+                db.execute(
+                    "INSERT INTO delivery (message_id, phone, status) VALUES (?, ?, ?)"
+                    " ON CONFLICT (message_id, phone) DO UPDATE SET status = excluded.status",
+                    (matched, report.phone, report.status.value),
+                )
+            report.message_id = matched
+            return True
+
+    def reports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        where = [c for c, v in (("message_id = ?", message_id), ("phone = ?", phone)) if v is not None]
+        args: list[Any] = [v for v in (message_id, phone) if v is not None]
+        sql = "SELECT data, message_id FROM report" + (" WHERE " + " AND ".join(where) if where else "")
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+        return [load_report(data, message_id) for data, message_id in rows]
+
+    def record_inbound(self, message: InboundMessage) -> bool:
+        with self._tx() as db:
+            return bool(
+                db.execute(
+                    "INSERT OR IGNORE INTO inbound (key, sender, data) VALUES (?, ?, ?)",
+                    (inbound_key(message), message.sender, dump_inbound(message)),
+                ).rowcount
+            )
+
+    def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        sql = "SELECT data FROM inbound" + ("" if phone is None else " WHERE sender = ?") + " ORDER BY seq DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, ([] if phone is None else [phone]) + [limit]).fetchall()
+        return [load_inbound(row[0]) for row in rows]
 
     def log_prune(self, before: float) -> int:
         """Delete send-log records created before ``before`` (a timestamp); returns how many."""
         with self._tx() as db:
-            db.execute("DELETE FROM log_phone WHERE created_at < ?", (before,))
-            return db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
+            db.execute("DELETE FROM log_ref WHERE record_id IN (SELECT id FROM log WHERE created_at < ?)", (before,))
+            pruned = db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
+            for table in ("log_message_phone", "delivery"):  # of messages with no record left
+                orphan = f"NOT EXISTS (SELECT 1 FROM log WHERE log.message_id = {table}.message_id)"
+                db.execute(f"DELETE FROM {table} WHERE {orphan}")
+            return pruned
 
     def close(self) -> None:
         with self._lock:
@@ -241,3 +369,17 @@ class SQLiteStore(Store):
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
         return await asyncio.to_thread(lambda: self.log_query(**filters))
+
+    async def arecord_report(self, report: DeliveryReport) -> bool:
+        return await asyncio.to_thread(self.record_report, report)
+
+    async def areports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        return await asyncio.to_thread(lambda: self.reports(message_id=message_id, phone=phone, limit=limit))
+
+    async def arecord_inbound(self, message: InboundMessage) -> bool:
+        return await asyncio.to_thread(self.record_inbound, message)
+
+    async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        return await asyncio.to_thread(lambda: self.inbound(phone=phone, limit=limit))

@@ -8,6 +8,8 @@ Only primitives of the store contract are used, so every store works unchanged:
 * ``verify:<id>:cool``: the resend cooldown, claimed with ``add``; ``:sent``: the last send's outcome;
 * ``verify:live:<purpose>:<phone>``: the id of the newest verification; older ones are canceled.
 
+With a ``namespace`` (a tenant), every key is ``verify:<namespace>:…`` instead.
+
 Every key expires ``retention`` seconds after the verification does: finished ones are purged.
 """
 
@@ -15,22 +17,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .._errors import InvalidRequest
 
-__all__ = ["Record", "checked_purpose", "key", "live_key"]
+__all__ = ["ID", "Record", "checked_purpose"]
 
 _PURPOSE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-
-
-def key(verification_id: str, part: str = "") -> str:
-    return f"verify:{verification_id}:{part}" if part else f"verify:{verification_id}"
-
-
-def live_key(purpose: str, phone: str) -> str:
-    return f"verify:live:{purpose}:{phone}"
+ID = re.compile(r"[A-Za-z0-9_\-]{16,64}")
+"""What a verification id looks like (``secrets.token_urlsafe``); anything else is unknown at once."""
 
 
 def checked_purpose(purpose: object) -> str:
@@ -59,10 +55,14 @@ class Record:
         return max(1.0, self.expires_at + self.retention - now)
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        data = {name: getattr(self, name) for name in _FIELDS}
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def loads(cls, text: str | None) -> Record | None:
         if text is None:
             return None
         return cls(**json.loads(text))
+
+
+_FIELDS = tuple(f.name for f in fields(Record))

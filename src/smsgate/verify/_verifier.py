@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._phone import PhoneNumber
-from ._core import Flow, Send, VerifierCore
+from ._core import Flow, Send
 from ._model import Verification
+from ._starting import Starting
 
 if TYPE_CHECKING:
     from .._gateway import AsyncGateway, Gateway
@@ -17,7 +18,7 @@ __all__ = ["AsyncVerifier", "Verifier"]
 T = TypeVar("T")
 
 
-class Verifier(VerifierCore):
+class Verifier(Starting):
     """Sends one-time codes through a :class:`~smsgate.Gateway` and checks them against a store.
 
     ``Verifier(gateway, store, keys={"1": "32+ byte secret"})``; the store defaults to the
@@ -99,7 +100,7 @@ class Verifier(VerifierCore):
                 reply, error = None, exc
 
 
-class AsyncVerifier(VerifierCore):
+class AsyncVerifier(Starting):
     """The asyncio twin of :class:`Verifier`, over an :class:`~smsgate.AsyncGateway`."""
 
     gateway: AsyncGateway

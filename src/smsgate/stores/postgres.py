@@ -1,0 +1,372 @@
+"""``PostgresStore``: durable and shared by many processes on many machines (psycopg 3 and its pool).
+
+Needs the ``postgres`` extra (``pip install smsgate[postgres]``). smsgate creates and migrates its
+tables itself (see :mod:`smsgate.stores._pg_schema`). Every operation is one statement, so one
+round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in one pipelined
+transaction. The async twins use a pool of their own, opened on first use in the running loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._reports import DeliveryReport, InboundMessage
+from ._pg_schema import migrate
+from .base import (
+    LogRecord,
+    Refusal,
+    Store,
+    Window,
+    dump_inbound,
+    dump_report,
+    inbound_key,
+    load_inbound,
+    load_report,
+    provider_refs,
+)
+
+try:
+    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("PostgresStore needs psycopg: pip install 'smsgate[postgres]'") from exc
+
+__all__ = ["PostgresStore"]
+
+Decode = Callable[[list[Any]], Any]  # the rows -> the operation's answer
+Statement = tuple[str, Sequence[Any], Decode]
+_PURGE_EVERY = 1000
+
+
+def _none(rows: list[Any]) -> None:
+    return None
+
+
+def _scalar(rows: list[Any]) -> Any:
+    return rows[0][0] if rows else None
+
+
+def _index(rows: list[Any]) -> int | None:
+    verdict = _scalar(rows)
+    return None if verdict is None else int(verdict[1])
+
+
+def _verdict(rows: list[Any]) -> Refusal | None:
+    verdict = _scalar(rows)
+    if verdict is None:
+        return None
+    kind, value = verdict
+    return Refusal(kind, value if kind == "claimed" else int(value))
+
+
+def _records(rows: list[Any]) -> list[LogRecord]:
+    records = []
+    for data, deliveries in rows:
+        record = LogRecord.from_json(data)
+        record.deliveries = deliveries or {}
+        records.append(record)
+    return records
+
+
+def _rows(cursor: Any) -> list[Any]:
+    return [] if cursor.description is None else cursor.fetchall()
+
+
+async def _arows(cursor: Any) -> list[Any]:
+    return [] if cursor.description is None else await cursor.fetchall()
+
+
+class PostgresStore(Store):
+    """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_connections: int = 10,
+        timeout: float = 10.0,
+    ) -> None:
+        self.clock = clock
+        self._dsn = dsn
+        self._max = max_connections
+        self._timeout = timeout
+        self._kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": max(1, int(timeout))}
+        self._writes = 0
+        self._pool = ConnectionPool(
+            dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
+        )
+        self._apool: AsyncConnectionPool | None = None
+        self._aloop: asyncio.AbstractEventLoop | None = None
+        with self._pool.connection() as conn:
+            self.schema_version = migrate(conn)
+
+    def __repr__(self) -> str:  # the DSN may carry a password
+        return f"<PostgresStore schema_version={self.schema_version}>"
+
+    # -- statements shared by both twins -----------------------------------------------------
+
+    def _statement(self, name: str, args: Sequence[Any]) -> Statement:
+        build: Callable[..., Statement] = getattr(self, "_" + name)
+        return build(*args)
+
+    def _get(self, key: str) -> Statement:
+        return "SELECT smsgate_live(%s, %s)", (key, self.clock()), _scalar
+
+    def _get_many(self, keys: Sequence[str]) -> Statement:
+        sql = "SELECT smsgate_live(k, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
+        return sql, (self.clock(), list(keys)), lambda rows: [row[0] for row in rows]
+
+    def _set(self, key: str, value: str, ttl: float | None = None) -> Statement:
+        return "SELECT smsgate_put(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _none
+
+    def _add(self, key: str, value: str, ttl: float | None = None) -> Statement:
+        return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _scalar
+
+    def _delete(self, key: str) -> Statement:
+        return "DELETE FROM smsgate_kv WHERE key = %s", (key,), _none
+
+    def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Statement:
+        return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), _scalar
+
+    def _hit(self, windows: Sequence[Window]) -> Statement:
+        sql, args, _ = self._admit([], None, windows)
+        return sql, args, _index
+
+    def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> Statement:
+        return "SELECT smsgate_reserve(%s, %s, %s, %s, %s)", (key, interval, burst, max_wait, now), _scalar
+
+    def _admit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> Statement:
+        key, value, ttl = claim or (None, None, None)
+        sql = "SELECT smsgate_admit(%s::text[], %s, %s, %s::float8, %s::text[], %s::bigint[], %s::float8[], %s)"
+        keys, limits, ttls = [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]
+        return sql, (list(blocked), key, value, ttl, keys, limits, ttls, self.clock()), _verdict
+
+    def _log_put(self, record: LogRecord) -> Statement:
+        sql = "SELECT smsgate_log_put(%s, %s, %s, %s, %s, %s, %s::text[], %s, %s::text[])"
+        args = (record.id, record.kind, record.message_id, record.status, record.provider, record.created_at)
+        return sql, (*args, list(record.phones), record.to_json(), provider_refs(record)), _none
+
+    def _log_query(
+        self,
+        *,
+        message_id: str | None = None,
+        phone: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 1000,
+    ) -> Statement:
+        sql = (
+            "SELECT l.data, CASE WHEN l.kind = 'message' THEN (SELECT json_object_agg(d.phone, d.status)"
+            " FROM smsgate_delivery AS d WHERE d.message_id = l.id) END FROM smsgate_log AS l"
+        )
+        where: list[str] = []
+        args: list[Any] = []
+        if phone is not None:
+            sql += " JOIN smsgate_log_phone AS p ON p.message_id = l.message_id AND p.phone = %s"
+            where.append("l.phones @> ARRAY[%s]")
+            args += [phone, phone]
+        for clause, value in (("l.message_id = %s", message_id), ("l.created_at >= %s", since)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        if until is not None:
+            where.append("l.created_at <= %s")
+            args.append(until)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql + " ORDER BY l.created_at, l.seq LIMIT %s", (*args, limit), _records
+
+    def _record_report(self, report: DeliveryReport) -> Statement:
+        sql = "SELECT smsgate_record_report(%s, %s, %s, %s, %s, %s)"
+        args = (report.key, report.provider, report.provider_message_id, report.phone, report.status.value)
+
+        def recorded(rows: list[Any]) -> bool:
+            answer = _scalar(rows)
+            if answer is not None:
+                report.message_id = answer[0]
+            return answer is not None
+
+        return sql, (*args, dump_report(report)), recorded
+
+    def _reports(self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100) -> Statement:
+        where = [c for c, v in (("message_id = %s", message_id), ("phone = %s", phone)) if v is not None]
+        args = [v for v in (message_id, phone) if v is not None]
+        sql = "SELECT data, message_id FROM smsgate_report" + (" WHERE " + " AND ".join(where) if where else "")
+        return sql + " ORDER BY seq DESC LIMIT %s", (*args, limit), lambda rows: [load_report(*r) for r in rows]
+
+    def _record_inbound(self, message: InboundMessage) -> Statement:
+        sql = "INSERT INTO smsgate_inbound (key, sender, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+        args = (inbound_key(message), message.sender, dump_inbound(message))
+        return sql, args, bool
+
+    def _inbound(self, *, phone: str | None = None, limit: int = 100) -> Statement:
+        sql = "SELECT data FROM smsgate_inbound" + ("" if phone is None else " WHERE sender = %s")
+        args = ([] if phone is None else [phone]) + [limit]
+        return sql + " ORDER BY seq DESC LIMIT %s", args, lambda rows: [load_inbound(r[0]) for r in rows]
+
+    def _batch(self, statements: list[Statement]) -> list[Statement]:
+        self._writes += 1
+        if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
+            purge = "DELETE FROM smsgate_kv WHERE expires <= %s"
+            return [*statements, (purge, (self.clock(),), _none)]
+        return statements
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    def _exec(self, statements: list[Statement]) -> list[Any]:
+        statements = self._batch(statements)
+        with self._pool.connection() as conn:
+            if len(statements) == 1:
+                sql, args, decode = statements[0]
+                return [decode(_rows(conn.execute(sql, args)))]
+            with conn.pipeline(), conn.transaction():
+                cursors = [conn.execute(sql, args) for sql, args, _ in statements]
+            return [decode(_rows(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+
+    def _one(self, statement: Statement) -> Any:
+        return self._exec([statement])[0]
+
+    def get(self, key: str) -> str | None:
+        return self._one(self._get(key))  # type: ignore[no-any-return]
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        return self._one(self._get_many(keys))  # type: ignore[no-any-return]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._one(self._set(key, value, ttl))
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        return self._one(self._add(key, value, ttl))  # type: ignore[no-any-return]
+
+    def delete(self, key: str) -> None:
+        self._one(self._delete(key))
+
+    def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(self._one(self._incr(key, amount, ttl)))
+
+    def hit(self, windows: Sequence[Window]) -> int | None:
+        return self._one(self._hit(windows))  # type: ignore[no-any-return]
+
+    def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        return self._one(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+
+    def admit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> Refusal | None:
+        return self._one(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+
+    def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
+
+    def log_put(self, record: LogRecord) -> None:
+        self._one(self._log_put(record))
+
+    def log_query(self, **filters: Any) -> list[LogRecord]:
+        return self._one(self._log_query(**filters))  # type: ignore[no-any-return]
+
+    def record_report(self, report: DeliveryReport) -> bool:
+        return bool(self._one(self._record_report(report)))
+
+    def reports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        return self._one(self._reports(message_id=message_id, phone=phone, limit=limit))  # type: ignore[no-any-return]
+
+    def record_inbound(self, message: InboundMessage) -> bool:
+        return bool(self._one(self._record_inbound(message)))
+
+    def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        return self._one(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- async --------------------------------------------------------------------------------
+
+    async def _apool_here(self) -> AsyncConnectionPool:
+        """The async pool of the running event loop (a pool is bound to the loop that opened it)."""
+        loop = asyncio.get_running_loop()
+        if self._apool is None or self._aloop is not loop:
+            self._aloop = loop
+            self._apool = AsyncConnectionPool(
+                self._dsn, min_size=1, max_size=self._max, kwargs=self._kwargs, timeout=self._timeout, open=False
+            )
+        pool = self._apool
+        await pool.open()
+        return pool
+
+    async def _aexec(self, statements: list[Statement]) -> list[Any]:
+        statements = self._batch(statements)
+        async with (await self._apool_here()).connection() as conn:
+            if len(statements) == 1:
+                sql, args, decode = statements[0]
+                return [decode(await _arows(await conn.execute(sql, args)))]
+            async with conn.pipeline(), conn.transaction():
+                cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
+            return [decode(await _arows(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+
+    async def _aone(self, statement: Statement) -> Any:
+        return (await self._aexec([statement]))[0]
+
+    async def aget(self, key: str) -> str | None:
+        return await self._aone(self._get(key))  # type: ignore[no-any-return]
+
+    async def aget_many(self, keys: Sequence[str]) -> list[str | None]:
+        return await self._aone(self._get_many(keys))  # type: ignore[no-any-return]
+
+    async def aset(self, key: str, value: str, ttl: float | None = None) -> None:
+        await self._aone(self._set(key, value, ttl))
+
+    async def aadd(self, key: str, value: str, ttl: float | None = None) -> str | None:
+        return await self._aone(self._add(key, value, ttl))  # type: ignore[no-any-return]
+
+    async def adelete(self, key: str) -> None:
+        await self._aone(self._delete(key))
+
+    async def aincr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        return int(await self._aone(self._incr(key, amount, ttl)))
+
+    async def ahit(self, windows: Sequence[Window]) -> int | None:
+        return await self._aone(self._hit(windows))  # type: ignore[no-any-return]
+
+    async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        return await self._aone(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+
+    async def aadmit(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> Refusal | None:
+        return await self._aone(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+
+    async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
+
+    async def alog_put(self, record: LogRecord) -> None:
+        await self._aone(self._log_put(record))
+
+    async def alog_query(self, **filters: Any) -> list[LogRecord]:
+        return await self._aone(self._log_query(**filters))  # type: ignore[no-any-return]
+
+    async def arecord_report(self, report: DeliveryReport) -> bool:
+        return bool(await self._aone(self._record_report(report)))
+
+    async def areports(
+        self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+    ) -> list[DeliveryReport]:
+        return await self._aone(self._reports(message_id=message_id, phone=phone, limit=limit))  # type: ignore[no-any-return]
+
+    async def arecord_inbound(self, message: InboundMessage) -> bool:
+        return bool(await self._aone(self._record_inbound(message)))
+
+    async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+        return await self._aone(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        if self._apool is not None and self._aloop is asyncio.get_running_loop():
+            await self._apool.close()
+        self._apool = None
+        self._pool.close()
