@@ -243,6 +243,16 @@ def test_the_documented_file_loads(tmp_path):
     assert config.providers["backup"]["secret_key"] == "t" and config.rates["aliyun"].burst == 10
 
 
+async def test_gateways_from_config(tmp_path):
+    from smsgate import AsyncGateway, Gateway
+
+    path = write(tmp_path, "default_region = 'US'\nsend_log = false\n[providers.memory]\n")
+    with Gateway.from_config(path) as gateway:
+        assert gateway.send(Message(to="2025550123", template="T")).ok and gateway.send_log is None
+    async with AsyncGateway.from_config(path, default_region="CN") as agateway:
+        assert (await agateway.send(Message(to="13800138000", template="T"))).ok
+
+
 def test_a_number_too_long_to_read_is_a_config_error_naming_the_file(tmp_path):
     path = tmp_path / "smsgate.toml"
     path.write_text("[retry]\nmax_attempts = " + "9" * 5000 + "\n")

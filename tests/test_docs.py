@@ -16,8 +16,10 @@ def python_blocks(path: Path) -> str:
 DOCS = [
     "docs/configuration.md",
     "docs/emulators.md",
+    "docs/receipts.md",
     "docs/security.md",
     "docs/sending.md",
+    "docs/stores.md",
     "docs/writing-a-provider.md",
 ]
 

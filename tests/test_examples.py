@@ -2,12 +2,14 @@
 
 Blocks run in order, one namespace per page, in a fresh folder. ``<!-- file: PATH -->`` before a
 block writes it to PATH instead. Python runs; TOML holding ``[providers.…]`` loads as a config;
-``smsgate …`` lines of shell blocks run through the CLI (except ``emulate``, which serves until
-stopped, and ``$ …`` output lines, which are not commands). Examples reach the emulators the way a
-reader's would: through the documented ``127.0.0.1:91xx`` address of ``smsgate emulate
-PROVIDER --port 91xx`` (the live emulator's free port replaces it, and nothing else does), or
-through the environment variables the provider pages read, set here to the emulators' test
-credentials.
+``smsgate …`` lines of shell blocks run through the CLI (except ``emulate``, ``serve`` and
+``worker``, which serve until stopped). A transcript that cannot run as written (output between
+commands, ids from an earlier run) is marked ``<!-- not run: why -->``; no Python block may be.
+
+Examples reach the emulators the way a reader's would: through the documented ``127.0.0.1:91xx``
+address of ``smsgate emulate PROVIDER --port 91xx`` (the live emulator's free port replaces it, and
+nothing else does), or through the environment variables the provider pages read, set here to the
+emulators' test credentials. Any other host is refused and fails the page.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from smsgate.emulators import EMULATORS, create, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))]
-BLOCK = re.compile(r"(?:<!-- file: (?P<path>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
-PORTS = {"aliyun": 9101, "tencent": 9102, "huawei": 9103, "twilio": 9104, "sns": 9105, "vonage": 9106}
+BLOCK = re.compile(
+    r"(?:<!-- (?:file: (?P<path>\S+)|not run: (?P<why>[^>]+)) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S
+)
+PORTS = {"aliyun": 9101, "tencent": 9102, "huawei": 9103, "twilio": 9104, "sns": 9105, "vonage": 9106, "plivo": 9107}
 """The port docs/emulators.md tells readers to run each emulator on."""
 
 ENVIRONMENT = {  # variable → (provider, its setting); endpoints are the emulators' URLs
@@ -57,6 +61,9 @@ ENVIRONMENT = {  # variable → (provider, its setting); endpoints are the emula
     "VONAGE_API_KEY": ("vonage", "api_key"),
     "VONAGE_API_SECRET": ("vonage", "api_secret"),
     "VONAGE_ENDPOINT": ("vonage", "endpoint"),
+    "PLIVO_AUTH_ID": ("plivo", "auth_id"),
+    "PLIVO_AUTH_TOKEN": ("plivo", "auth_token"),
+    "PLIVO_ENDPOINT": ("plivo", "endpoint"),
 }
 
 
@@ -66,8 +73,28 @@ def emulators() -> Iterator[dict[str, object]]:
         yield {name: stack.enter_context(serve(create(name))) for name in sorted(EMULATORS)}
 
 
+def page_environment(page: str) -> dict[str, tuple[str, str]]:
+    """A provider page's own variables: ``"setting": os.environ["VAR"]`` (or ``.get("VAR")``)
+    reads the setting of the provider the page is named after."""
+    provider = Path(page).stem
+    if not page.startswith("docs/providers/") or provider not in EMULATORS:
+        return {}
+    text = (ROOT / page).read_text(encoding="utf-8")
+    found = re.findall(r'"(\w+)":\s*os\.environ(?:\.get\(|\[)"(\w+)"', text)
+    return {variable: (provider, setting) for setting, variable in found}
+
+
 def blocks(page: str) -> list[tuple[str | None, str, str]]:
-    return [(m["path"], m["lang"], m["body"]) for m in BLOCK.finditer((ROOT / page).read_text(encoding="utf-8"))]
+    """``(path, language, body)`` of each block of ``page`` that runs (not marked ``not run: why``)."""
+    found = BLOCK.finditer((ROOT / page).read_text(encoding="utf-8"))
+    return [(m["path"], m["lang"], m["body"]) for m in found if not m["why"]]
+
+
+def test_blocks_not_run_say_why_and_are_not_code():
+    for page in PAGES:
+        for match in BLOCK.finditer((ROOT / page).read_text(encoding="utf-8")):
+            if match["why"]:
+                assert match["why"].strip() and match["lang"] in ("console", "text", "sh"), (page, match["why"])
 
 
 def test_every_page_is_covered():
@@ -79,9 +106,9 @@ def test_the_code_blocks_run_as_written(page, emulators, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("SMSGATE_CONFIG", "SMSGATE_SEND_LOG", "SMSGATE_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
-    for variable, (provider, setting) in ENVIRONMENT.items():
+    for variable, (provider, setting) in {**ENVIRONMENT, **page_environment(page)}.items():
         monkeypatch.setenv(variable, str(emulators[provider].settings()[setting]))
-    live = {f"127.0.0.1:{PORTS[name]}": emulator.server.endpoint for name, emulator in emulators.items()}
+    live = {f"127.0.0.1:{PORTS[name]}": emulators[name].server.endpoint for name in PORTS}
     monkeypatch.setenv("SMSGATE_TRANSPORT", "urllib3")  # Python's resolver, so the guard below sees every host
     elsewhere: list[str] = []
     resolve = socket.getaddrinfo
@@ -124,7 +151,7 @@ def commands(body: str) -> list[list[str]]:
     found = []
     for line in body.replace("\\\n", " ").splitlines():
         words = shlex.split(line.removeprefix("$ "), comments=True)
-        if words[:1] == ["smsgate"] and words[1:2] != ["emulate"]:
+        if words[:1] == ["smsgate"] and words[1:2] not in (["emulate"], ["serve"], ["worker"]):
             found.append(words[1:])
     return found
 

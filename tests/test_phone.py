@@ -98,3 +98,10 @@ def test_arbitrary_text_never_crashes(text):
         assert exc.code == 46001
     else:
         assert phone.e164.startswith("+") and phone.e164[1:].isdigit()
+
+
+@pytest.mark.parametrize("raw", [None, 13800138000, 10**5000, b"13800138000"], ids=["none", "int", "huge", "bytes"])
+def test_a_phone_that_is_not_a_string_is_named_by_its_type(raw):
+    with pytest.raises(InvalidPhone) as info:
+        PhoneNumber.parse(raw)
+    assert info.value.message == f"phone number 'a {type(raw).__name__}': must be a string"

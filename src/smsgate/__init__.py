@@ -13,6 +13,7 @@ from ._errors import (
     Rejected,
     RequestFailed,
     SmsError,
+    StoreError,
     Throttled,
     Unreachable,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "SmsError",
     "Status",
     "Store",
+    "StoreError",
     "Throttled",
     "Transport",
     "Unreachable",

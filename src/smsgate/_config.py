@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._config_sources import Loc, Origins, expand, read_env, read_toml, suggest, validation_problems
 from ._errors import ConfigError
@@ -87,10 +86,11 @@ def _embedded_providers() -> dict[str, dict[str, Any]]:
     return {"console": {}}
 
 
-class Config(BaseSettings):
-    """Validated configuration; :func:`load_config` reads it, :meth:`gateway` sends with it."""
+class Config(BaseModel):
+    """Validated configuration; :func:`load_config` reads it (the environment through
+    pydantic-settings), :meth:`gateway` sends with it."""
 
-    model_config = SettingsConfigDict(env_prefix="SMSGATE_", env_nested_delimiter="__", extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     default_region: str = DEFAULT_REGION
     providers: dict[str, dict[str, Any]] = Field(default_factory=_embedded_providers)
@@ -179,7 +179,7 @@ def open_store(url: str) -> Store:
 
 
 def load_config(
-    path: str | Path | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None, *, providers: bool = True
 ) -> Config:
     """Load ``path``, else ``$SMSGATE_CONFIG``, else ``./smsgate.toml`` if present, else the default;
     then the environment over it.

@@ -14,12 +14,11 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsError
-from pydantic_settings.sources.utils import parse_env_vars
+from pydantic import BaseModel, ValidationError, create_model
 
 from ._errors import ConfigError
 
@@ -68,15 +67,31 @@ def _depth(value: Any, level: int = 0) -> int:
     return max((_depth(child, level + 1) for child in children), default=level)
 
 
-class _Env(EnvSettingsSource):
-    """pydantic-settings' environment source over a given mapping (``os.environ`` by default)."""
+@cache
+def _env_source() -> Any:
+    """pydantic-settings' environment source over a given mapping; imported on first use, so that
+    ``import smsgate`` does not pay for it."""
+    from pydantic_settings import EnvSettingsSource
+    from pydantic_settings.sources.utils import parse_env_vars
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
+    class MappingEnvSource(EnvSettingsSource):
+        def __init__(self, settings_cls: Any, environ: Mapping[str, str]) -> None:
+            self._environ = environ
+            super().__init__(settings_cls, env_prefix=ENV_PREFIX, env_nested_delimiter="__")
 
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+        def _load_env_vars(self) -> Mapping[str, str | None]:
+            return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+    return MappingEnvSource
+
+
+@cache
+def _settings_of(model: type[BaseModel]) -> Any:
+    """``model``'s fields as a pydantic-settings class (what the environment source reads)."""
+    from pydantic_settings import BaseSettings
+
+    fields: Any = {name: (field.annotation, field) for name, field in model.model_fields.items()}
+    return create_model(f"{model.__name__}Environment", __base__=BaseSettings, **fields)
 
 
 @dataclass
@@ -100,17 +115,19 @@ class Origins:
         return f"{origin}: {'.'.join(rest)}: {text}" if rest else f"{origin}: {text}"
 
 
-def read_env(settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[Loc, str]]:
+def read_env(model: type[BaseModel], environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[Loc, str]]:
     """``(values, variables)``: the nested values the environment sets (``$`` escaped so that
     expansion leaves them as they are), and which variable set each field path."""
     variables: dict[Loc, str] = {}
     for key in environ:
         if key.upper().startswith(ENV_PREFIX):
             path = tuple(key[len(ENV_PREFIX) :].lower().split("__"))
-            if path[0] in settings_cls.model_fields:
+            if path[0] in model.model_fields:
                 variables[path] = key
+    from pydantic_settings import SettingsError
+
     try:
-        values = _Env(settings_cls, environ)()
+        values = _env_source()(_settings_of(model), environ)()
     except SettingsError as exc:
         raise ConfigError(f"environment: {exc}") from None
     return _escape(values), variables

@@ -7,6 +7,7 @@ They differ only in how they wait.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import (
     AsyncIterable,
@@ -143,6 +144,14 @@ class _GatewayCore:
     @property
     def metrics(self) -> Metrics:
         return self.policies.metrics
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.flow.retry
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.flow.strategy
 
     @property
     def hooks(self) -> Hooks:
@@ -353,6 +362,14 @@ class Gateway(_GatewayCore):
         self.sleep = sleep
         self._pool: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> Gateway:
+        """The gateway :func:`smsgate.load_config` describes (``path``, else ``$SMSGATE_CONFIG`` or
+        ``./smsgate.toml``, then the environment); ``options`` override the configuration's."""
+        from ._config import load_config
+
+        return load_config(path).gateway(**options)
+
     def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient.
 
@@ -521,6 +538,13 @@ class AsyncGateway(_GatewayCore):
         import asyncio  # here, not at the top: ``import smsgate`` stays light for sync users
 
         self.sleep = sleep or asyncio.sleep
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> AsyncGateway:
+        """The asyncio twin of :meth:`Gateway.from_config`."""
+        from ._config import load_config
+
+        return load_config(path).async_gateway(**options)
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""

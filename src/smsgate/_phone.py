@@ -64,7 +64,7 @@ class PhoneNumber:
         if isinstance(raw, PhoneNumber):
             return raw
         if not isinstance(raw, str):
-            raise InvalidPhone(repr(raw), "must be a string")
+            raise InvalidPhone(f"a {type(raw).__name__}", "must be a string")  # never repr(): it may be huge
         return _parse(raw.strip(), (region or DEFAULT_REGION).upper())
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from smsgate import AsyncGateway, Gateway, InvalidRequest, PhoneLimits
+from smsgate import AsyncGateway, Gateway, InvalidRequest
 from smsgate.campaigns import Campaign, Campaigns
 from smsgate.stores import MemoryStore, SQLiteStore
 from smsgate.testing import memory_gateway, outbox_of
@@ -86,26 +86,6 @@ def test_rows_claimed_by_a_lost_run_are_unknown_not_resent():
     assert not {f"+86{p}" for p in phones(10)[3:6]} & set(sent) and len(sent) == 7
     assert [n for n, kind, _ in outcomes if kind == "unknown"] == [4, 5, 6]
     assert "lost while sending" in outcomes[3][2]
-
-
-def test_per_phone_limits_count_each_row():
-    source = [{"phone": p} for p in phones(3) * 4]  # each phone 4 times
-    with memory_gateway() as gateway:
-        campaign = Campaign(source, template="SMS_1", limits=PhoneLimits(per_day=3), chunk_size=5)
-        state = campaign.run(gateway)
-        sent = sent_phones(gateway)
-        rejects = list(Campaigns(gateway.store).rejects(campaign.id))
-    assert set(sent.values()) == {3} and len(sent) == 3
-    assert state.counts["accepted"] == 9 and state.counts["rejected"] == 3 and state.counts["sent"] == 9
-    assert all("per_day=3" in r.reason for r in rejects) and len(rejects) == 3
-
-
-def test_blocklisted_rows_are_refused_alone():
-    with memory_gateway(blocklist=True) as gateway:
-        gateway.blocklist.add(phones(3)[1])
-        state = Campaign(rows(3), template="SMS_1").run(gateway)
-        sent = sent_phones(gateway)
-    assert state.counts["accepted"] == 2 and state.counts["rejected"] == 1 and len(sent) == 2
 
 
 def test_stop_pauses_and_resume_finishes(tmp_path):

@@ -33,3 +33,14 @@ def test_exit_codes_pass_through_main(capsys, monkeypatch):
     with pytest.raises(SystemExit) as info:
         cli.main()
     assert info.value.code == 2
+
+
+def test_an_error_naming_odd_characters_stays_one_inert_line(tmp_path, capsys, monkeypatch):
+    config = tmp_path / "x.toml"
+    config.write_text('[providers.console]\n[weights]\n"a\\nb\\u2028c\\u001b[31m" = "x"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["smsgate", "send", "--to", "13800138000", "--text", "hi", "--config", str(config)])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "\x1b" not in err
+    assert "a\\nb\\u2028c\\x1b[31m" in err

@@ -26,7 +26,7 @@ def test_piped_output_is_never_cut_and_ids_are_whole():
     message_id = send("--to", "13800138000", "--template", "SMS_1")
     result = runner.invoke(app, ["log"])
     lines = [line.split("\t") for line in result.stdout.splitlines()]
-    assert lines[0] == ["when", "kind", "message id", "phones", "status", "provider", "error"]
+    assert lines[0] == ["when", "kind", "message id", "phones", "status", "provider", "error", "delivery"]
     assert {row[2] for row in lines[1:]} == {message_id} and {row[3] for row in lines[1:]} == {"+8613800138000"}
     found = runner.invoke(app, ["log", "--message-id", message_id, "--json"])
     assert len(found.stdout.splitlines()) == 2
@@ -65,3 +65,18 @@ def test_log_without_a_send_log(tmp_path):
     config.write_text("send_log = false\n[providers.memory]\n")
     result = runner.invoke(app, ["log", "--config", str(config)])
     assert result.exit_code == 2 and "no send_log is configured" in result.stderr
+
+
+def test_log_shows_each_phones_delivery_once_reports_arrive():
+    from smsgate import DeliveryReport, DeliveryStatus, SQLiteStore
+
+    message_id = send("--to", "13800138000", "--to", "13900139000", "--template", "SMS_1")
+    store = SQLiteStore("smsgate.sqlite3")
+    (attempt,) = [r for r in store.log_query(message_id=message_id) if r.kind == "attempt"]
+    provider_id = attempt.message_ids["+8613900139000"]
+    report = DeliveryReport(attempt.provider or "", provider_id, "+8613900139000", DeliveryStatus.DELIVERED, "DELIVRD")
+    assert store.record_report(report)
+    store.close()
+    lines = [line.split("\t") for line in runner.invoke(app, ["log", "--message-id", message_id]).stdout.splitlines()]
+    (message,) = [row for row in lines if row[1] == "message"]
+    assert message[7] == "-, delivered"

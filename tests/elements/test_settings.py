@@ -33,4 +33,5 @@ def test_a_development_sink_still_refuses_keys_no_type_knows(tmp_path):
     write_element(tmp_path, "Dev", {"title": "t", "type": "SMS.Console", "backendBundleEntry": "."}, {"speed": 1})
     with pytest.raises(ConfigError) as info:
         App(tmp_path)
-    assert info.value.problems == ["SMS/Dev/sms.json: speed: unknown key (known: stream, development)"]
+    [problem] = info.value.problems
+    assert problem.startswith("SMS/Dev/sms.json: speed: unknown key (known: stream")

@@ -27,7 +27,7 @@ def test_an_emulator_refuses_wrong_credentials(name):
         settings = emulator.settings()
         for key in settings:
             if any(word in key for word in SECRET_KEYS):
-                settings[key] = "not-the-secret"
+                settings[key] = "bm90LXRoZS1zZWNyZXQ="  # wrong, and base64 for settings that must be
         with Gateway({name: settings}) as gateway:
             result = gateway.send(MESSAGE)
         assert not result.ok and emulator.summaries() == []

@@ -39,7 +39,7 @@ def test_each_new_delivery_is_pushed_once_and_parses(name):
         assert pusher.push_new() == []
         reports = []
         for r in received:
-            url = f"{target.url}{r.path}"
+            url = f"{target.url}{r.path}" + (f"?{r.raw_query}" if r.raw_query else "")
             settings = emulator.receipt_settings() if hasattr(emulator, "receipt_settings") else SETTINGS[name]
             reports += parse_push(name, r.method, url, r.headers, r.body, settings).reports
     assert sorted(report.phone for report in reports) == ["+8613800138000", "+8613900139000"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Endpoint:
     """A local HTTP server calling :meth:`Receipts.ahandle` for ``/receipts/<alias>/…``."""
 
     receipts: Receipts
+    threaded: bool = False  # call the sync ``handle`` in a thread (stores whose async client is per loop)
     server: FakeServer | None = None
     answered: list[int] = field(default_factory=list)
 
@@ -41,7 +43,11 @@ class Endpoint:
         alias = request.path.split("/")[2]
         assert self.server is not None
         url = self.server.url + request.path + (f"?{request.raw_query}" if request.raw_query else "")
-        handled = await self.receipts.ahandle(alias, request.method, url, request.headers, request.body)
+        args = (alias, request.method, url, request.headers, request.body)
+        if self.threaded:
+            handled = await asyncio.to_thread(self.receipts.handle, *args)
+        else:
+            handled = await self.receipts.ahandle(*args)
         self.answered.append(handled.reply.status)
         return web.Response(
             status=handled.reply.status, body=handled.reply.body, headers={"Content-Type": handled.reply.content_type}
@@ -49,9 +55,9 @@ class Endpoint:
 
 
 @contextmanager
-def serve_receipts(receipts: Receipts) -> Iterator[Endpoint]:
+def serve_receipts(receipts: Receipts, *, threaded: bool = False) -> Iterator[Endpoint]:
     """An :class:`Endpoint` serving on 127.0.0.1 while in the block."""
-    endpoint = Endpoint(receipts)
+    endpoint = Endpoint(receipts, threaded)
     with FakeServer(endpoint.handle) as server:
         endpoint.server = server
         yield endpoint

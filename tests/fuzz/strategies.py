@@ -83,8 +83,20 @@ def toml_document(data: dict[str, Any]) -> bytes:
 LOCAL_PROVIDERS = st.sampled_from(["console", "memory", "file", "aliyun", "tencent", "twilio", "nope"])
 SETTING_VALUES = st.one_of(TEXT, st.integers(), st.floats(), st.booleans(), st.just("${UNSET_VAR}"), ANY)
 PROVIDER_TABLE = st.dictionaries(
-    st.sampled_from(["provider", "path", "stream", "access_key_id", "access_key_secret", "timeout", "endpoint",
-                     "sign_name", "from", "bogus"]),
+    st.sampled_from(
+        [
+            "provider",
+            "path",
+            "stream",
+            "access_key_id",
+            "access_key_secret",
+            "timeout",
+            "endpoint",
+            "sign_name",
+            "from",
+            "bogus",
+        ]
+    ),
     SETTING_VALUES,
     max_size=4,
 )
@@ -97,10 +109,16 @@ CONFIG = st.fixed_dictionaries(
         "store": st.one_of(STORES, ANY),
         "strategy": st.one_of(st.sampled_from(["in_order", "random", "round_robin", "weighted", "nope"]), ANY),
         "weights": st.one_of(st.dictionaries(LOCAL_PROVIDERS, st.one_of(st.integers(), st.floats())), ANY),
-        "retry": st.one_of(st.dictionaries(st.sampled_from(["max_attempts", "base_delay", "deadline", "x"]),
-                                           st.one_of(st.integers(), st.floats(), TEXT)), ANY),
-        "limits": st.one_of(st.dictionaries(st.sampled_from(["per_minute", "per_day", "x"]),
-                                            st.one_of(st.integers(), st.floats())), ANY),
+        "retry": st.one_of(
+            st.dictionaries(
+                st.sampled_from(["max_attempts", "base_delay", "deadline", "x"]),
+                st.one_of(st.integers(), st.floats(), TEXT),
+            ),
+            ANY,
+        ),
+        "limits": st.one_of(
+            st.dictionaries(st.sampled_from(["per_minute", "per_day", "x"]), st.one_of(st.integers(), st.floats())), ANY
+        ),
         "providers": st.one_of(st.dictionaries(LOCAL_PROVIDERS, st.one_of(PROVIDER_TABLE, ANY), max_size=3), ANY),
         "bogus": ANY,
     },
@@ -115,9 +133,21 @@ CONFIG_FILES = st.one_of(
     TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")),
 )
 ENV_NAMES = st.sampled_from(
-    ["SMSGATE_DEFAULT_REGION", "SMSGATE_SEND_LOG", "SMSGATE_STORE", "SMSGATE_STRATEGY", "SMSGATE_RETRY__MAX_ATTEMPTS",
-     "SMSGATE_PROVIDERS__CONSOLE__STREAM", "SMSGATE_PROVIDERS__ALIYUN__ACCESS_KEY_SECRET", "SMSGATE_PROVIDERS__X",
-     "SMSGATE_PROVIDERS__MEMORY", "SMSGATE_LIMITS__PER_DAY", "SMSGATE_BOGUS", "UNSET_VAR"]
+    [
+        "SMSGATE_DEFAULT_REGION",
+        "SMSGATE_SEND_LOG",
+        "SMSGATE_STORE",
+        "SMSGATE_STRATEGY",
+        "SMSGATE_RETRY__MAX_ATTEMPTS",
+        "SMSGATE_PROVIDERS__CONSOLE__STREAM",
+        "SMSGATE_PROVIDERS__ALIYUN__ACCESS_KEY_SECRET",
+        "SMSGATE_PROVIDERS__X",
+        "SMSGATE_PROVIDERS__MEMORY",
+        "SMSGATE_LIMITS__PER_DAY",
+        "SMSGATE_BOGUS",
+        "UNSET_VAR",
+    ]
 )
-ENVIRON = st.dictionaries(ENV_NAMES, st.one_of(st.text(max_size=12), st.sampled_from(["1", "inf", "{}", "[1]"])),
-                          max_size=3)
+ENVIRON = st.dictionaries(
+    ENV_NAMES, st.one_of(st.text(max_size=12), st.sampled_from(["1", "inf", "{}", "[1]"])), max_size=3
+)

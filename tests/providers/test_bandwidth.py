@@ -129,7 +129,7 @@ def test_any_text_survives_the_json_body(text: str) -> None:
 
 
 def test_docs_example_runs(bandwidth_emulator: BandwidthEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("smsgate.providers.bandwidth.BandwidthProvider.default_endpoint", bandwidth_emulator.endpoint)
+    monkeypatch.setenv("BANDWIDTH_ENDPOINT", bandwidth_emulator.endpoint)
     for name, value in (
         ("ACCOUNT_ID", bandwidth_emulator.account_id),
         ("USERNAME", bandwidth_emulator.username),

@@ -173,7 +173,7 @@ def test_any_text_survives_the_json_body(text: str) -> None:
 
 
 def test_docs_example_runs(plivo_emulator: PlivoEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("smsgate.providers.plivo.PlivoProvider.default_endpoint", plivo_emulator.endpoint)
+    monkeypatch.setenv("PLIVO_ENDPOINT", plivo_emulator.endpoint)
     monkeypatch.setenv("PLIVO_AUTH_ID", plivo_emulator.auth_id)
     monkeypatch.setenv("PLIVO_AUTH_TOKEN", plivo_emulator.auth_token)
     (example,) = doc_examples("providers/plivo.md")

@@ -151,7 +151,7 @@ def test_any_text_survives_the_json_body(text: str) -> None:
 
 
 def test_docs_example_runs(sinch_emulator: SinchEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SinchProvider, "public_endpoint", lambda self: sinch_emulator.endpoint)
+    monkeypatch.setenv("SINCH_ENDPOINT", sinch_emulator.endpoint)
     monkeypatch.setenv("SINCH_SERVICE_PLAN_ID", sinch_emulator.service_plan_id)
     monkeypatch.setenv("SINCH_API_TOKEN", sinch_emulator.api_token)
     (example,) = doc_examples("providers/sinch.md")

@@ -137,7 +137,7 @@ def test_any_text_survives_the_json_body(text: str) -> None:
 
 
 def test_docs_example_runs(telnyx_emulator: TelnyxEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("smsgate.providers.telnyx.TelnyxProvider.default_endpoint", telnyx_emulator.endpoint)
+    monkeypatch.setenv("TELNYX_ENDPOINT", telnyx_emulator.endpoint)
     monkeypatch.setenv("TELNYX_API_KEY", telnyx_emulator.api_key)
     (example,) = doc_examples("providers/telnyx.md")
     exec(example, {})

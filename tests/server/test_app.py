@@ -61,10 +61,16 @@ def test_a_shared_store_in_the_config_holds_keys_and_records(redis_url):
         auth = {"Authorization": f"Bearer {token}"}
         sent = httpx.post(f"{one.url}/v1/messages", headers=auth, json={"to": ["13800138000"], "template": "T"})
         seen = httpx.get(f"{two.url}/v1/messages/{sent.json()['message_id']}", headers=auth)
-        again = httpx.post(f"{two.url}/v1/messages", headers={**auth, "Idempotency-Key": "k"},
-                           json={"to": ["13800138000"], "template": "T"})
-        replay = httpx.post(f"{one.url}/v1/messages", headers={**auth, "Idempotency-Key": "k"},
-                            json={"to": ["13800138000"], "template": "T"})
+        again = httpx.post(
+            f"{two.url}/v1/messages",
+            headers={**auth, "Idempotency-Key": "k"},
+            json={"to": ["13800138000"], "template": "T"},
+        )
+        replay = httpx.post(
+            f"{one.url}/v1/messages",
+            headers={**auth, "Idempotency-Key": "k"},
+            json={"to": ["13800138000"], "template": "T"},
+        )
     assert seen.status_code == 200 and seen.json()["status"] == "accepted"
     assert replay.json()["replayed"] and replay.json()["message_id"] == again.json()["message_id"]
     keys_store.close()

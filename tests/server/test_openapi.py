@@ -33,7 +33,7 @@ def test_the_api_keeps_its_schema(api):
 
         conforms()
         checked.append(operation.label)
-    assert len(checked) == 15, checked
+    assert len(checked) == 19, checked
     served = session.get(f"{api.url}/metrics").text.splitlines()
     counted = sum(float(line.rsplit(" ", 1)[1]) for line in served if line.startswith("smsgate_http_requests_total{"))
     assert counted >= 3 * EXAMPLES  # the generated requests did reach the server

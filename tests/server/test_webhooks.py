@@ -106,9 +106,10 @@ def test_unknown_accounts_are_404_problems(tmp_path):
 
 
 def test_a_receipt_that_cannot_be_recorded_is_503_so_the_provider_pushes_it_again(tmp_path):
-    with serve(create("twilio")) as twilio, service(
-        tmp_path, {"twilio": twilio.settings()}, store_class=FailingLog
-    ) as (served, key):
+    with (
+        serve(create("twilio")) as twilio,
+        service(tmp_path, {"twilio": twilio.settings()}, store_class=FailingLog) as (served, key),
+    ):
         _send(served, key, {"to": ["+14155552671"], "text": "hello"})
         pusher = ReceiptPusher(twilio, f"{served.url}/v1/webhooks/twilio/twilio")
         assert pusher.push_new() == [503]

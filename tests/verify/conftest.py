@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +10,13 @@ import pytest
 
 from smsgate.stores import MemoryStore, SQLiteStore, Store
 from smsgate.testing import memory_gateway, outbox_of
-from smsgate.verify import Verifier, VerifyPolicy
+from smsgate.verify import VerificationFailed, Verifier, VerifyPolicy
 
 KEYS = {"k1": "a server key of at least thirty-two bytes"}
-STORES = ["memory", "sqlite", "redis"]
+HAS_POSTGRES = importlib.util.find_spec("smsgate.stores.postgres") is not None
+STORES = ["memory", "sqlite", "redis"] + (["postgres"] if HAS_POSTGRES else [])
+"""Every store there is: PostgreSQL joins as soon as ``PostgresStore`` is installed."""
+PHONE = "13800138000"
 
 
 class Clock:
@@ -34,7 +38,7 @@ def clock() -> Clock:
 
 
 def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock: Clock | None = None) -> Store:
-    """A fresh store of ``kind``; memory and SQLite expire keys by ``clock``, servers by their own."""
+    """A fresh store of ``kind``; memory, SQLite and PostgreSQL expire keys by ``clock``, Redis by its own."""
     if kind == "memory":
         return MemoryStore(clock=clock) if clock else MemoryStore()
     if kind == "sqlite":
@@ -43,6 +47,11 @@ def open_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, clock:
         from smsgate.stores.redis import RedisStore
 
         return RedisStore(request.getfixturevalue("redis_url"))
+    if kind == "postgres":
+        from smsgate.stores.postgres import PostgresStore  # type: ignore[import-not-found, unused-ignore]
+
+        dsn = request.getfixturevalue("postgres_dsn")
+        return PostgresStore(dsn, clock=clock) if clock else PostgresStore(dsn)  # type: ignore[no-any-return, unused-ignore]
     raise ValueError(kind)
 
 
@@ -76,3 +85,9 @@ def harness(store: Store, clock: Clock) -> Harness:
 def wrong(code: str) -> str:
     """A code of the same length that is not ``code``."""
     return code[:-1] + str((int(code[-1]) + 1) % 10)
+
+
+def refused(h: Harness, vid: str, code: str) -> VerificationFailed:
+    with pytest.raises(VerificationFailed) as info:
+        h.verifier.check(vid, code)
+    return info.value

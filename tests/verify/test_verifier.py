@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smsgate import AsyncGateway, Gateway, OutcomeUnknown, SQLiteStore, Status
-from smsgate.stores import Store
+from smsgate.stores import MemoryStore, Store
 from smsgate.testing import MemoryProvider, memory_gateway, outbox_of
 from smsgate.verify import AsyncVerifier, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
@@ -116,3 +118,68 @@ async def test_the_async_twin_over_a_provider_emulator(aliyun_server: AliyunFake
         assert v.send_status is Status.ACCEPTED and v.provider == "aliyun"
         assert (await verifier.check(v.id, aliyun_server.delivered[-1].params["code"])).approved
         await store.aclose()
+
+
+class FailingStore(MemoryStore):
+    """A memory store whose ``name`` operation fails once armed: a store going down mid-flow."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock=clock)
+        self.failing: str | None = None
+
+    def _maybe_fail(self, name: str) -> None:
+        if self.failing == name:
+            raise ConnectionError("store down")
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._maybe_fail("set" if key.endswith(":sent") else "")
+        super().set(key, value, ttl)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        self._maybe_fail("get_many")
+        return super().get_many(keys)
+
+    def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        self._maybe_fail("run")
+        return super().run(calls)
+
+
+def test_a_send_that_left_is_reported_when_the_store_fails_after_it(clock: Clock) -> None:
+    store = FailingStore(clock)
+    gateway = memory_gateway(clock=clock)
+    verifier = Verifier(gateway, store, keys=KEYS, clock=clock)
+    store.failing = "set"  # the outcome of the send cannot be recorded (its ``:sent`` key)
+    v = verifier.start(PHONE, template="SMS_1")
+    assert v.send_status is Status.ACCEPTED and len(outbox_of(gateway)) == 1
+    store.failing = None
+    assert verifier.check(v.id, outbox_of(gateway).last.params["code"]).approved
+
+
+def test_nothing_is_sent_when_the_store_fails_before_the_send(clock: Clock) -> None:
+    store = FailingStore(clock)
+    gateway = memory_gateway(clock=clock)
+    store.failing = "run"
+    with pytest.raises(ConnectionError):
+        Verifier(gateway, store, keys=KEYS, clock=clock).start(PHONE, template="SMS_1")
+    assert len(outbox_of(gateway)) == 0
+
+
+def test_an_approval_stands_when_reading_back_fails(clock: Clock) -> None:
+    store = FailingStore(clock)
+    gateway = memory_gateway(clock=clock)
+    verifier = Verifier(gateway, store, keys=KEYS, clock=clock)
+    v = verifier.start(PHONE, template="SMS_1")
+    calls = {"n": 0}
+    original = store.get_many
+
+    def second_fails(keys: Sequence[str]) -> list[str | None]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("store down")
+        return original(keys)
+
+    store.get_many = second_fails  # type: ignore[method-assign]
+    approved = verifier.check(v.id, outbox_of(gateway).last.params["code"])
+    assert approved.approved
+    store.get_many = original  # type: ignore[method-assign]
+    assert verifier.get(v.id).status is VerificationStatus.APPROVED  # type: ignore[union-attr]

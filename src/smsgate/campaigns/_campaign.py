@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +15,9 @@ from .._models import _frozen_params, new_id
 from .._steps import Call
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store
+from ._admit import Policy
 from ._drive import adrive, drive
-from ._flow import Chunk, Policy, Spec, Tally, chunk_flow, finish_flow, queue_flow
+from ._flow import Chunk, Spec, Tally, chunk_flow, finish_flow, queue_flow
 from ._sources import Reject, Row, Source
 from ._state import FAILED, PAUSED, RUNNING, CampaignState, Keys, run_sync, state_flow
 
@@ -136,6 +138,10 @@ class Campaign:
         state = run_sync(state_flow(store, campaign_id))  # raises when there is no such campaign
         return cls.from_dict(campaign_id, state.spec, rows)
 
+    def record(self, store: Store, now: float) -> None:
+        """Record the campaign in ``store`` now (running it records it too), so it can be looked up."""
+        run_sync(_create(store, Keys(self.id), self, now))
+
     # -- the source, in chunks ----------------------------------------------------------------
 
     def chunks(self, region: str | None = None) -> Iterator[Chunk]:
@@ -224,7 +230,8 @@ class Campaign:
                 yield Call(store, "set", (keys.chunks, str(count)))
                 yield from finish_flow(store, keys)
         except Exception:
-            yield Call(store, "set", (keys.status, FAILED))
+            with suppress(Exception):  # the store may be what failed: the first error is the one to see
+                yield Call(store, "set", (keys.status, FAILED))
             raise
         return (yield from state_flow(store, self.id))
 

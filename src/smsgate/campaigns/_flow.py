@@ -16,26 +16,23 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidRequest, SmsError
 from .._models import Message, SendResult, Status
-from .._phone import PhoneNumber
 from .._steps import Call
-from ..policy.limits import PhoneLimits
-from ..policy.lists import Blocklist
 from ..stores.base import Store
+from ._admit import NOT_SENT, Policy, admit
 from ._sources import Reject, Row
 from ._state import DONE, FAILED, PAUSED, PENDING, Keys
 
 if TYPE_CHECKING:
-    from .._gateway import _GatewayCore
+    pass
 
 __all__ = [
     "Chunk",
-    "Policy",
     "Spec",
     "Tally",
     "Together",
@@ -47,7 +44,6 @@ __all__ = [
 ]
 
 LOST = "the run that claimed this row was lost while sending: it may have been delivered"
-NOT_SENT = "\tnot sent"
 Flow = Generator[Any, Any, Any]
 
 
@@ -85,34 +81,6 @@ class Spec:
             sign_names=self.sign_names,
             recipient_params=None if same else {r.phone: r.params for r in rows},
         )
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Per-row admission, shared by every process through the store."""
-
-    store: Store
-    limits: PhoneLimits | None = None
-    blocklist: bool = False
-    allows: Callable[[PhoneNumber], bool] | None = None
-    region: str | None = None
-    clock: Callable[[], float] = field(default=lambda: 0.0)
-    lease: float = 60.0
-    concurrency: int = 8
-
-    @classmethod
-    def of(
-        cls, gateway: _GatewayCore, store: Store, limits: PhoneLimits | None, lease: float, concurrency: int
-    ) -> Policy:
-        if gateway.limits is not None:
-            raise InvalidRequest(
-                "the gateway has per-phone limits, which would count a whole batch: give them to the campaign "
-                "(Campaign(limits=…)) and send through a gateway without",
-                field="limits",
-            )
-        allows = gateway.allowlist.allows if gateway.allowlist is not None else None
-        blocklist = gateway.blocklist_enabled
-        return cls(store, limits, blocklist, allows, gateway.default_region, gateway.clock, lease, concurrency)
 
 
 @dataclass(frozen=True)
@@ -180,19 +148,17 @@ def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
     if holder is not None and holder != token and not _holder_is_gone(holder):
         tally.status = "busy"  # another live run has this chunk: try again when its lease expires
         return tally
-    renew = ("set", (lease, token, policy.lease))
-    yield Call(store, *renew)
+    renew = ("set", (lease, token, policy.lease))  # taken with the first claims, kept with each record
     cut = batches(chunk.rows, spec.batch_size)
     for start in range(0, len(cut), policy.concurrency):
         wave = {keys.batch(chunk.number, i): cut[i] for i in range(start, min(len(cut), start + policy.concurrency))}
-        outcomes = yield from _wave(spec, policy, wave)
+        outcomes = yield from _wave(spec, policy, wave, renew)
         record = [("set", (key, json.dumps(rows, ensure_ascii=False))) for key, rows in outcomes.items()]
         yield Call(store, "run", ([*record, renew],))
         for rows in outcomes.values():
             for _, value in rows:
                 tally.add(value.split("\t", 1)[0])
     yield from close_chunk(store, keys, chunk, spec.batch_size)
-    yield Call(store, "delete", (lease,))
     return tally
 
 
@@ -212,11 +178,13 @@ def batches(rows: Sequence[Row], size: int) -> list[list[Row]]:
     return cut
 
 
-def _wave(spec: Spec, policy: Policy, wave: dict[str, list[Row]]) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
+def _wave(
+    spec: Spec, policy: Policy, wave: dict[str, list[Row]], lease: tuple[str, tuple[Any, ...]]
+) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
     """Claim, admit, send and judge one wave of batches: ``{batch key: [[row, outcome], …]}`` for
     the batches this run claimed (or found lost)."""
     store = policy.store
-    claims = yield Call(store, "run", ([("add", (key, PENDING)) for key in wave],))
+    _, *claims = yield Call(store, "run", ([lease, *(("add", (key, PENDING)) for key in wave)],))
     outcomes: dict[str, dict[int, str]] = {}
     for (key, rows), existing in zip(wave.items(), claims, strict=True):
         if existing is None:
@@ -226,7 +194,7 @@ def _wave(spec: Spec, policy: Policy, wave: dict[str, list[Row]]) -> Generator[A
         elif sorted(n for n, _ in json.loads(existing)) != [r.number for r in rows]:
             raise InvalidRequest(f"{key}: the source changed since the campaign started", field="source")
     mine = {key: rows for key, rows in wave.items() if key in outcomes and not outcomes[key]}
-    admitted = yield from _admit(policy, mine, outcomes)
+    admitted = yield from admit(policy, mine, outcomes)
     sendable = {key: rows for key, rows in admitted.items() if rows}
     results = yield Together([spec.message(rows) for rows in sendable.values()])
     failure: BaseException | None = None
@@ -255,38 +223,6 @@ def _outcome(status: Status, error: SmsError | None) -> str:
     if status is Status.UNKNOWN:
         return f"unknown\t{reason}"
     return f"rejected\t{reason}" + ("" if status is Status.REJECTED else NOT_SENT)
-
-
-def _admit(
-    policy: Policy, wave: dict[str, list[Row]], outcomes: dict[str, dict[int, str]]
-) -> Generator[Any, Any, dict[str, list[Row]]]:
-    """The rows of each batch that every per-row rule admits; the others get their refusal."""
-    refused: dict[int, str] = {}
-    rows = [r for batch in wave.values() for r in batch]
-    if policy.allows is not None:
-        refused.update(
-            (r.number, "46004 country not allowed") for r in rows if not policy.allows(PhoneNumber.parse(r.phone))
-        )
-        rows = [r for r in rows if r.number not in refused]
-    if policy.blocklist and rows:
-        found = yield Call(policy.store, "get_many", ([Blocklist.key(r.phone) for r in rows],))
-        refused.update((r.number, "46004 blocklisted") for r, v in zip(rows, found, strict=True) if v is not None)
-        rows = [r for r in rows if r.number not in refused]
-    if policy.limits is not None and rows:
-        now = policy.clock()
-        windows = [policy.limits.windows(r.phone, now) for r in rows]
-        full = yield Call(policy.store, "run", ([("hit", ([w for _, w in ws],)) for ws in windows],))
-        for row, ws, index in zip(rows, windows, full, strict=True):
-            if index is not None:
-                rule, (_, limit, _) = ws[index]
-                refused[row.number] = f"46004 send limit {rule}={limit} reached"
-    admitted: dict[str, list[Row]] = {}
-    for key, batch in wave.items():
-        outcomes[key].update(
-            (r.number, f"rejected\t{refused[r.number]}{NOT_SENT}") for r in batch if r.number in refused
-        )
-        admitted[key] = [r for r in batch if r.number not in refused]
-    return admitted
 
 
 def close_chunk(store: Store, keys: Keys, chunk: Chunk, batch_size: int) -> Flow:

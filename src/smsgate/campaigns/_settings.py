@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._config import DEFAULT_LOG, Config, open_store
 from .._errors import ConfigError
-from .._gateway import Gateway
+from .._gateway import AsyncGateway, Gateway
 from ..policy.limits import PhoneLimits
 from ..providers.base import settings_problems
 from ..stores.base import Store
@@ -38,6 +38,7 @@ class CampaignSettings(BaseModel):
     batch_size: int = Field(100, ge=1, le=1000, description="rows per message")
     concurrency: int = Field(8, ge=1, le=1024, description="batches in flight per process")
     lease: float = Field(60.0, gt=0, description="seconds a chunk stays with a silent run before another takes it")
+    uploads: str | None = Field(None, description="where the service keeps uploaded sources")
 
     @classmethod
     def of(cls, config: Config) -> CampaignSettings:
@@ -65,4 +66,13 @@ class CampaignSettings(BaseModel):
 
     def gateway(self, config: Config, store: Store, **options: Any) -> Gateway:
         """The configured gateway on ``store``, its per-phone limits left to the campaign."""
-        return config.gateway(store=store, limits=None, **options)
+        return Gateway(config.providers, **_options(config, store, options))
+
+    def async_gateway(self, config: Config, store: Store, **options: Any) -> AsyncGateway:
+        """The asyncio twin of :meth:`gateway`."""
+        return AsyncGateway(config.providers, **_options(config, store, options))
+
+
+def _options(config: Config, store: Store, options: dict[str, Any]) -> dict[str, Any]:
+    configured = config.model_copy(update={"store": "memory"}).gateway_options()  # not a second store
+    return {**configured, "store": store, "limits": None, **options}

@@ -24,9 +24,10 @@ from .._config import Config, load_config
 from .._errors import ConfigError
 from .._gateway import Gateway
 from ..stores.base import Store
+from ._admit import Policy
 from ._campaign import Campaign
 from ._drive import drive
-from ._flow import Chunk, Policy, Tally, chunk_flow, close_chunk
+from ._flow import Chunk, Tally, chunk_flow, close_chunk
 from ._settings import CampaignSettings
 from ._sources import Reject, Row
 from ._state import CampaignState, Keys

@@ -28,7 +28,7 @@ else:
     from importlib.metadata import version
     from typing import Annotated
 
-    from ._output import err
+    from ._output import err, one_line
 
     app = typer.Typer(
         no_args_is_help=True,
@@ -64,7 +64,7 @@ else:
             if type(exc).__name__ == "NoArgsIsHelpError":  # no command: the help, as before
                 print(text, file=sys.stderr)
                 sys.exit(2)
-            line = " ".join(f"{text} (see smsgate --help)".split())  # one line, as every error
+            line = one_line(" ".join(f"{text} (see smsgate --help)".split()))  # one line, as every error
             err.print(f"smsgate: {line}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(int(getattr(exc, "exit_code", 2)))
         except typer.Abort:  # Ctrl-C

@@ -23,10 +23,15 @@ RegionOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="print as JSON")]
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped: one line that no terminal acts on."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def fail(error: SmsError | str, code: int = 2) -> typer.Exit:
     """Print ``error`` as one line on stderr; return the :class:`typer.Exit` to raise."""
     text = error if isinstance(error, str) else f"error {error.code}: {error}"
-    err.print(Text.assemble(("smsgate:", "red"), " ", text), highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("smsgate:", "red"), " ", one_line(text)), highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

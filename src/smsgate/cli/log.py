@@ -60,7 +60,7 @@ def log(
         for record in records:
             print(record.to_json())
         return
-    headers = ("when", "kind", "message id", "phones", "status", "provider", "error")
+    headers = ("when", "kind", "message id", "phones", "status", "provider", "error", "delivery")
     table(headers, [_row(r) for r in records])
 
 
@@ -91,4 +91,5 @@ def _row(record: LogRecord) -> tuple[str, ...]:
         record.status,
         record.provider or "",
         detail,
+        ", ".join(record.deliveries.get(p, "-") for p in record.phones) if record.deliveries else "",
     )

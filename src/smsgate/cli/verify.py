@@ -8,14 +8,19 @@ so ``check`` can run in another process than ``start``; the server key comes fro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .._config import DEFAULT_LOG, load_config
 from .._errors import SmsError
 from ._output import ConfigOption, JsonOption, fail, out
+
+if TYPE_CHECKING:
+    from ..verify import Verifier
 
 __all__ = ["register"]
 
@@ -25,6 +30,21 @@ verify_app = typer.Typer(no_args_is_help=True, help="Send one-time codes and che
 
 def register(app: typer.Typer) -> None:
     app.add_typer(verify_app, name="verify")
+
+
+@contextmanager
+def _verifier(config: Path | None, store: Path | None) -> Iterator[Verifier]:
+    """A verifier over the configured gateway and the SQLite file of verifications."""
+    from ..stores.sqlite import SQLiteStore
+    from ..verify import Verifier
+
+    settings = load_config(config)
+    with settings.gateway() as gateway:
+        state = SQLiteStore(store or settings.send_log or DEFAULT_LOG)
+        try:
+            yield Verifier(gateway, state)
+        finally:
+            state.close()
 
 
 @verify_app.command()
@@ -39,19 +59,9 @@ def start(
     as_json: JsonOption = False,
 ) -> None:
     """Send a new code; print the verification id and when it expires (exit 1 if the send failed)."""
-    from ..stores.sqlite import SQLiteStore
-    from ..verify import Verifier
-
     try:
-        settings = load_config(config)
-        with settings.gateway() as gateway:
-            state = SQLiteStore(store or settings.send_log or DEFAULT_LOG)
-            try:
-                verification = Verifier(gateway, state).start(
-                    to, template=template, text=text, purpose=purpose, sign_name=sign_name
-                )
-            finally:
-                state.close()
+        with _verifier(config, store) as verifier:
+            verification = verifier.start(to, template=template, text=text, purpose=purpose, sign_name=sign_name)
     except SmsError as exc:
         raise fail(exc) from None
     if as_json:
@@ -71,17 +81,11 @@ def check(
     config: ConfigOption = None,
 ) -> None:
     """Exit 0 when the code is right (approved), 1 otherwise; one answer for every failure."""
-    from ..stores.sqlite import SQLiteStore
-    from ..verify import VerificationFailed, Verifier
+    from ..verify import VerificationFailed
 
     try:
-        settings = load_config(config)
-        with settings.gateway() as gateway:
-            state = SQLiteStore(store or settings.send_log or DEFAULT_LOG)
-            try:
-                Verifier(gateway, state).check(verification_id, code)
-            finally:
-                state.close()
+        with _verifier(config, store) as verifier:
+            verifier.check(verification_id, code)
     except VerificationFailed:
         out.print("not approved", highlight=False, markup=False)
         raise typer.Exit(1) from None

@@ -44,10 +44,7 @@ class VerificationMethods:
         client: str | None = None,
     ) -> Verification:
         """Send a new one-time code to ``phone`` with template ``verifyTemplateCode`` (its ``code`` param filled)."""
-        phone = _checked(phone, verifyTemplateCode, text, ("phone", "verifyTemplateCode"))
-        return self.verifier().start(
-            phone, template=verifyTemplateCode, text=text, params=params, purpose=purpose, client=client
-        )
+        return self.verifier().start(**_start_args(phone, verifyTemplateCode, params, purpose, text, client, _CAMEL))
 
     def checkVerification(self, verificationId: str, code: str, *, client: str | None = None) -> Verification:
         """The approved verification, or :class:`~smsgate.VerificationFailed` for any failure."""
@@ -64,10 +61,8 @@ class VerificationMethods:
         client: str | None = None,
     ) -> Verification:
         """The async twin of :meth:`startVerification`."""
-        phone = _checked(phone, verifyTemplateCode, text, ("phone", "verifyTemplateCode"))
-        return await self.averifier().start(
-            phone, template=verifyTemplateCode, text=text, params=params, purpose=purpose, client=client
-        )
+        args = _start_args(phone, verifyTemplateCode, params, purpose, text, client, _CAMEL)
+        return await self.averifier().start(**args)
 
     async def acheckVerification(self, verificationId: str, code: str, *, client: str | None = None) -> Verification:
         """The async twin of :meth:`checkVerification`."""
@@ -86,10 +81,7 @@ class VerificationMethods:
         client: str | None = None,
     ) -> Verification:
         """:meth:`startVerification` with snake_case argument names."""
-        phone = _checked(phone, template_code, text, ("phone", "template_code"))
-        return self.verifier().start(
-            phone, template=template_code, text=text, params=params, purpose=purpose, client=client
-        )
+        return self.verifier().start(**_start_args(phone, template_code, params, purpose, text, client, _SNAKE))
 
     def check_verification(self, verification_id: str, code: str, *, client: str | None = None) -> Verification:
         """:meth:`checkVerification` with snake_case argument names."""
@@ -106,10 +98,7 @@ class VerificationMethods:
         client: str | None = None,
     ) -> Verification:
         """The async twin of :meth:`start_verification`."""
-        phone = _checked(phone, template_code, text, ("phone", "template_code"))
-        return await self.averifier().start(
-            phone, template=template_code, text=text, params=params, purpose=purpose, client=client
-        )
+        return await self.averifier().start(**_start_args(phone, template_code, params, purpose, text, client, _SNAKE))
 
     async def acheck_verification(self, verification_id: str, code: str, *, client: str | None = None) -> Verification:
         """The async twin of :meth:`check_verification`."""
@@ -139,11 +128,31 @@ class VerificationMethods:
         return options
 
 
-def _checked(phone: object, template: object, text: str | None, names: tuple[str, str]) -> str:
+_CAMEL = ("phone", "verifyTemplateCode")
+_SNAKE = ("phone", "template_code")
+
+
+def _start_args(
+    phone: object,
+    template: object,
+    params: Mapping[str, Any] | None,
+    purpose: str,
+    text: str | None,
+    client: str | None,
+    names: tuple[str, str],
+) -> dict[str, Any]:
+    """The verifier's ``start`` arguments; 46001 naming the bad argument in the caller's words."""
     if not isinstance(phone, str) or not phone:
         raise InvalidRequest(f"{names[0]} is required: one phone number", field=names[0])
     if template is not None and not isinstance(template, str):
         raise InvalidRequest(f"{names[1]} must be a string", field=names[1])
     if not template and text is None:
         raise InvalidRequest(f"{names[1]} is required", field=names[1])
-    return phone
+    return {
+        "phone": phone,
+        "template": template or None,
+        "text": text,
+        "params": params,
+        "purpose": purpose,
+        "client": client,
+    }

@@ -25,16 +25,26 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
+    "azure": "smsgate.emulators.azure:AzureEmulator",
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
+    "chuanglan": "smsgate.emulators.chuanglan:ChuanglanEmulator",
+    "clickatell": "smsgate.emulators.clickatell:ClickatellEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
+    "messagebird": "smsgate.emulators.messagebird:MessageBirdEmulator",
+    "msg91": "smsgate.emulators.msg91:Msg91Emulator",
+    "netease": "smsgate.emulators.netease:NeteaseEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
+    "ronglian": "smsgate.emulators.ronglian:RonglianEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",
+    "submail": "smsgate.emulators.submail:SubmailEmulator",
     "telnyx": "smsgate.emulators.telnyx:TelnyxEmulator",
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
+    "ucloud": "smsgate.emulators.ucloud:UCloudEmulator",
     "vonage": "smsgate.emulators.vonage:FakeVonage",
+    "yunpian": "smsgate.emulators.yunpian:YunpianEmulator",
 }
 """Provider name → ``module:Class`` of its emulator; a new emulator adds its line here."""
 

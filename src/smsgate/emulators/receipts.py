@@ -41,8 +41,9 @@ class Outgoing:
 
     def send(self) -> tuple[int, bytes]:
         """Deliver it over HTTP; the receiver's status and body."""
-        response = urllib3.request(self.method, self.url, headers=self.headers, body=self.body or None, retries=False)
-        return response.status, bytes(response.data)
+        with urllib3.PoolManager(retries=False, timeout=30.0) as pool:  # one connection, closed after
+            response = pool.request(self.method, self.url, headers=self.headers, body=self.body or None)
+            return response.status, bytes(response.data)
 
 
 def _beijing(ts: float) -> str:

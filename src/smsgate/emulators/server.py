@@ -100,7 +100,7 @@ class FakeServer:
             query=list(request.query.items()),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
-            raw_query=request.query_string,
+            raw_query=request.rel_url.raw_query_string,
         )
         with self._lock:
             self.requests.append(received)

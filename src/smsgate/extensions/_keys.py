@@ -10,7 +10,7 @@ key decrypts, so a new key goes first and the old ones stay until
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,20 +88,16 @@ class Keys:
         return token.decode()
 
     def decrypt(self, token: str, where: str) -> str:
-        from cryptography.fernet import InvalidToken
-
-        try:
-            plain: bytes = self._box.decrypt(token.encode())
-        except (InvalidToken, UnicodeEncodeError):
-            raise ConfigError(f"{where}: cannot be decrypted with the keys from {self.source}") from None
-        return plain.decode()
+        return self._open(self._box.decrypt, token, where)
 
     def rotate(self, token: str, where: str) -> str:
         """``token`` re-encrypted with the first key."""
+        return self._open(self._box.rotate, token, where)
+
+    def _open(self, step: Callable[[bytes], bytes], token: str, where: str) -> str:
         from cryptography.fernet import InvalidToken
 
         try:
-            fresh: bytes = self._box.rotate(token.encode())
+            return step(token.encode()).decode()
         except (InvalidToken, UnicodeEncodeError):
             raise ConfigError(f"{where}: cannot be decrypted with the keys from {self.source}") from None
-        return fresh.decode()

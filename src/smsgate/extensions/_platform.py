@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from .._errors import ConfigError, InvalidRequest, OutcomeUnknown, SmsError
 from .._gateway import Gateway
+from .._redact import needles, scrubbed
 from .._registry import provider_class
 from .._retry import RetryPolicy
 from ..providers.base import settings_problems
@@ -264,12 +265,14 @@ def _validated(schema: type[BaseModel] | None, data: Mapping[str, Any], where: s
     return values, [k for k, v in values.items() if isinstance(v, SecretStr)]
 
 
-def _outcome(package: str, error: Exception) -> Outcome:
+def _outcome(package: str, error: Exception, event: Event) -> Outcome:
     if not isinstance(error, SmsError):
         # a bug or an unexpected failure inside the extension: it may have sent before failing
         wrapped = OutcomeUnknown(f"extension {package!r} failed: {type(error).__name__}")
         wrapped.__cause__ = error
         error = wrapped
+    # the event's data (codes, phones) out of its words; no traceback: its frames hold the data
+    error = scrubbed(error, needles(None, [{k: v for k, v in event.data.items() if isinstance(v, str)}]))
     log.warning("extension %s failed: %r", package, error)
     return Outcome(package, error=error)
 
@@ -279,7 +282,7 @@ def _run(package: str, handler: Handler, event: Event) -> Outcome:
     try:
         return Outcome(package, handler(event))
     except Exception as exc:
-        return _outcome(package, exc)
+        return _outcome(package, exc, event)
     finally:
         current_event.reset(token)
 
@@ -295,4 +298,4 @@ async def _arun(package: str, handler: Handler, event: Event) -> Outcome:
             return Outcome(package, await handler(event))
         return Outcome(package, await asyncio.to_thread(handler, event))
     except Exception as exc:
-        return _outcome(package, exc)
+        return _outcome(package, exc, event)

@@ -53,6 +53,7 @@ def string_to_sign(envelope: Mapping[str, Any]) -> str:
 class SnsReceipts(ReceiptParser):
     name = "sns"
     settings_model = SnsReceiptSettings
+    blocking = True
     settings: SnsReceiptSettings
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -171,7 +172,8 @@ class SnsReceipts(ReceiptParser):
 def _fetch(url: str) -> bytes:
     import urllib3
 
-    response = urllib3.request("GET", url, timeout=10.0, retries=False)
+    with urllib3.PoolManager(retries=False, timeout=10.0) as pool:
+        response = pool.request("GET", url)
     if response.status != 200:
         raise ValueError(f"HTTP {response.status}")
     return bytes(response.data)

@@ -7,6 +7,7 @@ dashboard under ``/ui/``, can be added to the returned app.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -16,12 +17,15 @@ from .. import __version__
 from .._config import DEFAULT_LOG, Config, load_config, open_store
 from .._errors import ConfigError
 from .._gateway import AsyncGateway
+from ..extensions import Platform
+from ..extensions._store import ENV_PATH
 from ..receipts import Receipts
 from ..stores.base import Store
 from ..verify import AsyncVerifier
-from . import _health, _messages, _problems, _verifications, _webhooks
+from . import _campaigns, _health, _messages, _problems, _verifications, _webhooks
 from ._metrics import MetricsMiddleware, ServiceMetrics
 from ._service import Service
+from ._tenants import TenantGateways
 from ._verifications import TenantPolicy
 
 __all__ = ["create_app", "create_app_from_env", "store_for"]
@@ -32,14 +36,16 @@ def create_app(
     *,
     store: Store | None = None,
     gateway: AsyncGateway | None = None,
+    tenant_settings: Platform | None = None,
     key_cache_ttl: float = 1.0,
 ) -> FastAPI:
     """The service over ``config``'s providers (the embedded default when ``None``).
 
     ``store`` keeps keys, tenant records, idempotency keys and verifications (by default
     :func:`store_for` the config); ``gateway`` replaces the one built from ``config`` (it must have
-    a send log). Verification needs server keys in ``$SMSGATE_VERIFY_KEYS`` (see
-    docs/verification.md); without them ``/v1/verifications`` answers 503 and the rest works.
+    a send log). ``tenant_settings``: tenants whose provider settings this extensions platform keeps
+    send with them, the others with the service's providers. Verification needs server keys in
+    ``$SMSGATE_VERIFY_KEYS``; without them ``/v1/verifications`` answers 503 and the rest works.
     """
     config = config or load_config()
     metrics = ServiceMetrics()
@@ -68,6 +74,7 @@ def create_app(
                 verifier=verifier,
                 verifier_problem=problem,
                 receipts=receipts,
+                tenants=None if tenant_settings is None else TenantGateways(tenant_settings, sender),
                 key_cache_ttl=key_cache_ttl,
             )
             opened.push_async_callback(service.aclose)
@@ -81,7 +88,9 @@ def create_app(
         lifespan=lifespan,
     )
     _problems.install(app)
+    app.state.config = config
     app.include_router(_messages.router)
+    app.include_router(_campaigns.router)
     app.include_router(_verifications.router)
     app.include_router(_webhooks.router)
     app.include_router(_health.router)
@@ -90,8 +99,14 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """For ``uvicorn --factory smsgate.server:create_app_from_env``: the config named by ``$SMSGATE_CONFIG``."""
-    return create_app(load_config())
+    """For ``uvicorn --factory smsgate.server:create_app_from_env``: the config named by
+    ``$SMSGATE_CONFIG``; with ``$SMSGATE_EXTENSIONS_DB``, tenants' own provider settings from that
+    extensions platform store."""
+    platform = None
+    if os.environ.get(ENV_PATH):
+        platform = Platform()
+        platform.load_entry_points()
+    return create_app(load_config(), tenant_settings=platform)
 
 
 def store_for(config: Config) -> Store:

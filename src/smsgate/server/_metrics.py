@@ -78,12 +78,16 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.verifications = Counter(
-            "smsgate_verifications", "Verification starts, checks, resends and cancels by resulting status",
-            ["event", "status"], registry=self.registry,
+            "smsgate_verifications",
+            "Verification starts, checks, resends and cancels by resulting status",
+            ["event", "status"],
+            registry=self.registry,
         )
         self.receipts = Counter(
-            "smsgate_receipts", "Pushed delivery reports and inbound messages by provider account",
-            ["account", "kind", "status"], registry=self.registry,
+            "smsgate_receipts",
+            "Pushed delivery reports and inbound messages by provider account",
+            ["account", "kind", "status"],
+            registry=self.registry,
         )
         self._watched: _GatewayCollector | None = None
 

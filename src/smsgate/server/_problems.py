@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from .._errors import InvalidRequest, PolicyRefused, SmsError
+from .._errors import ConfigError, InvalidRequest, PolicyRefused, SmsError
 
 __all__ = ["MEDIA_TYPE", "Problem", "install", "problem_response"]
 
@@ -61,6 +61,8 @@ class Problem(Exception):
         """The problem for an error raised by a send: 422 for bad input, 409/403/429 for refusals."""
         if isinstance(error, InvalidRequest):
             return cls(422, error.message, code=error.code, field=error.field)
+        if isinstance(error, ConfigError):  # the tenant's own provider settings
+            return cls(422, "the tenant's provider settings: " + error.message, code=error.code)
         if isinstance(error, PolicyRefused):
             status = _POLICY_STATUS.get(error.rule, 429)
             return cls(status, error.message, code=error.code, rule=error.rule)

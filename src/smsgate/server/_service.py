@@ -21,6 +21,7 @@ from ..verify import AsyncVerifier
 from ._keys import ApiKey, ApiKeys
 from ._metrics import ServiceMetrics
 from ._records import Records
+from ._tenants import TenantGateways
 
 __all__ = ["Service"]
 
@@ -29,7 +30,8 @@ logger = logging.getLogger("smsgate.server")
 
 class Service:
     """One per process. ``verifier`` serves ``/v1/verifications`` (``verifier_problem`` says why
-    there is none); ``receipts`` serves ``/v1/webhooks``. ``key_cache_ttl``: how long a checked key
+    there is none); ``receipts`` serves ``/v1/webhooks``; ``tenants`` gives tenants with provider
+    settings of their own their own gateway. ``key_cache_ttl``: how long a checked key
     is trusted before it is read again (a revoked key stops working within that time)."""
 
     def __init__(
@@ -41,6 +43,7 @@ class Service:
         verifier: AsyncVerifier | None = None,
         verifier_problem: str | None = None,
         receipts: Receipts | None = None,
+        tenants: TenantGateways | None = None,
         key_cache_ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -55,6 +58,7 @@ class Service:
         self.verifier = verifier
         self.verifier_problem = verifier_problem
         self.receipts = receipts
+        self.tenants = tenants
         self.key_cache_ttl = key_cache_ttl
         self.clock = clock
         self._checked: dict[str, tuple[ApiKey | None, float]] = {}
@@ -81,13 +85,15 @@ class Service:
         return await asyncio.shield(task)
 
     async def _send(self, tenant: str, message: Message, providers: Sequence[str] | None) -> SendResult:
-        result = await self.gateway.send(message, providers=providers)
+        gateway = self.gateway if self.tenants is None else await self.tenants.for_tenant(tenant)
+        result = await gateway.send(message, providers=providers)
         if not result.replayed:
             try:
                 await self.records.own(tenant, result.message_id)
             except Exception:  # what was sent is answered all the same; the send log has it
-                logger.warning("could not record that message %s belongs to %s", result.message_id, tenant,
-                               exc_info=True)
+                logger.warning(
+                    "could not record that message %s belongs to %s", result.message_id, tenant, exc_info=True
+                )
         return result
 
     @property
@@ -98,4 +104,6 @@ class Service:
         """Wait for every send still running, then close the gateway."""
         while self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        if self.tenants is not None:
+            await self.tenants.aclose()
         await self.gateway.aclose()

@@ -142,8 +142,9 @@ async def get(verification_id: VerificationId, key: Key, service: Served) -> Res
     return _answer(found)
 
 
-@router.post("/{verification_id}/check", response_model=VerificationOut,
-             responses=_problems(401, 403, 404, 422, 429, 503))
+@router.post(
+    "/{verification_id}/check", response_model=VerificationOut, responses=_problems(401, 403, 404, 422, 429, 503)
+)
 async def check(verification_id: VerificationId, body: CheckIn, key: Key, service: Served) -> Response:
     """``approved``, or 422 (code 46020) for any failure: a wrong, expired, used or locked code alike."""
     verifier = _verifier(service)
@@ -169,8 +170,9 @@ async def cancel(verification_id: VerificationId, key: Key, service: Served) -> 
     return _answer(canceled)
 
 
-@router.post("/{verification_id}/resend", response_model=VerificationOut,
-             responses=_problems(401, 403, 404, 422, 429, 503))
+@router.post(
+    "/{verification_id}/resend", response_model=VerificationOut, responses=_problems(401, 403, 404, 422, 429, 503)
+)
 async def resend(verification_id: VerificationId, key: Key, service: Served) -> Response:
     """Send the same code again (after the cooldown, at most five sends in all)."""
     verifier = _verifier(service)

@@ -23,8 +23,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 _ANSWERS: dict[int | str, dict[str, Any]] = {
-    200: {"description": "recorded (or seen before)", "content": {
-        "application/json": {}, "text/xml": {}, "text/plain": {}}},
+    200: {
+        "description": "recorded (or seen before)",
+        "content": {"application/json": {}, "text/xml": {}, "text/plain": {}},
+    },
     204: {"description": "recorded (or seen before)"},
     400: {"description": "not a push this provider sends", "content": {"text/plain": {}}},
     403: {"description": "not authentic", "content": {"text/plain": {}}},
@@ -35,8 +37,12 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 
 async def _push(request: Request, provider: str, account: str, service: Service) -> Response:
     configured = service.gateway.providers.get(account)
-    if service.receipts is None or configured is None or configured.name != provider \
-            or account not in service.receipts.parsers:
+    if (
+        service.receipts is None
+        or configured is None
+        or configured.name != provider
+        or account not in service.receipts.parsers
+    ):
         raise Problem(404, f"no receipts for {provider}/{account}", code=46001, field="account")
     body = await request.body()
     handled = await service.receipts.ahandle(account, request.method, str(request.url), request.headers, body)

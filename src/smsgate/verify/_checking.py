@@ -51,15 +51,16 @@ class Checking(VerifierCore):
         for name, who, budget in (("phone", record.phone, p.checks_per_phone), ("client", client, p.checks_per_client)):
             if budget is not None and who is not None:
                 windows.append(budget.window(f"checks:{name}", who, now))
-        live = yield Call(self.store, "get", (self.live_key(record.purpose, record.phone),))
-        full = yield Call(self.store, "hit", (windows,))
+        live_now = ("get", (self.live_key(record.purpose, record.phone),))
+        live, full = yield Call(self.store, "run", ([live_now, ("hit", (windows,))],))  # one round trip where it can
         if full is not None or (live is not None and live != vid) or not self.matches(vid, record, code):
             raise VerificationFailed()
         taken = yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.APPROVED.value, life))
         if taken is not None:
             raise VerificationFailed()
         try:  # approved: from here on, only reads (a failure to read must not undo the approval)
-            counts = yield Call(self.store, "get_many", ([self.key(vid, p) for p in ("checks", "sends", "sent")],))
+            parts = [self.key(vid, part) for part in ("checks", "sends", "sent")]
+            counts = yield Call(self.store, "get_many", (parts,))
         except Exception:
             logger.warning("could not read back verification %s", vid, exc_info=True)
             counts = [None, None, None]

@@ -71,6 +71,7 @@ class Starting(Checking):
                 found = yield from self.get_flow(earlier)
                 if found is not None:
                     return found
+                yield Call(self.store, "set", (idem, vid, 86400.0))  # the earlier one is gone: this one answers
         full = yield from self._budget(self._send_windows(number.e164, client, now))
         if full is not None:
             if idem is not None:

@@ -1,0 +1,83 @@
+"""Who may get a campaign's row, decided row by row: the country allowlist, the blocklist and
+per-phone limits, all shared through the store (a gateway applies them to a whole message, so a
+campaign's batches are admitted here instead, and the gateway it sends through keeps no limits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._errors import InvalidRequest
+from .._phone import PhoneNumber
+from .._steps import Call
+from ..policy.limits import PhoneLimits
+from ..policy.lists import Blocklist
+from ..stores.base import Store
+from ._sources import Row
+
+if TYPE_CHECKING:
+    from .._gateway import _GatewayCore
+
+__all__ = ["NOT_SENT", "Policy", "admit"]
+
+NOT_SENT = "\tnot sent"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-row admission, shared by every process through the store."""
+
+    store: Store
+    limits: PhoneLimits | None = None
+    blocklist: bool = False
+    allows: Callable[[PhoneNumber], bool] | None = None
+    clock: Callable[[], float] = field(default=lambda: 0.0)
+    lease: float = 60.0
+    concurrency: int = 8
+
+    @classmethod
+    def of(
+        cls, gateway: _GatewayCore, store: Store, limits: PhoneLimits | None, lease: float, concurrency: int
+    ) -> Policy:
+        if gateway.limits is not None:
+            raise InvalidRequest(
+                "the gateway has per-phone limits, which would count a whole batch: give them to the campaign "
+                "(Campaign(limits=…)) and send through a gateway without",
+                field="limits",
+            )
+        allows = gateway.allowlist.allows if gateway.allowlist is not None else None
+        blocklist = gateway.blocklist_enabled
+        return cls(store, limits, blocklist, allows, gateway.clock, lease, concurrency)
+
+
+def admit(
+    policy: Policy, wave: dict[str, list[Row]], outcomes: dict[str, dict[int, str]]
+) -> Generator[Any, Any, dict[str, list[Row]]]:
+    """The rows of each batch that every per-row rule admits; the others get their refusal."""
+    refused: dict[int, str] = {}
+    rows = [r for batch in wave.values() for r in batch]
+    if policy.allows is not None:
+        refused.update(
+            (r.number, "46004 country not allowed") for r in rows if not policy.allows(PhoneNumber.parse(r.phone))
+        )
+        rows = [r for r in rows if r.number not in refused]
+    if policy.blocklist and rows:
+        found = yield Call(policy.store, "get_many", ([Blocklist.key(r.phone) for r in rows],))
+        refused.update((r.number, "46004 blocklisted") for r, v in zip(rows, found, strict=True) if v is not None)
+        rows = [r for r in rows if r.number not in refused]
+    if policy.limits is not None and rows:
+        now = policy.clock()
+        windows = [policy.limits.windows(r.phone, now) for r in rows]
+        full = yield Call(policy.store, "run", ([("hit", ([w for _, w in ws],)) for ws in windows],))
+        for row, ws, index in zip(rows, windows, full, strict=True):
+            if index is not None:
+                rule, (_, limit, _) = ws[index]
+                refused[row.number] = f"46004 send limit {rule}={limit} reached"
+    admitted: dict[str, list[Row]] = {}
+    for key, batch in wave.items():
+        outcomes[key].update(
+            (r.number, f"rejected\t{refused[r.number]}{NOT_SENT}") for r in batch if r.number in refused
+        )
+        admitted[key] = [r for r in batch if r.number not in refused]
+    return admitted
