@@ -32,6 +32,12 @@ PUBLIC_HOSTS: Mapping[str, tuple[str, ...]] = {
     "twilio": ("twilio.com",),
     "sns": ("amazonaws.com", "amazonaws.com.cn"),
     "vonage": ("nexmo.com", "vonage.com"),
+    "plivo": ("plivo.com",),
+    "bandwidth": ("bandwidth.com",),
+    "infobip": ("infobip.com",),
+    "messagebird": ("messagebird.com",),
+    "sinch": ("sinch.com",),
+    "telnyx": ("telnyx.com",),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
