@@ -38,6 +38,15 @@ PUBLIC_HOSTS: Mapping[str, tuple[str, ...]] = {
     "messagebird": ("messagebird.com",),
     "sinch": ("sinch.com",),
     "telnyx": ("telnyx.com",),
+    "azure": ("communication.azure.com",),
+    "clickatell": ("clickatell.com",),
+    "msg91": ("msg91.com",),
+    "chuanglan": ("253.com",),
+    "yunpian": ("yunpian.com",),
+    "ucloud": ("ucloud.cn",),
+    "netease": ("netease.im", "yunxinapi.com"),
+    "ronglian": ("cloopen.com",),
+    "submail": ("mysubmail.com", "submail.cn"),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
