@@ -100,7 +100,7 @@ def test_an_operator_session_end_to_end(browser, tmp_path, shots):
             page.get_by_role("link", name="Keys").click()
             page.get_by_role("button", name="Create a key").click()
             token = page.locator("code.token").inner_text()
-            page.screenshot(path=shots / "keys.png", full_page=True)
+            page.screenshot(path=shots / "keys.png", full_page=True, mask=[page.locator("code.token")])
             headers = {"Authorization": f"Bearer {token}"}
             assert httpx.get(f"{served.url}/v1/messages", headers=headers).status_code == 200
             page.get_by_role("button", name=f"Revoke {token[:16]}").click()
