@@ -26,6 +26,7 @@ __all__ = ["EMULATORS", "Emulator", "FakeServer", "Received", "create", "serve"]
 EMULATORS: dict[str, str] = {
     "aliyun": "smsgate.emulators.aliyun:AliyunFake",
     "azure": "smsgate.emulators.azure:AzureEmulator",
+    "baidu": "smsgate.emulators.baidu:BaiduEmulator",
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "chuanglan": "smsgate.emulators.chuanglan:ChuanglanEmulator",
     "clickatell": "smsgate.emulators.clickatell:ClickatellEmulator",

@@ -97,7 +97,8 @@ class RonglianProvider(Provider):
             raise self.http_error(response, raw=data if data is not None else response.text)
         code, text = str(data["statusCode"]), str(data.get("statusMsg") or "")
         if code == "000000":
-            sms = data.get("templateSMS") if isinstance(data.get("templateSMS"), dict) else {}
+            found = data.get("templateSMS")
+            sms: dict[str, Any] = found if isinstance(found, dict) else {}
             ident = str(sms.get("smsMessageSid") or "") or None
             return [self.accepted(phone, ident, raw=data) for phone in request.recipients]
         raise self.refusal(code, text, data)

@@ -13,6 +13,7 @@ from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
+from .baidu import BaiduReceipts
 from .bandwidth import BandwidthReceipts
 from .chuanglan import ChuanglanReceipts
 from .clickatell import ClickatellReceipts
@@ -38,6 +39,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     for cls in (
         AliyunReceipts,
         AzureReceipts,
+        BaiduReceipts,
         BandwidthReceipts,
         ChuanglanReceipts,
         ClickatellReceipts,
