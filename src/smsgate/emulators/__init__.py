@@ -42,6 +42,7 @@ EMULATORS: dict[str, str] = {
     "tencent": "smsgate.emulators.tencent:TencentFake",
     "twilio": "smsgate.emulators.twilio:FakeTwilio",
     "ucloud": "smsgate.emulators.ucloud:UCloudEmulator",
+    "volcengine": "smsgate.emulators.volcengine:VolcengineEmulator",
     "vonage": "smsgate.emulators.vonage:FakeVonage",
     "yunpian": "smsgate.emulators.yunpian:YunpianEmulator",
 }

@@ -29,6 +29,7 @@ from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .ucloud import UCloudReceipts
+from .volcengine import VolcengineReceipts
 from .vonage import VonageReceipts
 from .yunpian import YunpianReceipts
 
@@ -55,6 +56,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         TencentReceipts,
         TwilioReceipts,
         UCloudReceipts,
+        VolcengineReceipts,
         VonageReceipts,
         YunpianReceipts,
     )
