@@ -32,6 +32,7 @@ EMULATORS: dict[str, str] = {
     "clickatell": "smsgate.emulators.clickatell:ClickatellEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
+    "jdcloud": "smsgate.emulators.jdcloud:JdCloudEmulator",
     "messagebird": "smsgate.emulators.messagebird:MessageBirdEmulator",
     "msg91": "smsgate.emulators.msg91:Msg91Emulator",
     "netease": "smsgate.emulators.netease:NeteaseEmulator",

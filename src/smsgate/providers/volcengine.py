@@ -22,7 +22,7 @@ from .._errors import Category, OutcomeUnknown, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
 from .._models import Message, RecipientResult
 from .._phone import PhoneNumber
-from ._volcengine_sign import volcengine_authorization
+from ._hmac_chain import volcengine_authorization
 from .base import Provider, ProviderSettings
 
 __all__ = ["VolcengineProvider", "VolcengineSettings", "volcengine_authorization"]
