@@ -12,6 +12,7 @@ from ._errors import (
     Rejected,
     RequestFailed,
     SmsError,
+    StoreError,
     Throttled,
     Unreachable,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "SmsError",
     "Status",
     "Store",
+    "StoreError",
     "Throttled",
     "Transport",
     "Unreachable",

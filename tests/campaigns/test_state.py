@@ -65,3 +65,15 @@ def test_an_unknown_campaign_is_a_typed_error(store):
     assert info.value.field == "campaign" and "no campaign 'nope'" in str(info.value)
     with pytest.raises(InvalidRequest):
         Campaign.resume("nope", store)
+
+
+def test_find_by_id_or_name(store):
+    with memory_gateway(store=store) as gateway:
+        older = Campaign(rows(1), template="SMS_1", name="sale")
+        newer = Campaign(rows(1), template="SMS_1", name="sale")
+        older.run(gateway)
+        newer.run(gateway)
+    campaigns = Campaigns(store)
+    assert campaigns.find("sale").id == newer.id and campaigns.find(older.id).id == older.id
+    with pytest.raises(InvalidRequest, match="no campaign 'other'"):
+        campaigns.find("other")

@@ -143,6 +143,16 @@ class Campaigns:
         """The campaign's state; :class:`InvalidRequest` (field ``campaign``) when there is none."""
         return run_sync(state_flow(self.store, campaign_id))
 
+    def find(self, id_or_name: str) -> CampaignState:
+        """The campaign with this id, else the newest of the last 1,000 with this name."""
+        try:
+            return self.get(id_or_name)
+        except InvalidRequest:
+            for state in self.list(limit=1000):
+                if state.name == id_or_name:
+                    return state
+            raise
+
     def list(self, limit: int = 50) -> list[CampaignState]:
         """The newest ``limit`` campaigns, newest first."""
         count = int(self.store.get("campaigns:count") or 0)

@@ -60,7 +60,7 @@ def send_campaign(
     try:
         cfg, settings, store = _open(config)
         if resume is not None:
-            campaign = Campaign.resume(resume, store)
+            campaign = Campaign.resume(Campaigns(store).find(resume).id, store)
         else:
             assert csv_file is not None
             if not csv_file.is_file():
@@ -170,7 +170,7 @@ def list_(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 
 @group.command()
 def show(
-    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id or name")],
     rejects: Annotated[Path | None, typer.Option(help="write every rejected row to this CSV file")] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -179,9 +179,9 @@ def show(
     try:
         _, _, store = _open(config)
         campaigns = Campaigns(store)
-        state = campaigns.get(campaign_id)
+        state = campaigns.find(campaign_id)
         if rejects is not None:
-            _write_rejects(campaigns, campaign_id, rejects)
+            _write_rejects(campaigns, state.id, rejects)
     except SmsError as exc:
         raise fail(exc) from None
     if as_json:
@@ -193,31 +193,35 @@ def show(
 
 
 @group.command()
-def pause(campaign_id: Annotated[str, typer.Argument(help="the campaign's id")], config: ConfigOption = None) -> None:
+def pause(
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id or name")], config: ConfigOption = None
+) -> None:
     """Stop sending new rows; rows in flight finish."""
     try:
         _, _, store = _open(config)
-        _summary(Campaigns(store).pause(campaign_id))
+        campaigns = Campaigns(store)
+        _summary(campaigns.pause(campaigns.find(campaign_id).id))
     except SmsError as exc:
         raise fail(exc) from None
 
 
 @group.command()
 def resume(
-    campaign_id: Annotated[str, typer.Argument(help="the campaign's id")],
+    campaign_id: Annotated[str, typer.Argument(help="the campaign's id or name")],
     rejects: Annotated[Path | None, typer.Option(help="write every rejected row to this CSV file")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Go on with a paused campaign: here (from its file), or, with a broker, on the workers."""
     try:
         _, settings, store = _open(config)
-        state = Campaigns(store).resume(campaign_id)
+        campaigns = Campaigns(store)
+        state = campaigns.resume(campaigns.find(campaign_id).id)
     except SmsError as exc:
         raise fail(exc) from None
     if settings.broker and state.chunks is not None:  # every chunk is queued: the workers go on
         _summary(state)
         return
-    send_campaign(None, campaign_id, template=None, text=None, params={}, sign_name=None, param_columns=None,
+    send_campaign(None, state.id, template=None, text=None, params={}, sign_name=None, param_columns=None,
                   phone_column="phone", rejects=rejects, name=None, config=config)  # fmt: skip
 
 

@@ -97,8 +97,7 @@ class RonglianProvider(Provider):
             raise self.http_error(response, raw=data if data is not None else response.text)
         code, text = str(data["statusCode"]), str(data.get("statusMsg") or "")
         if code == "000000":
-            found = data.get("templateSMS")
-            sms: dict[str, Any] = found if isinstance(found, dict) else {}
+            sms: dict[str, Any] = data["templateSMS"] if isinstance(data.get("templateSMS"), dict) else {}
             ident = str(sms.get("smsMessageSid") or "") or None
             return [self.accepted(phone, ident, raw=data) for phone in request.recipients]
         raise self.refusal(code, text, data)

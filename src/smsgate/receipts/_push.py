@@ -25,6 +25,7 @@ from .netease import NeteaseReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .submail import SubmailReceipts
 from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
@@ -52,6 +53,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
+        SubmailReceipts,
         TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,

@@ -7,6 +7,7 @@ message and phone; ``log_ttl`` bounds its retention.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from .base import (
     load_inbound,
     load_report,
     provider_refs,
+    translating,
 )
 
 try:
@@ -153,8 +155,12 @@ return 1
 """
 
 
+@translating(redis.RedisError)
 class RedisStore(Store):
-    """A store in Redis. ``url`` like ``redis://127.0.0.1:6379/0``; or pass ready ``client``s."""
+    """A store in Redis. ``url`` like ``redis://127.0.0.1:6379/0``; or pass ready ``client``s.
+
+    ``timeout`` bounds connecting and each reply (seconds); a failure raises :class:`~smsgate.StoreError`.
+    """
 
     def __init__(
         self,
@@ -162,14 +168,18 @@ class RedisStore(Store):
         *,
         prefix: str = "smsgate:",
         log_ttl: float | None = 30 * 86400,
+        timeout: float = 10.0,
         client: redis.Redis | None = None,
         async_client: aredis.Redis | None = None,
     ) -> None:
         self.url = url
         self.prefix = prefix
         self.log_ttl = log_ttl
-        self._sync = client or redis.Redis.from_url(url)
+        self.timeout = timeout
+        self._sync = client or redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._async = async_client
+        self._own_async = async_client is None
+        self._aloop: asyncio.AbstractEventLoop | None = None
         self._scripts = {name: self._sync.register_script(src) for name, src in _SCRIPTS.items()}
         self._ascripts: dict[str, Any] = {}
 
@@ -180,8 +190,15 @@ class RedisStore(Store):
         return self.prefix + key
 
     def _client(self) -> aredis.Redis:
+        """The async client of the running loop (its connections are bound to the loop that made them)."""
+        loop = asyncio.get_running_loop()
+        if self._async is not None and self._own_async and self._aloop is not loop:
+            self._async, self._ascripts = None, {}
+        self._aloop = loop
         if self._async is None:
-            self._async = aredis.Redis.from_url(self.url)
+            self._async = aredis.Redis.from_url(
+                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
+            )
         return self._async
 
     def _ascript(self, name: str) -> Any:
@@ -527,8 +544,9 @@ class RedisStore(Store):
         return [load_inbound(row) for row in rows if row is not None]
 
     async def aclose(self) -> None:
-        if self._async is not None:
+        if self._async is not None and self._aloop is asyncio.get_running_loop():
             await self._async.aclose()
+        if self._own_async:
             self._async = None
         self._sync.close()
 
