@@ -37,6 +37,7 @@ EMULATORS: dict[str, str] = {
     "msg91": "smsgate.emulators.msg91:Msg91Emulator",
     "netease": "smsgate.emulators.netease:NeteaseEmulator",
     "plivo": "smsgate.emulators.plivo:PlivoEmulator",
+    "qiniu": "smsgate.emulators.qiniu:QiniuEmulator",
     "ronglian": "smsgate.emulators.ronglian:RonglianEmulator",
     "sinch": "smsgate.emulators.sinch:SinchEmulator",
     "sns": "smsgate.emulators.sns:FakeSns",

@@ -23,6 +23,7 @@ from .messagebird import MessageBirdReceipts
 from .msg91 import Msg91Receipts
 from .netease import NeteaseReceipts
 from .plivo import PlivoReceipts
+from .qiniu import QiniuReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
 from .submail import SubmailReceipts
@@ -51,6 +52,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         Msg91Receipts,
         NeteaseReceipts,
         PlivoReceipts,
+        QiniuReceipts,
         SinchReceipts,
         SnsReceipts,
         SubmailReceipts,
