@@ -30,6 +30,7 @@ EMULATORS: dict[str, str] = {
     "bandwidth": "smsgate.emulators.bandwidth:BandwidthEmulator",
     "chuanglan": "smsgate.emulators.chuanglan:ChuanglanEmulator",
     "clickatell": "smsgate.emulators.clickatell:ClickatellEmulator",
+    "ctyun": "smsgate.emulators.ctyun:CtyunEmulator",
     "huawei": "smsgate.emulators.huawei:HuaweiFake",
     "infobip": "smsgate.emulators.infobip:InfobipEmulator",
     "jdcloud": "smsgate.emulators.jdcloud:JdCloudEmulator",

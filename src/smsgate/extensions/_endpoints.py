@@ -51,6 +51,7 @@ PUBLIC_HOSTS: Mapping[str, tuple[str, ...]] = {
     "volcengine": ("volcengineapi.com", "byteplusapi.com"),
     "jdcloud": ("jdcloud-api.com",),
     "qiniu": ("qiniuapi.com",),
+    "ctyun": ("ctapi.ctyun.cn",),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
