@@ -14,15 +14,27 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from .._errors import StoreError
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 
-__all__ = ["LogRecord", "Store", "Window"]
+__all__ = ["LogRecord", "Refusal", "Store", "Window"]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
+
+Keep = tuple[str, str, float]
+"""``(key, value, ttl)``: a value to set with an expiry."""
+
+
+class Refusal(NamedTuple):
+    """Why :meth:`Store.admit` refused a send (nothing changed): ``kind`` ``"blocked"`` (``detail``:
+    the index of the blocked key), ``"claimed"`` (the value already under the claim key) or
+    ``"full"`` (the index of the first full window)."""
+
+    kind: Literal["blocked", "claimed", "full"]
+    detail: Any
 
 
 @dataclass
@@ -142,32 +154,42 @@ class Store:
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         """Admit one send, atomically: none of the ``blocked`` keys exists, the ``claim`` (``add``)
         succeeds, and :meth:`hit` counts every window.
 
-        Returns ``None`` when admitted, else why not (and nothing is changed): ``("blocked", index)``,
-        ``("claimed", existing value)`` or ``("full", index)``.
+        Returns ``None`` when admitted, else the :class:`Refusal` (and nothing is changed).
         """
         found = self.get_many(blocked) if blocked else []
         for index, value in enumerate(found):
             if value is not None:
-                return ("blocked", index)
+                return Refusal("blocked", index)
         if claim is not None:
             existing = self.add(*claim)
             if existing is not None:
-                return ("claimed", existing)
+                return Refusal("claimed", existing)
         full = self.hit(windows) if windows else None
         if full is not None:
             if claim is not None:
                 self.delete(claim[0])
-            return ("full", full)
+            return Refusal("full", full)
         return None
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Run ``(method name, args)`` calls in order and return their results; one round trip
         (or transaction) where the store can. Not atomic as a whole."""
         return [getattr(self, name)(*args) for name, args in calls]
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        """Put ``records`` in the send log, then :meth:`set` ``keep`` (key, value, ttl) and
+        :meth:`delete` ``forget``: one round trip (or transaction) where the store can."""
+        self.run(_writes(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
 
@@ -246,11 +268,20 @@ class Store:
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return self.admit(blocked, claim, windows)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self.run(calls)
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        await self.arun(_writes(records, keep, forget))
 
     async def alog_put(self, record: LogRecord) -> None:
         self.log_put(record)
@@ -274,6 +305,15 @@ class Store:
 
     async def aclose(self) -> None:
         self.close()
+
+
+def _writes(records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+    calls: list[tuple[str, tuple[Any, ...]]] = [("log_put", (record,)) for record in records]
+    if keep is not None:
+        calls.append(("set", keep))
+    if forget is not None:
+        calls.append(("delete", (forget,)))
+    return calls
 
 
 def gcra(tat: float | None, now: float, interval: float, burst: int, max_wait: float) -> tuple[float, float] | None:

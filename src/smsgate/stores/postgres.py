@@ -19,6 +19,7 @@ from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
 from .base import (
     LogRecord,
+    Refusal,
     Store,
     Window,
     dump_inbound,
@@ -59,12 +60,12 @@ def _index(rows: list[Any]) -> int | None:
     return None if verdict is None else int(verdict[1])
 
 
-def _verdict(rows: list[Any]) -> tuple[str, Any] | None:
+def _verdict(rows: list[Any]) -> Refusal | None:
     verdict = _scalar(rows)
     if verdict is None:
         return None
     kind, value = verdict
-    return (kind, value if kind == "claimed" else int(value))
+    return Refusal(kind, value if kind == "claimed" else int(value))
 
 
 def _records(rows: list[Any]) -> list[LogRecord]:
@@ -282,7 +283,7 @@ class PostgresStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return self._one(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -364,7 +365,7 @@ class PostgresStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return await self._aone(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:

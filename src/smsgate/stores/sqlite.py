@@ -20,6 +20,7 @@ from .._reports import DeliveryReport, InboundMessage
 from ._writer import Job, Writer
 from .base import (
     LogRecord,
+    Refusal,
     Store,
     Window,
     dump_inbound,
@@ -136,17 +137,17 @@ class SQLiteStore(Store):
         blocked: Sequence[str],
         claim: tuple[str, str, float] | None,
         windows: Sequence[Window],
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         for index, value in enumerate(self._get_many(db, blocked)):
             if value is not None:
-                return ("blocked", index)
+                return Refusal("blocked", index)
         if claim is not None:
             existing = self._live(db, claim[0])
             if existing is not None:
-                return ("claimed", existing)
+                return Refusal("claimed", existing)
         full = self._full(db, windows)
         if full is not None:
-            return ("full", full)
+            return Refusal("full", full)
         if claim is not None:
             self._put(db, *claim)
         for key, _limit, ttl in windows:
@@ -372,7 +373,7 @@ class SQLiteStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return self._call(lambda db: self._admit(db, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -433,7 +434,7 @@ class SQLiteStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         job = lambda db: self._admit(db, blocked, claim, windows)  # noqa: E731
         return await self._acall(job, "aadmit")  # type: ignore[no-any-return]
 

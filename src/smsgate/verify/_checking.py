@@ -11,10 +11,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from .._engine import Call
 from .._errors import InvalidRequest
 from .._models import Status
 from .._phone import PhoneNumber
+from .._steps import Call
 from ..stores.base import Window
 from ._core import Flow, VerifierCore, loads, logger
 from ._model import Verification, VerificationFailed, VerificationStatus
