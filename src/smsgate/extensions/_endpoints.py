@@ -47,6 +47,11 @@ PUBLIC_HOSTS: Mapping[str, tuple[str, ...]] = {
     "netease": ("netease.im", "yunxinapi.com"),
     "ronglian": ("cloopen.com",),
     "submail": ("mysubmail.com", "submail.cn"),
+    "baidu": ("baidubce.com",),
+    "volcengine": ("volcengineapi.com", "byteplusapi.com"),
+    "jdcloud": ("jdcloud-api.com",),
+    "qiniu": ("qiniuapi.com",),
+    "ctyun": ("ctapi.ctyun.cn",),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -13,6 +13,7 @@ from ..stores.base import Store
 from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
+from .baidu import BaiduReceipts
 from .bandwidth import BandwidthReceipts
 from .chuanglan import ChuanglanReceipts
 from .clickatell import ClickatellReceipts
@@ -22,6 +23,7 @@ from .messagebird import MessageBirdReceipts
 from .msg91 import Msg91Receipts
 from .netease import NeteaseReceipts
 from .plivo import PlivoReceipts
+from .qiniu import QiniuReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
 from .submail import SubmailReceipts
@@ -29,6 +31,7 @@ from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
 from .ucloud import UCloudReceipts
+from .volcengine import VolcengineReceipts
 from .vonage import VonageReceipts
 from .yunpian import YunpianReceipts
 
@@ -39,6 +42,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
     for cls in (
         AliyunReceipts,
         AzureReceipts,
+        BaiduReceipts,
         BandwidthReceipts,
         ChuanglanReceipts,
         ClickatellReceipts,
@@ -48,6 +52,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         Msg91Receipts,
         NeteaseReceipts,
         PlivoReceipts,
+        QiniuReceipts,
         SinchReceipts,
         SnsReceipts,
         SubmailReceipts,
@@ -55,6 +60,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         TencentReceipts,
         TwilioReceipts,
         UCloudReceipts,
+        VolcengineReceipts,
         VonageReceipts,
         YunpianReceipts,
     )
