@@ -18,6 +18,8 @@ DOCS = [
     "docs/emulators.md",
     "docs/receipts.md",
     "docs/security.md",
+    "docs/sending.md",
+    "docs/stores.md",
     "docs/writing-a-provider.md",
 ]
 

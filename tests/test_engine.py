@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from smsgate import Message, RetryPolicy, Status, Throttled
-from smsgate._engine import Done, Job, plan
+from smsgate._engine import plan
 from smsgate._errors import Category, OutcomeUnknown, Rejected, SmsError
 from smsgate._models import RecipientResult
+from smsgate._steps import Done, Job, RunJobs, Sleep
 from smsgate.policy import CircuitBreaker
 from smsgate.providers.memory import MemoryProvider
 
@@ -25,7 +26,8 @@ def message(*to: str) -> Message:
 
 
 def drive(gen: Any, answer: Any) -> tuple[list[Any], Any]:
-    """Run ``gen``, answering each job list with ``answer(job)`` and sleeps with ``None``."""
+    """Run ``gen``, answering each :class:`RunJobs` with ``answer(job)`` per job and each :class:`Sleep`
+    with ``None``; the steps are listed as their jobs or their seconds."""
     steps: list[Any] = []
     reply = None
     while True:
@@ -33,8 +35,13 @@ def drive(gen: Any, answer: Any) -> tuple[list[Any], Any]:
             step = gen.send(reply)
         except StopIteration as stop:
             return steps, stop.value
-        steps.append(step)
-        reply = None if isinstance(step, float) else [answer(job) for job in step]
+        if isinstance(step, Sleep):
+            steps.append(step.seconds)
+            reply = None
+        else:
+            assert isinstance(step, RunJobs)
+            steps.append(step.jobs)
+            reply = [answer(job) for job in step.jobs]
 
 
 def ok(job: Job) -> Done:

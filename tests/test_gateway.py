@@ -341,3 +341,74 @@ def test_an_unusable_send_log_is_a_config_error_naming_it(tmp_path, name):
     with pytest.raises(ConfigError, match=r"^send_log: ") as info:
         Gateway({"console": {}}, send_log=path)
     assert repr(path) in info.value.message
+
+
+# -- send_many -----------------------------------------------------------------------------------
+
+
+class Counted:
+    """A lazy source of one-phone messages that counts how many were read."""
+
+    def __init__(self, count: int, bad: int | None = None) -> None:
+        self.count, self.bad, self.read = count, bad, 0
+
+    def __iter__(self) -> Iterator[Message]:
+        for n in range(self.count):
+            self.read += 1
+            yield Message(to="not a phone" if n == self.bad else f"+861380013{n:04d}", template="T")
+
+
+async def collect(kind: str, gw: Any, source: Any, **kw: Any) -> list[Any]:
+    if kind == "sync":
+        return await asyncio.to_thread(lambda: list(gw.send_many(source, **kw)))
+    return [sent async for sent in gw.send_many(source, **kw)]
+
+
+async def test_send_many_streams_every_message_with_bounded_reading(kind: str, ab: Any) -> None:
+    a, _ = ab
+    gw = Both(kind, [a]).gw
+    source = Counted(300, bad=7)
+    ahead: list[int] = []
+    sent = []
+    if kind == "sync":
+        for item in gw.send_many(source, in_flight=8):
+            ahead.append(source.read - len(sent))
+            sent.append(item)
+    else:
+        async for item in gw.send_many(source, in_flight=8):
+            ahead.append(source.read - len(sent))
+            sent.append(item)
+    assert len(sent) == 300 and max(ahead) <= 8
+    failed = [s for s in sent if s.error is not None]
+    assert len(failed) == 1 and failed[0].error.field == "to" and failed[0].result is None
+    assert sorted(s.result.recipients[0].phone.e164 for s in sent if s.ok) == sorted(m.to for m in a.outbox)
+    assert len(a.outbox) == 299
+
+
+async def test_async_send_many_takes_an_async_iterable(ab: Any) -> None:
+    a, _ = ab
+
+    async def source() -> Any:
+        for n in range(20):
+            await asyncio.sleep(0)
+            yield Message(to=f"+861380013{n:04d}", template="T")
+
+    async with AsyncGateway([a]) as gateway:
+        sent = [s async for s in gateway.send_many(source(), in_flight=3)]
+    assert len(sent) == 20 and all(s.ok for s in sent) and len(a.outbox) == 20
+
+
+async def test_stopping_send_many_early_finishes_what_is_in_flight(kind: str, ab: Any) -> None:
+    a, _ = ab
+    gw = Both(kind, [a]).gw
+    source = Counted(100)
+    if kind == "sync":
+        stream = gw.send_many(source, in_flight=4)
+        first = next(stream)
+        stream.close()
+    else:
+        stream = gw.send_many(source, in_flight=4)
+        first = await stream.__anext__()
+        await stream.aclose()
+    assert first.ok and source.read <= 5
+    assert len(a.outbox) == source.read  # every message read was sent, none cut off, none more

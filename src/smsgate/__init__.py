@@ -1,6 +1,7 @@
 """smsgate: send SMS through any provider, with failover that never double-sends."""
 
-from ._config import Config, load_config
+from typing import TYPE_CHECKING, Any
+
 from ._errors import (
     Category,
     ConfigError,
@@ -12,25 +13,53 @@ from ._errors import (
     Rejected,
     RequestFailed,
     SmsError,
+    StoreError,
     Throttled,
     Unreachable,
 )
 from ._gateway import AsyncGateway, Gateway
 from ._http import Endpoint, HttpRequest, HttpResponse
-from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._models import Attempt, Message, RecipientResult, SendResult, Sent, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
 from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
-from .campaigns import Campaign, Campaigns, CampaignState
-from .elements import App
-from .extensions import Platform
 from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
 from .providers.base import LocalProvider, Provider, ProviderSettings
-from .stores import LogRecord, MemoryStore, SQLiteStore, Store
-from .transports import AiohttpTransport, AsyncTransport, MockTransport, Transport, Urllib3Transport
-from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
+from .stores import LogRecord, MemoryStore, Store
+from .transports.base import AsyncTransport, Transport
+from .transports.mock import MockTransport
+
+if TYPE_CHECKING:
+    from ._config import Config, load_config
+    from .campaigns import Campaign, Campaigns, CampaignState
+    from .elements import App
+    from .extensions import Platform
+    from .stores.sqlite import SQLiteStore
+    from .transports.aiohttp import AiohttpTransport
+    from .transports.urllib3 import Urllib3Transport
+    from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
+
+# imported when first used, so that ``import smsgate`` stays light (no aiohttp, urllib3, front doors)
+_LAZY = {
+    "AiohttpTransport": ".transports.aiohttp",
+    "App": ".elements",
+    "AsyncVerifier": ".verify",
+    "Campaign": ".campaigns",
+    "CampaignState": ".campaigns",
+    "Campaigns": ".campaigns",
+    "Config": "._config",
+    "Platform": ".extensions",
+    "SQLiteStore": ".stores.sqlite",
+    "Urllib3Transport": ".transports.urllib3",
+    "Verification": ".verify",
+    "VerificationFailed": ".verify",
+    "VerificationStatus": ".verify",
+    "Verifier": ".verify",
+    "VerifyPolicy": ".verify",
+    "load_config": "._config",
+}
 
 __version__ = "0.1.0"
 
@@ -82,9 +111,11 @@ __all__ = [
     "RetryPolicy",
     "SQLiteStore",
     "SendResult",
+    "Sent",
     "SmsError",
     "Status",
     "Store",
+    "StoreError",
     "Throttled",
     "Transport",
     "Unreachable",
@@ -100,7 +131,26 @@ __all__ = [
     "provider_class",
 ]
 
+
+def _public(obj: Any) -> Any:
+    if isinstance(obj, type) or callable(obj):
+        obj.__module__ = __name__  # public names live at smsgate.X
+    return obj
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'smsgate' has no attribute {name!r}")
+    import importlib
+
+    value = globals()[name] = _public(getattr(importlib.import_module(_LAZY[name], __name__), name))
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
-        _obj.__module__ = __name__  # public names live at smsgate.X
+    if _name not in _LAZY:
+        _public(globals()[_name])

@@ -1,11 +1,9 @@
 """The I/O-free heart of both gateways: split, retry and fail over, as a generator.
 
-:func:`plan` yields steps and receives their outcomes: a list of :class:`Job` to run (the
-driver answers with one :class:`Done` per job, in order) or a float of seconds to sleep (the
-driver answers ``None``). Its return value is the :class:`SendResult`. ``Gateway`` drives it with
-threads and ``time.sleep``; ``AsyncGateway`` with tasks and ``asyncio.sleep``. Nothing here
-waits, so the two cannot disagree. The policy layer around it (``_flow``) adds two more steps
-that drivers run: :class:`Call` (a store operation) and :class:`Request` (send one job).
+:func:`plan` yields steps (``_steps``) and receives their outcomes: :class:`RunJobs` (answered
+with one :class:`Done` per job, in order) or :class:`Sleep` (answered ``None``). Its return
+value is the :class:`SendResult`. The send flow (``_flow``) runs it inside its policies; the
+gateways carry the steps out with threads or tasks. Nothing here waits, so the two cannot disagree.
 
 Rules, by outcome:
 * accepted: done;
@@ -25,58 +23,24 @@ skipped; when no provider could take it, its :class:`InvalidRequest` is raised, 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ._errors import InvalidRequest, SmsError, Unreachable
 from ._models import Attempt, Message, RecipientResult, SendResult, Status
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
-from .policy.breaker import CircuitBreaker
+from ._steps import Done, Job, RunJobs, Sleep, Step
 from .providers.base import Provider
 
-__all__ = ["Call", "Done", "Job", "Request", "Step", "attempt_of", "plan"]
+__all__ = ["Breaker", "attempt_of", "plan"]
 
 
-@dataclass(slots=True)
-class Job:
-    """One request to make: this provider, this message, these recipients, try number ``number``."""
+class Breaker(Protocol):
+    """What the engine asks of a circuit breaker (``smsgate.CircuitBreaker``)."""
 
-    provider: Provider
-    message: Message
-    recipients: tuple[PhoneNumber, ...]
-    number: int = 1
-    message_id: str = ""
+    def allow(self) -> bool: ...
 
-
-@dataclass(slots=True)
-class Done:
-    """What became of a job: rows per recipient, or one error for the whole request."""
-
-    outcome: list[RecipientResult] | SmsError
-    started_at: float = 0.0
-    elapsed: float = 0.0
-    raw: Any = None
-    note: Any = None  # the driver's own (the send-log record to finish); the engine ignores it
-
-
-@dataclass(slots=True)
-class Call:
-    """A store operation: sync drivers call ``target.<name>(*args)``, async ones await ``target.a<name>(*args)``."""
-
-    target: Any
-    name: str
-    args: tuple[Any, ...] = ()
-
-
-@dataclass(slots=True)
-class Request:
-    """Send ``job`` now (one HTTP request or local delivery); the driver answers with a :class:`Done`."""
-
-    job: Job
-
-
-Step = list[Job] | float | Call | Request
+    def record(self, error: SmsError | None) -> None: ...
 
 
 def plan(
@@ -86,14 +50,17 @@ def plan(
     retry: RetryPolicy,
     clock: Callable[[], float],
     *,
-    breakers: Mapping[str, CircuitBreaker] | None = None,
+    breakers: Mapping[str, Breaker] | None = None,
     message_id: str | None = None,
     on_attempt: Callable[[Job, Attempt], Any] | None = None,
+    run: Callable[[list[Job]], Generator[Step, Any, list[Done]]] | None = None,
 ) -> Generator[Step, Any, SendResult]:
     """Send ``message`` (already normalised) through ``order``; see the module docstring.
 
-    ``on_attempt(job, attempt)`` is called for each finished job (for metrics, logs and hooks).
+    ``on_attempt(job, attempt)`` is called for each finished job (for logs and hooks); ``run(jobs)``
+    makes a batch of requests (by default: one :class:`RunJobs` step), where the flow adds its policies.
     """
+    run = run or _run
     start = clock()
     final: dict[str, RecipientResult] = {}
     last_error: dict[str, SmsError] = {}
@@ -122,7 +89,7 @@ def plan(
         mid = message_id or ""
         todo = [Job(provider, message, batch, 1, mid) for batch in provider.batches(message, pending)]
         while todo:
-            done: list[Done] = yield todo
+            done = yield from run(todo)
             again: list[Job] = []
             wait = 0.0
             for job, result in zip(todo, done, strict=True):
@@ -155,7 +122,7 @@ def plan(
                 if retry_phones:
                     again.append(Job(provider, message, tuple(retry_phones), job.number + 1, mid))
             if again and wait > 0:
-                yield float(wait)
+                yield Sleep(float(wait))
             todo = again
         pending = moving_on
 
@@ -167,6 +134,11 @@ def plan(
     if message_id is None:
         return SendResult(lines, tuple(attempts), tuple(responses))
     return SendResult(lines, tuple(attempts), tuple(responses), message_id)
+
+
+def _run(jobs: list[Job]) -> Generator[Step, Any, list[Done]]:
+    done: list[Done] = yield RunJobs(jobs)
+    return done
 
 
 def attempt_of(alias: str, job: Job, result: Done) -> Attempt:

@@ -10,7 +10,8 @@
     │   └── OutcomeUnknown        the request may have been delivered: never resent by default
     ├── PolicyRefused    46004    smsgate's own policy refused the send (limits, lists); nothing sent
     ├── ConfigError      46010    configuration is invalid (names the file and field)
-    └── NotAuthentic     46020    a pushed receipt failed its provider's authenticity check
+    ├── NotAuthentic     46020    a pushed receipt failed its provider's authenticity check
+    └── StoreError       46030    a store operation failed (server down, file locked, I/O error)
 
 ``category`` says who could succeed where this failed; ``retryable`` says whether sending the very
 same request again is documented as safe and could help. Messages never contain secrets.
@@ -32,6 +33,7 @@ __all__ = [
     "Rejected",
     "RequestFailed",
     "SmsError",
+    "StoreError",
     "Throttled",
     "Unreachable",
 ]
@@ -220,3 +222,17 @@ class NotAuthentic(SmsError):
     def __init__(self, message: str, *, reason: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
+
+
+class StoreError(SmsError):
+    """A store operation failed: its server is down or unreachable, its file locked past the timeout,
+    an I/O error. ``store`` names the store class and ``operation`` the call; the original error is
+    the ``__cause__``. Whether the operation took effect is unknown."""
+
+    code = 46030
+    default_category = Category.UNKNOWN
+
+    def __init__(self, message: str, *, store: str, operation: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.store = store
+        self.operation = operation

@@ -1,263 +1,366 @@
-"""The policy layer around the engine, as generators the gateways drive (still no I/O here).
+"""The send flow: the policies around the engine, as one generator a gateway drives (no I/O here).
 
-:func:`send_flow` checks the lists, claims the idempotency key, counts the limits, logs the
-message, runs :func:`~smsgate._engine.plan` and records the result. :func:`job_flow` wraps each
-request: a token from the provider's bucket, the *pending* log record written before the request
-leaves, the request itself, then the record updated: at once when the request carries only part of
-the message, else together with the message's own record and the idempotency result, in one
-batch. Store operations are yielded as :class:`~smsgate._engine.Call` steps, so the sync driver
-runs them inline and the async driver awaits their async twins.
+:meth:`SendFlow.send` checks the lists, claims the idempotency key and counts the limits (one
+:class:`StoreOp`), runs :func:`~smsgate._engine.plan`, and records the result. Each batch of
+requests the engine makes passes through :meth:`SendFlow._jobs`: a token from each provider's
+bucket, the *pending* send-log records written before any request leaves (with the message's own
+record before its first request), the requests (:class:`RunJobs`), then the records finished: at
+once when a request carries only part of the message, else together with the message's record
+and the idempotency result, in one write.
+
+The flow owns the :class:`Policies` and the message's log record; it imports nothing above it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
-from ._engine import Call, Done, Job, Request, Step, attempt_of, plan
-from ._errors import Category, InvalidRequest, PolicyRefused, SmsError, Throttled
+from ._engine import attempt_of, plan
+from ._errors import Category, InvalidRequest, PolicyRefused, RequestFailed, SmsError, Throttled
 from ._models import Attempt, Message, RecipientResult, SendResult, Status, new_id
-from ._observe import log_attempt, log_refusal, logger
+from ._observe import Hooks, Metrics, log_attempt, log_refusal, logger
 from ._phone import PhoneNumber
-from .policy.idempotency import PENDING, Idempotency, decode_result, encode_result, worth_keeping
-from .policy.lists import Blocklist
-from .stores.base import LogRecord, Window
+from ._retry import RetryPolicy
+from ._steps import Done, Job, RunJobs, Step, StoreOp
+from .policy.breaker import CircuitBreaker
+from .policy.idempotency import (
+    PENDING,
+    Idempotency,
+    claim_value,
+    decode_result,
+    encode_result,
+    fingerprint,
+    same_message,
+    worth_keeping,
+)
+from .policy.limits import PhoneLimits, ProviderRate
+from .policy.lists import Blocklist, CountryAllowlist
+from .providers.base import Provider
+from .stores.base import LogRecord, Store, Window
+from .strategies import Strategy
 
-if TYPE_CHECKING:
-    from ._gateway import _GatewayCore
-
-__all__ = ["bare_jobs", "job_flow", "send_flow"]
+__all__ = ["Policies", "SendFlow"]
 
 Flow = Generator[Step, Any, SendResult]
 
 
-def _refuse(core: _GatewayCore, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
-    core.metrics.refusal(rule)
-    log_refusal(rule, phones)
-    return PolicyRefused(text, rule=rule)
+@dataclass
+class Policies:
+    """What is checked and recorded around each send (see ``Gateway``'s options); state in ``store``."""
+
+    store: Store
+    send_log: Store | None = None
+    limits: PhoneLimits | None = None
+    rates: dict[str, ProviderRate] = field(default_factory=dict)
+    blocklist: bool = False
+    allowlist: CountryAllowlist | None = None
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    idempotency: Idempotency = field(default_factory=Idempotency)
+    hooks: Hooks = field(default_factory=Hooks)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
-def send_flow(core: _GatewayCore, message: Message, providers: Sequence[str] | None) -> Flow:
-    message = message.normalised(core.default_region)
-    if providers is None:
-        names = list(core.providers)
-    else:
+@dataclass
+class _Send:
+    """One send's own state: its id, its log record (``None`` without a send log), the finished
+    attempt records waiting to be written with it."""
+
+    message: Message
+    message_id: str
+    record: LogRecord | None
+    opened: bool = False  # the message's record is written (before its first request)
+    finished: list[LogRecord] = field(default_factory=list)
+    sent: bool = False  # some request may have left
+    store_error: Exception | None = None  # the first store failure once something was sent
+
+    def failed(self, error: Exception) -> None:
+        """A store failed after a request left: keep the first failure; nothing more is sent."""
+        if self.store_error is None:
+            self.store_error = error
+
+
+class SendFlow:
+    """Sends through ``providers`` under ``policies``; :meth:`send` is the generator a gateway drives."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        policies: Policies,
+        *,
+        strategy: Strategy,
+        retry: RetryPolicy,
+        clock: Callable[[], float],
+        default_region: str,
+    ) -> None:
+        self.providers = providers
+        self.policies = policies
+        self.strategy = strategy
+        self.retry = retry
+        self.clock = clock
+        self.default_region = default_region
+
+    def send(self, message: Message, providers: Sequence[str] | None = None) -> Flow:
+        """Send ``message`` (through ``providers`` when given, in the strategy's order)."""
+        p = self.policies
+        message = message.normalised(self.default_region)
+        names = self._names(providers)
+        phones = [phone.e164 for phone in message.phones]
+        for hook in p.hooks.before_send:
+            hook(message)
+        claim = Idempotency.key(message.idempotency_key) if message.idempotency_key else None
+        replayed = yield from self._admit(message, phones, claim)
+        if replayed is not None:
+            return replayed
+
+        message_id = new_id()
+        record = None
+        if p.send_log is not None:
+            now = self.clock()
+            record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", now, now)
+        send = _Send(message, message_id, record)
+        try:
+            result = yield from self._routed(send, names)
+        except SmsError:  # only raised when no provider could take the message: nothing was sent
+            if claim is not None:
+                yield StoreOp(partial(p.store.delete, claim), partial(p.store.adelete, claim))
+            raise
+        yield from self._record(send, result, claim)
+        if send.store_error is not None:
+            result.store_error = send.store_error
+        p.metrics.result(result)
+        for after_hook in p.hooks.after_send:
+            after_hook(message, result)
+        return result
+
+    # -- before ------------------------------------------------------------------------------
+
+    def _names(self, providers: Sequence[str] | None) -> list[str]:
+        if providers is None:
+            return list(self.providers)
         names = list(providers)
-        unknown = [n for n in names if n not in core.providers]
+        unknown = [n for n in names if n not in self.providers]
         if unknown or not names:
             raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
-    phones = [p.e164 for p in message.phones]
-    for hook in core.hooks.before_send:
-        hook(message)
+        return names
 
-    if core.allowlist is not None:
-        barred = [p.e164 for p in message.phones if not core.allowlist.allows(p)]
-        if barred:
-            raise _refuse(core, "country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
-    claim = Idempotency.key(message.idempotency_key) if message.idempotency_key else None
-    blocked_keys = [Blocklist.key(p) for p in phones] if core.blocklist_enabled else []
-    rules: list[tuple[str, str]] = []
-    windows: list[Window] = []
-    if core.limits is not None:
-        now = core.clock()
-        for phone in phones:
-            for rule, window in core.limits.windows(phone, now):
-                rules.append((rule, phone))
-                windows.append(window)
-    if blocked_keys or claim or windows:
-        claim_op = (claim, PENDING, core.idempotency.claim_ttl) if claim else None
-        verdict = yield Call(core.store, "admit", (blocked_keys, claim_op, windows))
-        if verdict is not None:
-            kind, value = verdict
-            if kind == "blocked":
-                raise _refuse(core, "blocklist", f"blocklisted: {phones[value]}", [phones[value]])
-            if kind == "claimed":
-                if value == PENDING:
-                    raise _refuse(core, "idempotency", "a send with this idempotency key is still in progress", phones)
-                replayed = decode_result(value)
-                core.metrics.result(replayed)
-                return replayed
-            rule, phone = rules[value]
-            limit = getattr(core.limits, rule)
-            raise _refuse(core, rule, f"send limit {rule}={limit} reached for {phone}", [phone])
+    def _admit(self, message: Message, phones: list[str], claim: str | None) -> Generator[Step, Any, SendResult | None]:
+        """Lists, the idempotency claim and the limits, in one store operation; a replayed result or ``None``."""
+        p = self.policies
+        if p.allowlist is not None:
+            barred = [phone.e164 for phone in message.phones if not p.allowlist.allows(phone)]
+            if barred:
+                raise self._refuse("country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
+        blocked = [Blocklist.key(phone) for phone in phones] if p.blocklist else []
+        rules: list[tuple[str, str]] = []
+        windows: list[Window] = []
+        if p.limits is not None:
+            now = self.clock()
+            for phone in phones:
+                for rule, window in p.limits.windows(phone, now):
+                    rules.append((rule, phone))
+                    windows.append(window)
+        if not (blocked or claim or windows):
+            return None
+        digest = fingerprint(message) if claim else ""
+        claiming = (claim, claim_value(digest), p.idempotency.claim_ttl) if claim else None
+        args = (blocked, claiming, windows)
+        refusal = yield StoreOp(partial(p.store.admit, *args), partial(p.store.aadmit, *args))
+        if refusal is None:
+            return None
+        if refusal.kind == "blocked":
+            raise self._refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
+        if refusal.kind == "claimed":
+            if same_message(refusal.detail, digest).startswith(PENDING):  # raises for another message
+                raise self._refuse("idempotency", "a send with this idempotency key is still in progress", phones)
+            replayed = decode_result(refusal.detail)
+            p.metrics.result(replayed)
+            return replayed
+        rule, phone = rules[refusal.detail]
+        raise self._refuse(rule, f"send limit {rule}={getattr(p.limits, rule)} reached for {phone}", [phone])
 
-    message_id = new_id()
-    record: LogRecord | None = None
-    finished: list[LogRecord] = []  # attempt records with their outcome, written with the message's
-    if core.send_log is not None:
-        started = core.clock()
-        record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", started, started)
-        core._opening[message_id] = record  # written by the first request, in one batch with its own
-    try:
-        result = yield from _routed(core, message, names, message_id, finished)
-    except SmsError:  # only raised when no provider could take the message: nothing was sent
-        if claim is not None:
-            yield Call(core.store, "delete", (claim,))
-        raise
-    finally:
-        if record is not None:
-            core._opening.pop(message_id, None)
+    def _refuse(self, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
+        self.policies.metrics.refusal(rule)
+        log_refusal(rule, phones)
+        return PolicyRefused(text, rule=rule)
 
-    after: list[tuple[str, tuple[Any, ...]]] = []
-    logs: list[tuple[str, tuple[Any, ...]]] = []
-    if claim is not None:
-        if worth_keeping(result):
-            after.append(("set", (claim, encode_result(result), core.idempotency.ttl)))
-        else:
-            after.append(("delete", (claim,)))
-    if core.send_log is not None and record is not None:
-        record.status = _summary(result)
-        record.updated_at = core.clock()
-        record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
-        logs = [("log_put", (r,)) for r in finished] + [("log_put", (record,))]
-        if core.send_log is core.store:
-            after = logs + after
-        else:
-            yield from _quietly(Call(core.send_log, "run", (logs,)), message_id)
-    if len(after) == 1:
-        yield from _quietly(Call(core.store, after[0][0], after[0][1]), message_id)
-    elif after:
-        yield from _quietly(Call(core.store, "run", (after,)), message_id)
-    core.metrics.result(result)
-    for after_hook in core.hooks.after_send:
-        after_hook(message, result)
-    return result
+    # -- the engine, per route ---------------------------------------------------------------
 
-
-def _routed(core: _GatewayCore, message: Message, names: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
-    """Plan per route: one plan, or with a per-country strategy one per group of recipients."""
-    route = getattr(core.strategy, "route", None)
-    if route is None:
-        return _plan(core, message, list(core.strategy(names, message)), message_id, finished)
-    return _per_route(core, message, names, route, message_id, finished)
-
-
-def _per_route(
-    core: _GatewayCore,
-    message: Message,
-    names: list[str],
-    route: Callable[[PhoneNumber], Sequence[str]],
-    message_id: str,
-    finished: list[LogRecord],
-) -> Flow:
-    groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
-    for phone in message.phones:
-        groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
-    parts: list[SendResult] = []
-    for route_order, phones in groups.items():
-        keys = {p.e164 for p in phones}
-        part = message.replace(
-            to=tuple(phones), recipient_params={k: v for k, v in message.recipient_params.items() if k in keys}
+    def _routed(self, send: _Send, names: list[str]) -> Flow:
+        """One plan, or with a per-country strategy one per group of recipients."""
+        route: Callable[[PhoneNumber], Sequence[str]] | None = getattr(self.strategy, "route", None)
+        message = send.message
+        if route is None:
+            return (yield from self._plan(send, message, list(self.strategy(names, message))))
+        groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
+        for phone in message.phones:
+            groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
+        parts: list[SendResult] = []
+        for order, phones in groups.items():
+            keys = {phone.e164 for phone in phones}
+            per = {k: v for k, v in message.recipient_params.items() if k in keys}
+            part = message.replace(to=tuple(phones), recipient_params=per).normalised(self.default_region)
+            if not order:
+                error = InvalidRequest("no configured provider serves this destination", field="to")
+                parts.append(SendResult(recipients=tuple(RecipientResult.failed(p, error) for p in phones)))
+                continue
+            parts.append((yield from self._plan(send, part, list(order))))
+        rows = {r.phone.e164: r for part in parts for r in part.recipients}
+        return SendResult(
+            recipients=tuple(rows[p.e164] for p in message.phones),
+            attempts=tuple(a for part in parts for a in part.attempts),
+            responses=tuple(r for part in parts for r in part.responses),
+            message_id=send.message_id,
         )
-        if not route_order:
-            error = InvalidRequest("no configured provider serves this destination", field="to")
-            rows = tuple(RecipientResult.failed(p, error) for p in phones)
-            parts.append(SendResult(recipients=rows))
-            continue
-        parts.append((yield from _plan(core, part, list(route_order), message_id, finished)))
-    rows_by_phone = {r.phone.e164: r for part in parts for r in part.recipients}
-    return SendResult(
-        recipients=tuple(rows_by_phone[p.e164] for p in message.phones),
-        attempts=tuple(a for part in parts for a in part.attempts),
-        responses=tuple(r for part in parts for r in part.responses),
-        message_id=message_id,
-    )
 
+    def _plan(self, send: _Send, message: Message, order: list[str]) -> Flow:
+        p = self.policies
+        return plan(
+            message,
+            self.providers,
+            order,
+            self.retry,
+            self.clock,
+            breakers=p.breakers,
+            message_id=send.message_id,
+            on_attempt=self._observe,
+            run=partial(self._jobs, send),
+        )
 
-def _plan(core: _GatewayCore, message: Message, order: list[str], message_id: str, finished: list[LogRecord]) -> Flow:
-    """The engine's steps; with a send log, collecting the attempt records that jobs hand back in ``Done.note``."""
-    steps = plan(
-        message,
-        core.providers,
-        order,
-        core.retry,
-        core.clock,
-        breakers=core.breakers,
-        message_id=message_id,
-        on_attempt=core.observe,
-    )
-    return steps if core.send_log is None else _collecting(steps, finished)
+    def _observe(self, job: Job, attempt: Attempt) -> None:
+        """Log and hand to the ``on_error`` hooks one finished job (counted with its send's result)."""
+        log_attempt(job.message_id, attempt)
+        if attempt.status is not Status.ACCEPTED:
+            for hook in self.policies.hooks.on_error:
+                hook(attempt)
 
+    # -- each batch of requests --------------------------------------------------------------
 
-def _collecting(steps: Flow, finished: list[LogRecord]) -> Flow:
-    reply: Any = None
-    while True:
+    def _jobs(self, send: _Send, jobs: list[Job]) -> Generator[Step, Any, list[Done]]:
+        """Rate tokens, pending records, the requests, finished records; one :class:`Done` per job."""
+        p = self.policies
+        if send.store_error is None and not p.rates and p.send_log is None:
+            send.sent = True
+            done: list[Done] = yield RunJobs(jobs)
+            return done
+        refused: dict[int, Done] = {}
+        for index, job in enumerate(jobs):
+            rate = p.rates.get(job.provider.alias)
+            if rate is None or send.store_error is not None:
+                continue
+            args = (f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock())
+            wait = yield from self._guarded(
+                send, StoreOp(partial(p.store.reserve, *args), partial(p.store.areserve, *args))
+            )
+            if send.store_error is not None:
+                break
+            if wait is None:
+                text = f"request rate limit {rate.rate:g}/s reached"
+                error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
+                refused[index] = Done(error, self.clock(), 0.0)
+            else:
+                job.delay = wait
+        records = self._opening(send, [job for index, job in enumerate(jobs) if index not in refused])
+        if records:  # durable before any of these requests leaves
+            log = p.send_log
+            assert log is not None
+            yield from self._guarded(send, StoreOp(partial(log.write, records), partial(log.awrite, records)))
+        if send.store_error is not None:  # nothing more leaves once a store failed
+            refused.update((i, self._unsent(send)) for i in range(len(jobs)) if i not in refused)
+            records = []
+        sending = [job for index, job in enumerate(jobs) if index not in refused]
+        send.sent = send.sent or bool(sending)
+        opened = records[len(records) - len(sending) :] if records else []
+        pending = {id(job): record for job, record in zip(sending, opened, strict=True)} if opened else {}
+        after = partial(self._closing, send, pending) if pending else None
+        answers: list[Done] = (yield RunJobs(sending, after, partial(self._halted, send))) if sending else []
+        answer = iter(answers)
+        return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
+
+    def _opening(self, send: _Send, jobs: list[Job]) -> list[LogRecord]:
+        """The pending records of ``jobs`` (and the message's own, before its first request)."""
+        if send.record is None or not jobs:
+            return []
+        now = self.clock()
+        records = [] if send.opened else [send.record]
+        send.opened = True
+        for job in jobs:
+            phones = tuple([p.e164 for p in job.recipients])
+            alias, number = job.provider.alias, job.number
+            records.append(LogRecord(new_id(), "attempt", send.message_id, phones, "pending", now, now, alias, number))
+        return records
+
+    def _closing(self, send: _Send, pending: dict[int, LogRecord], job: Job, done: Done) -> StoreOp[Any] | None:
+        """Finish a job's record as it finishes: written at once, unless the request was for the
+        whole message (then it is written with the message's record)."""
+        record = pending[id(job)]
+        attempt = attempt_of(job.provider.alias, job, done)
+        record.status = attempt.status.value
+        record.updated_at = self.clock()
+        record.error = attempt.error.to_dict() if attempt.error else None
+        if isinstance(done.outcome, list):
+            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
+        if len(job.recipients) == len(send.message.phones):
+            send.finished.append(record)
+            return None
+        log = self.policies.send_log
+        assert log is not None
+        return StoreOp(partial(log.write, [record]), partial(log.awrite, [record]), quiet=True, on_failure=send.failed)
+
+    def _halted(self, send: _Send, job: Job) -> Done | None:
+        """Asked before each request leaves: once a store failed, the answer is "not sent"."""
+        return None if send.store_error is None else self._unsent(send)
+
+    def _unsent(self, send: _Send) -> Done:
+        assert send.store_error is not None
+        error = RequestFailed(f"not sent: the store failed mid-send ({type(send.store_error).__name__})")
+        return Done(error, self.clock(), 0.0)
+
+    def _guarded(self, send: _Send, op: StoreOp[Any]) -> Generator[Step, Any, Any]:
+        """A store operation before requests leave: its failure fails the send while nothing has been
+        sent; after that it is kept on the send (and the rest is not sent), so no delivery is hidden."""
         try:
-            step = steps.send(reply)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        reply = yield step
-        if isinstance(step, list):
-            finished.extend(done.note for done in reply if done.note is not None)
+            return (yield op)
+        except Exception as exc:
+            if not send.sent:
+                raise
+            logger.warning("the store failed mid-send; nothing more is sent", exc_info=True)
+            send.failed(exc)
+            return None
+
+    # -- after -------------------------------------------------------------------------------
+
+    def _record(self, send: _Send, result: SendResult, claim: str | None) -> Generator[Step, Any, None]:
+        """The message's log record and the idempotency result, in one write when they share a store."""
+        p = self.policies
+        keep = forget = None
+        if claim is not None:
+            if worth_keeping(result):
+                keep = (claim, encode_result(result, fingerprint(send.message)), p.idempotency.ttl)
+            else:
+                forget = claim
+        records: list[LogRecord] = []
+        if send.record is not None:
+            record = send.record
+            record.status = _summary(result)
+            record.updated_at = self.clock()
+            record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
+            records = [*send.finished, record]
+            log = p.send_log
+            assert log is not None
+            if log is not p.store:
+                yield StoreOp(
+                    partial(log.write, records), partial(log.awrite, records), quiet=True, on_failure=send.failed
+                )
+                records = []
+        if records or keep or forget:
+            write = partial(p.store.write, records, keep=keep, forget=forget)
+            awrite = partial(p.store.awrite, records, keep=keep, forget=forget)
+            yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
 
 def _summary(result: SendResult) -> str:
     statuses = {r.status for r in result.recipients}
     return statuses.pop().value if len(statuses) == 1 else "partial"
-
-
-def bare_jobs(core: _GatewayCore) -> bool:
-    """True when :func:`job_flow` would only send the request (no rate limits, no send log):
-    drivers then skip the generator and send it themselves."""
-    return not core.rates and core.send_log is None
-
-
-def job_flow(core: _GatewayCore, job: Job) -> Generator[Step, Any, Done]:
-    """One request: rate token, pending record, the request, the final record.
-
-    Its attempt is counted and logged by the engine's ``on_attempt``, like every finished job."""
-    alias = job.provider.alias
-    rate = core.rates.get(alias)
-    if rate is not None:
-        args = (f"rate:{alias}", rate.interval, rate.burst, rate.max_wait, core.clock())
-        wait = yield Call(core.store, "reserve", args)
-        if wait is None:
-            refused = Throttled(
-                f"request rate limit {rate.rate:g}/s reached",
-                provider=alias,
-                category=Category.THROTTLED,
-                retryable=False,
-            )
-            return Done(refused, core.clock(), 0.0)
-        if wait > 0:
-            yield float(wait)
-    record: LogRecord | None = None
-    if core.send_log is not None:
-        now = core.clock()
-        phones = tuple(p.e164 for p in job.recipients)
-        record = LogRecord(new_id(), "attempt", job.message_id, phones, "pending", now, now, alias, job.number)
-        opening = core._opening.pop(job.message_id, None)
-        if opening is None:
-            yield Call(core.send_log, "log_put", (record,))
-        else:  # the message's pending record too, before its first request leaves
-            yield Call(core.send_log, "run", ([("log_put", (opening,)), ("log_put", (record,))],))
-    done: Done = yield Request(job)
-    if record is not None:
-        attempt = attempt_of(alias, job, done)
-        record.status = attempt.status.value
-        record.updated_at = core.clock()
-        record.error = attempt.error.to_dict() if attempt.error else None
-        if isinstance(done.outcome, list):
-            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
-        if len(job.recipients) == len(job.message.phones):  # the whole message: finish it with the message
-            return replace(done, note=record)
-        yield from _quietly(Call(core.send_log, "log_put", (record,)), record.id)  # one of many: finish it now
-    return done
-
-
-def _quietly(call: Call, about: str) -> Generator[Step, Any, None]:
-    """Run a store step after a request left: failing the send now would invite a resend, so log
-    the failure instead (a log record then stays ``pending``; an idempotency claim stays until it expires)."""
-    try:
-        yield call
-    except Exception:
-        logger.warning("could not record the outcome of %s (%s)", about, call.name, exc_info=True)
-
-
-def observe(core: _GatewayCore, job: Job, attempt: Attempt) -> None:
-    """Log and hand to the ``on_error`` hooks one finished job (counted with its send's result)."""
-    log_attempt(job.message_id, attempt)
-    if attempt.status is not Status.ACCEPTED:
-        for hook in core.hooks.on_error:
-            hook(attempt)

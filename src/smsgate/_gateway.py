@@ -1,30 +1,40 @@
-"""``Gateway`` and ``AsyncGateway``: the engine and its policy layer driven with threads or with asyncio.
+"""``Gateway`` and ``AsyncGateway``: the send flow driven with threads or with asyncio.
 
-Both run the same generators (``_flow.send_flow`` around ``_engine.plan``); they differ only in
-how they wait: on a transport, a sleep, or a store call.
+Both drive the same generator (``_flow.SendFlow.send``) in one loop each, carrying out its steps
+(``_steps``): :class:`RunJobs` (requests, concurrently), :class:`Sleep` and :class:`StoreOp`.
+They differ only in how they wait.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._engine import Call, Done, Job, Request, Step
 from ._errors import ConfigError, OutcomeUnknown, SmsError
-from ._flow import bare_jobs, job_flow, observe, send_flow
+from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
-from ._models import Message, RecipientResult, SendResult
-from ._observe import Hooks, Metrics
+from ._models import Message, RecipientResult, SendResult, Sent
+from ._observe import Hooks, Metrics, logger
 from ._phone import DEFAULT_REGION
 from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
 from ._retry import RetryPolicy
+from ._steps import Done, Job, RunJobs, Sleep, Step, StoreOp
 from .policy.breaker import CircuitBreaker
 from .policy.idempotency import Idempotency
 from .policy.limits import PhoneLimits, ProviderRate
@@ -34,78 +44,143 @@ from .stores.base import Store
 from .stores.memory import MemoryStore
 from .strategies import Strategy, in_order
 from .transports.base import AsyncTransport, Transport
-from .transports.defaults import default_async_transport, default_transport
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .receipts import Poll
 
 __all__ = ["AsyncGateway", "Gateway"]
 
+Providers = Mapping[str, ProviderSpec] | Sequence[Provider]
+After = Callable[[Job, Done], StoreOp[Any] | None] | None
+Before = Callable[[Job], Done | None] | None
+
+_OPTIONS = """
+    ``providers``: provider aliases to settings (or ``Provider`` objects), in order of preference.
+    ``default_region``: the region of phone numbers written without a country code (``CN``).
+    ``strategy``: the order to try providers in (``smsgate.strategies``).
+    ``retry``: how often and how long to retry a request at one provider.
+    ``concurrency``: requests of one message in flight at once.
+    ``clock``: seconds since the epoch (injected in tests).
+    ``store``: state for limits, lists, idempotency and rates (in memory by default).
+    ``send_log``: a store, or the path of an SQLite file, recording every message and request
+    before it leaves.
+    ``limits``: per-phone send limits. ``rates``: provider alias → request rate.
+    ``blocklist``: check the store's blocklist. ``allowlist``: the only countries to send to.
+    ``breakers``: provider alias → circuit breaker, or ``True`` for defaults on every provider.
+    ``idempotency``: how long results of idempotency keys are kept.
+    ``hooks``, ``metrics``: callbacks and counters around each send.
+"""
+
 
 class _GatewayCore:
-    """What both gateways share: configuration, policies, preparation and reading responses.
-
-    Reliability options (all optional): ``store`` (state for limits, lists and idempotency;
-    in-memory by default), ``send_log`` (a store, or a path for an SQLite file, recording every
-    message and request), ``limits`` (:class:`PhoneLimits`), ``rates`` (provider alias →
-    :class:`ProviderRate`), ``blocklist`` (check the store's blocklist), ``allowlist`` (countries),
-    ``breakers`` (provider alias → :class:`CircuitBreaker`, or ``True`` for defaults on every
-    provider), ``idempotency`` (retention), ``hooks`` and ``metrics``.
-    """
+    """What both gateways share: the providers, the send flow and its policies, reading responses."""
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
-        default_region: str = DEFAULT_REGION,
-        strategy: Strategy = in_order,
-        retry: RetryPolicy | None = None,
-        concurrency: int = 16,
-        clock: Callable[[], float] = time.time,
-        store: Store | None = None,
-        send_log: Store | str | None = None,
-        limits: PhoneLimits | None = None,
-        rates: Mapping[str, ProviderRate] | None = None,
-        blocklist: bool = False,
-        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
-        breakers: Mapping[str, CircuitBreaker] | bool = False,
-        idempotency: Idempotency | None = None,
-        hooks: Hooks | None = None,
-        metrics: Metrics | None = None,
+        default_region: str,
+        strategy: Strategy,
+        retry: RetryPolicy | None,
+        concurrency: int,
+        clock: Callable[[], float],
+        store: Store | None,
+        send_log: Store | str | None,
+        limits: PhoneLimits | None,
+        rates: Mapping[str, ProviderRate] | None,
+        blocklist: bool,
+        allowlist: CountryAllowlist | Sequence[str | int] | None,
+        breakers: Mapping[str, CircuitBreaker] | bool,
+        idempotency: Idempotency | None,
+        hooks: Hooks | None,
+        metrics: Metrics | None,
     ) -> None:
         self.providers = build_providers(providers)
         self.default_region = default_region
-        self.strategy = strategy
-        self.retry = retry or RetryPolicy()
         self.concurrency = max(1, concurrency)
         self.clock = clock
-        self.store: Store = store if store is not None else MemoryStore(clock=clock)
-        self._owns_log = isinstance(send_log, str)
-        self._opening: dict[str, Any] = {}  # message id → its pending record, for the first request to write
-        if isinstance(send_log, str):
-            send_log = open_sqlite(send_log, "send_log")
-        self.send_log: Store | None = send_log
-        self.limits = limits
-        self.rates: dict[str, ProviderRate] = dict(rates or {})
-        unknown = sorted(set(self.rates) - set(self.providers))
+        unknown = sorted(set(rates or {}) - set(self.providers))
         if unknown:
             raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
-        self.blocklist_enabled = blocklist
+        self._owns_log = isinstance(send_log, str)
+        if isinstance(send_log, str):
+            send_log = open_sqlite(send_log, "send_log")
         if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
             allowlist = CountryAllowlist(allowlist)
-        self.allowlist = allowlist
         if breakers is True:
             breakers = {alias: CircuitBreaker() for alias in self.providers}
-        self.breakers: dict[str, CircuitBreaker] = dict(breakers or {})
-        self.idempotency = idempotency or Idempotency()
-        self.hooks = hooks or Hooks()
-        self.metrics = metrics or Metrics()
-        self.observe = partial(observe, self)  # called by the engine for each finished request
+        self.policies = Policies(
+            store=store if store is not None else MemoryStore(clock=clock),
+            send_log=send_log,
+            limits=limits,
+            rates=dict(rates or {}),
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=dict(breakers or {}),
+            idempotency=idempotency or Idempotency(),
+            hooks=hooks or Hooks(),
+            metrics=metrics or Metrics(),
+        )
+        self.flow = SendFlow(
+            self.providers,
+            self.policies,
+            strategy=strategy,
+            retry=retry or RetryPolicy(),
+            clock=clock,
+            default_region=default_region,
+        )
+
+    @property
+    def store(self) -> Store:
+        """The store holding limits, lists, idempotency keys and rates."""
+        return self.policies.store
+
+    @property
+    def send_log(self) -> Store | None:
+        return self.policies.send_log
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.policies.metrics
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.flow.retry
+
+    @property
+    def strategy(self) -> Strategy:
+        return self.flow.strategy
+
+    @property
+    def hooks(self) -> Hooks:
+        return self.policies.hooks
+
+    @property
+    def breakers(self) -> dict[str, CircuitBreaker]:
+        return self.policies.breakers
+
+    @property
+    def allowlist(self) -> CountryAllowlist | None:
+        return self.policies.allowlist
+
+    @allowlist.setter
+    def allowlist(self, value: CountryAllowlist | None) -> None:
+        self.policies.allowlist = value
+
+    @property
+    def limits(self) -> PhoneLimits | None:
+        return self.policies.limits
+
+    @property
+    def blocklist_enabled(self) -> bool:
+        return self.policies.blocklist
 
     @property
     def blocklist(self) -> Blocklist | None:
         """The blocklist in :attr:`store`, when enabled: ``gateway.blocklist.add("138…")``."""
-        return Blocklist(self.store, region=self.default_region) if self.blocklist_enabled else None
+        return Blocklist(self.store, region=self.default_region) if self.policies.blocklist else None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} providers={list(self.providers)}>"
@@ -141,6 +216,61 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
+def _sent(message: Message, done: Future[SendResult] | asyncio.Task[SendResult]) -> Sent:
+    error = done.exception()
+    if error is None:
+        return Sent(message, done.result())
+    if not isinstance(error, Exception):
+        raise error
+    return Sent(message, error=error)
+
+
+async def _aiter(messages: Iterable[Message] | AsyncIterable[Message]) -> AsyncIterator[Message]:
+    if isinstance(messages, AsyncIterable):
+        async for message in messages:
+            yield message
+    else:
+        for message in messages:
+            yield message
+
+
+async def _all(*jobs: Awaitable[Done]) -> list[Done]:
+    """Every job's answer, in order; when one raised, its error once all have ended (no task outlives a send)."""
+    import asyncio
+
+    answers = await asyncio.gather(*jobs, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers  # type: ignore[return-value]
+
+
+def _store(op: StoreOp[Any]) -> Any:
+    """Run a store operation; a quiet one's failure is logged and answered (see :class:`StoreOp`)."""
+    if not op.quiet:
+        return op.call()
+    try:
+        return op.call()
+    except Exception as exc:
+        return _failed_quietly(op, exc)
+
+
+async def _astore(op: StoreOp[Any]) -> Any:
+    if not op.quiet:
+        return await op.acall()
+    try:
+        return await op.acall()
+    except Exception as exc:
+        return _failed_quietly(op, exc)
+
+
+def _failed_quietly(op: StoreOp[Any], exc: Exception) -> Exception:
+    logger.warning("could not record the outcome of a send in the store", exc_info=exc)
+    if op.on_failure is not None:
+        op.on_failure(exc)
+    return exc
+
+
 def open_sqlite(path: str, setting: str) -> Store:
     """The SQLite store at ``path``; :class:`ConfigError` naming ``setting`` and the path when it cannot be used."""
     import sqlite3
@@ -174,23 +304,59 @@ def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
 
 
 class Gateway(_GatewayCore):
-    """Sends messages, blocking. Requests of one message run on up to ``concurrency`` threads.
+    """Sends messages, blocking; requests of one message run on up to ``concurrency`` threads.
 
     ``Gateway({"aliyun": {"access_key_id": …, "access_key_secret": …}})``; use it as a context
-    manager, or call :meth:`close`, to release pooled connections. Without ``transport``, it
-    opens the default one (pyreqwest when installed, else urllib3: see ``smsgate.transports.defaults``).
+    manager, or call :meth:`close`, to release pooled connections. ``transport``: the HTTP client
+    (pyreqwest when installed, else urllib3: see ``smsgate.transports.defaults``); ``sleep``: how
+    to wait between retries (injected in tests).
     """
+
+    __doc__ = (__doc__ or "") + _OPTIONS
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        **options: Any,
+        default_region: str = DEFAULT_REGION,
+        strategy: Strategy = in_order,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 16,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        send_log: Store | str | None = None,
+        limits: PhoneLimits | None = None,
+        rates: Mapping[str, ProviderRate] | None = None,
+        blocklist: bool = False,
+        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
+        breakers: Mapping[str, CircuitBreaker] | bool = False,
+        idempotency: Idempotency | None = None,
+        hooks: Hooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        super().__init__(providers, **options)
+        super().__init__(
+            providers,
+            default_region=default_region,
+            strategy=strategy,
+            retry=retry,
+            concurrency=concurrency,
+            clock=clock,
+            store=store,
+            send_log=send_log,
+            limits=limits,
+            rates=rates,
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=breakers,
+            idempotency=idempotency,
+            hooks=hooks,
+            metrics=metrics,
+        )
         if transport is None:
+            from .transports.defaults import default_transport
+
             transport = default_transport(self.concurrency)
         self.transport = transport
         self.sleep = sleep
@@ -210,7 +376,36 @@ class Gateway(_GatewayCore):
         Raises only for invalid input (:class:`InvalidRequest`) or a policy refusal
         (:class:`PolicyRefused`); nothing is sent then.
         """
-        return self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+        return self._drive(self.flow.send(message, providers))
+
+    def send_many(
+        self, messages: Iterable[Message], *, providers: Sequence[str] | None = None, in_flight: int | None = None
+    ) -> Iterator[Sent]:
+        """Send every message of ``messages`` (any iterable, read as it goes), yielding one :class:`Sent`
+        per message as it finishes, in no set order.
+
+        At most ``in_flight`` messages (``concurrency`` by default) are sent at once, so memory stays
+        bounded whatever the count. A message refused before anything was sent (bad input, a policy)
+        comes back with its ``error``; the others go on. Stopping early lets the sends in flight finish.
+        """
+        width = max(1, in_flight or self.concurrency)
+        source = iter(messages)
+        running: dict[Future[SendResult], Message] = {}
+        with ThreadPoolExecutor(width, thread_name_prefix="smsgate-bulk") as pool:
+            try:
+                while True:
+                    while len(running) < width:
+                        message = next(source, None)
+                        if message is None:
+                            break
+                        running[pool.submit(self.send, message, providers=providers)] = message
+                    if not running:
+                        return
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        yield _sent(running.pop(future), future)
+            finally:
+                wait(running)  # nothing outlives the call, and nothing in flight is cut off
 
     def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
@@ -218,37 +413,41 @@ class Gateway(_GatewayCore):
 
         return poll_reports(self, providers, **options)
 
-    def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
+    def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
-        error: BaseException | None = None
+        error: Exception | None = None
         while True:
             try:
                 step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value
+                result: SendResult = stop.value
+                return result
+            reply, error = None, None
             try:
-                reply, error = self._do(step), None
+                match step:
+                    case RunJobs(jobs, after, before):
+                        run = partial(self._job, after=after, before=before)
+                        reply = [run(jobs[0])] if len(jobs) == 1 else list(self._executor().map(run, jobs))
+                    case StoreOp():
+                        reply = _store(step)
+                    case Sleep(seconds):
+                        self.sleep(seconds)
             except Exception as exc:
-                reply, error = None, exc
+                error = exc
 
-    def _do(self, step: Step) -> Any:
-        if isinstance(step, list):  # jobs: the usual step
-            if len(step) == 1:
-                return [self._job(step[0])]
-            return list(self._executor().map(self._job, step))
-        if isinstance(step, Call):
-            return getattr(step.target, step.name)(*step.args)
-        if isinstance(step, Request):
-            return self._run(step.job)
-        self.sleep(step)
-        return None
+    def _job(self, job: Job, after: After = None, before: Before = None) -> Done:
+        done = before(job) if before is not None else None
+        if done is not None:
+            return done
+        done = self._request(job)
+        op = after(job, done) if after is not None else None
+        if op is not None:
+            _store(op)
+        return done
 
-    def _job(self, job: Job) -> Done:
-        if bare_jobs(self):
-            return self._run(job)
-        return self._drive(job_flow(self, job))  # type: ignore[no-any-return]
-
-    def _run(self, job: Job) -> Done:
+    def _request(self, job: Job) -> Done:
+        if job.delay > 0:
+            self.sleep(job.delay)
         started = self.clock()
         if isinstance(job.provider, LocalProvider):
             return self._local(job, started)
@@ -285,23 +484,60 @@ class Gateway(_GatewayCore):
 class AsyncGateway(_GatewayCore):
     """The asyncio twin of :class:`Gateway`: the same results for the same message.
 
-    Without ``transport``, it opens the default one (pyreqwest when installed, else aiohttp).
+    ``transport``: the HTTP client (pyreqwest when installed, else aiohttp); ``sleep``: how to wait
+    between retries. It holds nothing bound to an event loop, so one gateway serves any loop.
     """
+
+    __doc__ = (__doc__ or "") + _OPTIONS
 
     def __init__(
         self,
-        providers: Mapping[str, ProviderSpec] | Sequence[Provider],
+        providers: Providers,
         *,
         transport: AsyncTransport | None = None,
-        sleep: Callable[[float], Any] = asyncio.sleep,
-        **options: Any,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        default_region: str = DEFAULT_REGION,
+        strategy: Strategy = in_order,
+        retry: RetryPolicy | None = None,
+        concurrency: int = 16,
+        clock: Callable[[], float] = time.time,
+        store: Store | None = None,
+        send_log: Store | str | None = None,
+        limits: PhoneLimits | None = None,
+        rates: Mapping[str, ProviderRate] | None = None,
+        blocklist: bool = False,
+        allowlist: CountryAllowlist | Sequence[str | int] | None = None,
+        breakers: Mapping[str, CircuitBreaker] | bool = False,
+        idempotency: Idempotency | None = None,
+        hooks: Hooks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        super().__init__(providers, **options)
+        super().__init__(
+            providers,
+            default_region=default_region,
+            strategy=strategy,
+            retry=retry,
+            concurrency=concurrency,
+            clock=clock,
+            store=store,
+            send_log=send_log,
+            limits=limits,
+            rates=rates,
+            blocklist=blocklist,
+            allowlist=allowlist,
+            breakers=breakers,
+            idempotency=idempotency,
+            hooks=hooks,
+            metrics=metrics,
+        )
         if transport is None:
+            from .transports.defaults import default_async_transport
+
             transport = default_async_transport(self.concurrency)
         self.transport = transport
-        self.sleep = sleep
-        self._limit = asyncio.Semaphore(self.concurrency)
+        import asyncio  # here, not at the top: ``import smsgate`` stays light for sync users
+
+        self.sleep = sleep or asyncio.sleep
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, **options: Any) -> AsyncGateway:
@@ -312,7 +548,40 @@ class AsyncGateway(_GatewayCore):
 
     async def send(self, message: Message, *, providers: Sequence[str] | None = None) -> SendResult:
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
-        return await self._drive(send_flow(self, message, providers))  # type: ignore[no-any-return]
+        return await self._drive(self.flow.send(message, providers))
+
+    async def send_many(
+        self,
+        messages: Iterable[Message] | AsyncIterable[Message],
+        *,
+        providers: Sequence[str] | None = None,
+        in_flight: int | None = None,
+    ) -> AsyncIterator[Sent]:
+        """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
+        yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
+        import asyncio
+
+        width = max(1, in_flight or self.concurrency)
+        source = _aiter(messages)
+        running: dict[asyncio.Task[SendResult], Message] = {}
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(running) < width:
+                    try:
+                        message = await anext(source)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    running[asyncio.ensure_future(self.send(message, providers=providers))] = message
+                if not running:
+                    return
+                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    yield _sent(running.pop(task), task)
+        finally:
+            if running:  # nothing outlives the call, and nothing in flight is cut off
+                await asyncio.wait(running)
 
     async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
@@ -320,41 +589,50 @@ class AsyncGateway(_GatewayCore):
 
         return await apoll_reports(self, providers, **options)
 
-    async def _drive(self, steps: Generator[Step, Any, Any]) -> Any:
+    async def _drive(self, steps: Generator[Step, Any, SendResult]) -> SendResult:
         reply: Any = None
-        error: BaseException | None = None
+        error: Exception | None = None
+        import asyncio
+
+        limit: asyncio.Semaphore | None = None  # made in the running loop, per send
         while True:
             try:
                 step = steps.send(reply) if error is None else steps.throw(error)
             except StopIteration as stop:
-                return stop.value
+                result: SendResult = stop.value
+                return result
+            reply, error = None, None
             try:
-                reply, error = await self._do(step), None
+                match step:
+                    case RunJobs(jobs, after, before) if len(jobs) == 1:
+                        reply = [await self._job(jobs[0], after, before)]
+                    case RunJobs(jobs, after, before):
+                        limit = limit or asyncio.Semaphore(self.concurrency)
+                        reply = await _all(*[self._bounded(limit, job, after, before) for job in jobs])
+                    case StoreOp():
+                        reply = await _astore(step)
+                    case Sleep(seconds):
+                        await self.sleep(seconds)
             except Exception as exc:
-                reply, error = None, exc
+                error = exc
 
-    async def _do(self, step: Step) -> Any:
-        if isinstance(step, list):  # jobs: the usual step
-            if len(step) == 1:
-                return [await self._job(step[0])]
-            return list(await asyncio.gather(*(self._bounded(job) for job in step)))
-        if isinstance(step, Call):
-            return await getattr(step.target, "a" + step.name)(*step.args)
-        if isinstance(step, Request):
-            return await self._run(step.job)
-        await self.sleep(step)
-        return None
+    async def _bounded(self, limit: asyncio.Semaphore, job: Job, after: After, before: Before) -> Done:
+        async with limit:
+            return await self._job(job, after, before)
 
-    async def _job(self, job: Job) -> Done:
-        if bare_jobs(self):
-            return await self._run(job)
-        return await self._drive(job_flow(self, job))  # type: ignore[no-any-return]
+    async def _job(self, job: Job, after: After, before: Before) -> Done:
+        done = before(job) if before is not None else None
+        if done is not None:
+            return done
+        done = await self._request(job)
+        op = after(job, done) if after is not None else None
+        if op is not None:
+            await _astore(op)
+        return done
 
-    async def _bounded(self, job: Job) -> Done:
-        async with self._limit:
-            return await self._job(job)
-
-    async def _run(self, job: Job) -> Done:
+    async def _request(self, job: Job) -> Done:
+        if job.delay > 0:
+            await self.sleep(job.delay)
         started = self.clock()
         if isinstance(job.provider, LocalProvider):
             return self._local(job, started)

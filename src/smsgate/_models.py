@@ -7,6 +7,7 @@ import enum
 import os
 import random
 import string
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from ._errors import InvalidPhone, InvalidRequest, SmsError
 from ._phone import PhoneNumber
 
-__all__ = ["Attempt", "Message", "RecipientResult", "SendResult", "Status"]
+__all__ = ["Attempt", "Message", "RecipientResult", "SendResult", "Sent", "Status"]
 
 Phone = str | PhoneNumber
 
@@ -359,6 +360,13 @@ class SendResult:
     responses: tuple[Any, ...] = field(default=(), repr=False)
     message_id: str = field(default_factory=new_id)
     replayed: bool = False
+    store_error: Exception | None = None  # the store or send log failed mid-send: nothing more was sent
+
+    def __repr__(self) -> str:  # counts, not rows: a bulk result has thousands
+        counts = Counter(r.status.value for r in self.recipients)
+        parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+        failed = f", store_error={type(self.store_error).__name__}" if self.store_error is not None else ""
+        return f"SendResult({', '.join(parts) or 'no recipients'}, attempts={len(self.attempts)}{failed})"
 
     @property
     def ok(self) -> bool:
@@ -396,6 +404,25 @@ class SendResult:
             "message_id": self.message_id,
             "ok": self.ok,
             "replayed": self.replayed,
+            **({"store_error": f"{type(self.store_error).__name__}: {self.store_error}"} if self.store_error else {}),
             "recipients": [r.to_dict() for r in self.recipients],
             "attempts": [a.to_dict() for a in self.attempts],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message of a bulk send (``send_many``) and what became of it: its :class:`SendResult`, or
+    the error that refused it before anything was sent (bad input, a policy, a failing store)."""
+
+    message: Message
+    result: SendResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient was accepted."""
+        return self.result is not None and self.result.ok
+
+    def __repr__(self) -> str:
+        return f"Sent({self.result!r})" if self.result is not None else f"Sent(error={type(self.error).__name__})"

@@ -39,3 +39,10 @@ def test_main_turns_a_bug_into_one_line(monkeypatch, capsys):
         cli.main()
     err = capsys.readouterr().err
     assert info.value.code == 2 and err.strip() == "smsgate: internal error (RuntimeError); please report it"
+
+
+def test_fail_escapes_control_characters_in_data(monkeypatch):
+    screen = io.StringIO()
+    monkeypatch.setattr(_output, "err", Console(file=screen, width=80))
+    _output.fail("no send log at \n\r\x1b[31m")
+    assert screen.getvalue() == "smsgate: no send log at \\n\\r\\x1b[31m\n"

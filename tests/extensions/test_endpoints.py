@@ -150,3 +150,12 @@ def test_no_public_host_may_resolve_to_a_non_public_address(address):
     policy = EndpointPolicy(resolve=lambda host, port: ["106.11.0.1", str(address)])
     with pytest.raises(ConfigError, match=f"resolves to {address}"):
         policy.check("aliyun", {"endpoint": "dysmsapi.aliyuncs.com"}, resolve=True)
+
+
+def test_every_http_provider_has_its_public_hosts():
+    from smsgate import available_providers, provider_class
+    from smsgate.extensions._endpoints import PUBLIC_HOSTS
+    from smsgate.providers.base import LocalProvider
+
+    http = {name for name in available_providers() if not issubclass(provider_class(name), LocalProvider)}
+    assert http <= set(PUBLIC_HOSTS) | {n for n in http if getattr(provider_class(n), "public_hosts", ())}

@@ -18,6 +18,11 @@ SETTINGS = {
     "sns": {"access_key_id": "AKID", "secret_access_key": "s"},
     "vonage": {"api_key": "k", "api_secret": "s", "from": "Acme"},
     "plivo": {"auth_id": "MA1", "auth_token": "t", "from": "+14155550100"},
+    "bandwidth": {"account_id": "99", "username": "u", "password": "p", "application_id": "a", "from": "+19195550100"},
+    "infobip": {"api_key": "k", "sender": "InfoSMS", "endpoint": "https://x.api.infobip.com"},
+    "messagebird": {"access_key": "k", "originator": "Acme"},
+    "sinch": {"service_plan_id": "c0ffee00", "api_token": "t", "from": "+14155550100"},
+    "telnyx": {"api_key": "k", "from": "+18665550001"},
     "memory": {},
 }
 OK = HttpResponse(200, {}, orjson.dumps({"Code": "OK"}))

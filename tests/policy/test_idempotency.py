@@ -52,3 +52,24 @@ def test_worth_keeping_only_what_may_have_been_delivered() -> None:
 
     assert worth_keeping(result(Status.ACCEPTED)) and worth_keeping(result(Status.UNKNOWN))
     assert not worth_keeping(result(Status.REJECTED)) and not worth_keeping(result(Status.FAILED))
+
+
+def test_a_key_is_tied_to_its_message() -> None:
+    import pytest
+
+    from smsgate import Gateway, InvalidRequest, Message
+    from smsgate.providers.memory import MemoryProvider
+
+    provider = MemoryProvider(alias="memory")
+    with Gateway([provider]) as gateway:
+        first = gateway.send(Message(to="13800138000", template="T", params={"code": "1"}, idempotency_key="k"))
+        again = gateway.send(Message(to="+86 138 0013 8000", template="T", params={"code": "1"}, idempotency_key="k"))
+        assert again.replayed and again.message_id == first.message_id
+        for other in (
+            Message(to="13800138000", template="T", params={"code": "2"}, idempotency_key="k"),
+            Message(to="13900139000", template="T", params={"code": "1"}, idempotency_key="k"),
+        ):
+            with pytest.raises(InvalidRequest) as info:
+                gateway.send(other)
+            assert info.value.field == "idempotency_key" and "2" not in str(info.value)
+    assert len(provider.outbox) == 1

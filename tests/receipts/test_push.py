@@ -11,7 +11,8 @@ from smsgate.receipts._base import Received
 
 
 def test_every_provider_with_an_emulator_has_receipts() -> None:
-    assert sorted(PARSERS) == sorted(EMULATORS)
+    without_push = {"ronglian"}  # Cloopen's push format is not documented well enough to parse
+    assert sorted(PARSERS) == sorted(set(EMULATORS) - without_push)
 
 
 def test_an_unknown_provider_type_is_a_config_error() -> None:

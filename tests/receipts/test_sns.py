@@ -122,3 +122,27 @@ def test_any_signed_message_parses_or_is_typed(sns_signer: SnsSigner, message: o
 def test_any_body_is_typed(body: bytes) -> None:
     with pytest.raises((InvalidRequest, NotAuthentic)):
         parse_push("sns", "POST", URL, JSON, body, LOCAL)
+
+
+def test_the_async_handler_fetches_certificates_off_the_event_loop(sns_signer: SnsSigner) -> None:
+    import asyncio
+    import threading
+
+    from smsgate.receipts import Receipts
+
+    loop_threads: list[threading.Thread] = []
+    fetch_threads: list[threading.Thread] = []
+
+    def fetch(url: str) -> bytes:
+        fetch_threads.append(threading.current_thread())
+        return sns_signer.pem
+
+    receipts = Receipts({"sns": {**LOCAL, "fetch_certificate": fetch}})
+    env = sns_signer.envelope(sns_delivery("pub-1", "+15555550100"))
+
+    async def handle() -> int:
+        loop_threads.append(threading.current_thread())
+        return (await receipts.ahandle("sns", "POST", URL, JSON, json.dumps(env))).reply.status
+
+    assert asyncio.run(handle()) == 200
+    assert fetch_threads and fetch_threads[0] is not loop_threads[0]

@@ -22,3 +22,18 @@ def test_keys_are_prefixed(redis_url: str) -> None:
     assert other.get("k") is None
     for client in (raw, store, other):
         client.close()
+
+
+async def test_batches_survive_a_script_flush(redis_url: str) -> None:
+    """Batched log writes call the script by its SHA, loaded once; a server that lost it gets it again."""
+    from smsgate.stores import LogRecord
+
+    store = RedisStore(redis_url)
+    raw = redis.Redis.from_url(redis_url)
+    for n in range(2):
+        store.run([("log_put", (LogRecord(f"s{n}", "message", f"s{n}", ("+8613800138000",), "pending", 1.0, 1.0),))])
+        await store.arun([("log_put", (LogRecord(f"a{n}", "message", f"a{n}", ("+8613800138000",), "ok", 2.0, 2.0),))])
+        raw.script_flush()
+    assert sorted(r.id for r in store.log_query(phone="+8613800138000")) == ["a0", "a1", "s0", "s1"]
+    await store.aclose()
+    raw.close()

@@ -9,8 +9,8 @@ from smsgate.stores import LogRecord, SQLiteStore
 
 def test_wal_and_full_sync(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store._call(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0], "test") == "wal"
+    assert store._call(lambda db: db.execute("PRAGMA synchronous").fetchone()[0], "test") == 2  # FULL
     store.close()
 
 
@@ -21,7 +21,7 @@ def test_expired_rows_are_purged(tmp_path: Path) -> None:
         store.set(f"k{i}", "v", ttl=1.0)
     now[0] = 5.0
     store.set("fresh", "v", ttl=1.0)  # the 1000th write purges
-    assert store._db.execute("SELECT COUNT(*) FROM kv").fetchone()[0] == 1
+    assert store._call(lambda db: db.execute("SELECT COUNT(*) FROM kv").fetchone()[0], "test") == 1
     store.close()
 
 
@@ -50,7 +50,7 @@ def test_an_older_file_is_migrated(tmp_path: Path) -> None:
     db.close()
     store = SQLiteStore(path)
     assert [r.id for r in store.log_query(phone="+8613800138000")] == ["r1"]
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store._call(lambda db: db.execute("PRAGMA user_version").fetchone()[0], "test") == 1
     store.close()
     again = SQLiteStore(path)  # opened again: nothing to migrate
     assert [r.id for r in again.log_query(phone="+8613800138000")] == ["r1"]

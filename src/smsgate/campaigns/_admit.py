@@ -8,9 +8,9 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._engine import Call
 from .._errors import InvalidRequest
 from .._phone import PhoneNumber
+from .._steps import Call
 from ..policy.limits import PhoneLimits
 from ..policy.lists import Blocklist
 from ..stores.base import Store

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._engine import Call
 from .._errors import InvalidRequest
 from .._models import _frozen_params, new_id
+from .._steps import Call
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store
 from ._admit import Policy

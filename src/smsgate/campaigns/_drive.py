@@ -12,8 +12,8 @@ from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._engine import Call
 from .._gateway import AsyncGateway, Gateway
+from .._steps import Call
 from ._flow import Together
 
 __all__ = ["adrive", "drive"]

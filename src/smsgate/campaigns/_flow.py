@@ -7,7 +7,7 @@ once, with its batch) before their requests leave, admitted row by row (country 
 blocklist, per-phone limits), sent concurrently, and their rows' outcomes recorded under the same
 keys. A batch already recorded is skipped; one found ``pending`` was claimed by a run lost while
 sending (a killed worker): its rows may have been delivered, so they are *unknown*, never resent.
-Steps: :class:`~smsgate._engine.Call` (a store operation), :class:`Together` (messages to send
+Steps: :class:`~smsgate._steps.Call` (a store operation), :class:`Together` (messages to send
 concurrently; answered with a result or the exception for each), a float (seconds to sleep).
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._engine import Call
 from .._errors import InvalidRequest, SmsError
 from .._models import Message, SendResult, Status
+from .._steps import Call
 from ..stores.base import Store
 from ._admit import NOT_SENT, Policy, admit
 from ._sources import Reject, Row

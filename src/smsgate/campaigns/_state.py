@@ -24,8 +24,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .._engine import Call
 from .._errors import InvalidRequest
+from .._steps import Call
 from ..stores.base import Store
 from ._sources import Reject
 

@@ -37,11 +37,11 @@ def emulate(
     try:
         with serve(emulator, host=host, port=port) as running:
             assert running.server is not None
-            print(f"{provider} emulator on {running.server.url} (Ctrl-C stops it); settings it accepts:")
-            print(_toml(provider, running.settings()), flush=True)
             with ExitStack() as stack:
                 pusher = _pusher(running, push_receipts, stack) if push_receipts else None
-                running.server.on_request = _printer(running, pusher)
+                running.server.on_request = _printer(running, pusher)  # ready before the settings are shown
+                print(f"{provider} emulator on {running.server.url} (Ctrl-C stops it); settings it accepts:")
+                print(_toml(provider, running.settings()), flush=True)
                 threading.Event().wait()
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

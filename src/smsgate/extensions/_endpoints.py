@@ -32,6 +32,21 @@ PUBLIC_HOSTS: Mapping[str, tuple[str, ...]] = {
     "twilio": ("twilio.com",),
     "sns": ("amazonaws.com", "amazonaws.com.cn"),
     "vonage": ("nexmo.com", "vonage.com"),
+    "plivo": ("plivo.com",),
+    "bandwidth": ("bandwidth.com",),
+    "infobip": ("infobip.com",),
+    "messagebird": ("messagebird.com",),
+    "sinch": ("sinch.com",),
+    "telnyx": ("telnyx.com",),
+    "azure": ("communication.azure.com",),
+    "clickatell": ("clickatell.com",),
+    "msg91": ("msg91.com",),
+    "chuanglan": ("253.com",),
+    "yunpian": ("yunpian.com",),
+    "ucloud": ("ucloud.cn",),
+    "netease": ("netease.im", "yunxinapi.com"),
+    "ronglian": ("cloopen.com",),
+    "submail": ("mysubmail.com", "submail.cn"),
 }
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

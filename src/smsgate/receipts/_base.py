@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -43,9 +45,10 @@ __all__ = [
 ]
 
 BEIJING = timezone(timedelta(hours=8))
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}").fullmatch
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Received:
     """A request as an HTTP server received it. Header names are looked up in lower case."""
 
@@ -69,8 +72,12 @@ class Received:
 
     def form(self) -> list[tuple[str, str]]:
         """The form fields of the body (``application/x-www-form-urlencoded``), in order."""
+        return list(self._form)
+
+    @cached_property
+    def _form(self) -> tuple[tuple[str, str], ...]:
         try:
-            return parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=bool(self.body))
+            return tuple(parse_qsl(self.body.decode(), keep_blank_values=True, strict_parsing=bool(self.body)))
         except (UnicodeDecodeError, ValueError):
             raise InvalidRequest("the body is not a form", field="body") from None
 
@@ -148,6 +155,7 @@ class ReceiptParser:
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[ReceiptSettings]] = ReceiptSettings
     needs_token: ClassVar[bool] = False  # the provider does not sign: a path token is required
+    blocking: ClassVar[bool] = False  # verify() may do network I/O (fetch a certificate)
 
     def __init__(
         self,
@@ -224,8 +232,11 @@ def equal(given: str | bytes, expected: str | bytes) -> bool:
 
 
 def phone_of(raw: Any, region: str | None = None) -> str:
-    """E.164 when ``raw`` parses as a mobile number, else the text as given."""
+    """E.164 when ``raw`` parses as a mobile number, else the text as given. A number already in
+    E.164 form is taken as it is: it is what was sent, and what the send log holds."""
     text = str(raw or "").strip()
+    if _E164(text):
+        return text
     try:
         return PhoneNumber.parse(text, region).e164
     except InvalidPhone:

@@ -3,6 +3,7 @@ STOP replies turned into blocklist entries when the operator asks for it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import unicodedata
@@ -142,7 +143,11 @@ class Receipts:
         """:meth:`handle` for asyncio servers (the store's async twins)."""
         try:
             parser = self.parser(alias)
-            push = parse_push(parser, method, url, headers, body, clock=self.clock)
+            args = (parser, method, url, headers, body)
+            if parser.blocking:  # a certificate fetch must not stall the event loop
+                push = await asyncio.to_thread(parse_push, *args, clock=self.clock)
+            else:
+                push = parse_push(*args, clock=self.clock)
             if push.replay_key and await self.store.aadd(push.replay_key, "1", replay_ttl(parser)) is not None:
                 raise replayed(parser)
         except SmsError as error:

@@ -14,16 +14,23 @@ from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, R
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
 from .bandwidth import BandwidthReceipts
+from .chuanglan import ChuanglanReceipts
+from .clickatell import ClickatellReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
 from .messagebird import MessageBirdReceipts
+from .msg91 import Msg91Receipts
+from .netease import NeteaseReceipts
 from .plivo import PlivoReceipts
 from .sinch import SinchReceipts
 from .sns import SnsReceipts
+from .submail import SubmailReceipts
 from .telnyx import TelnyxReceipts
 from .tencent import TencentReceipts
 from .twilio import TwilioReceipts
+from .ucloud import UCloudReceipts
 from .vonage import VonageReceipts
+from .yunpian import YunpianReceipts
 
 __all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", "reply_for"]
 
@@ -33,16 +40,23 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         AliyunReceipts,
         AzureReceipts,
         BandwidthReceipts,
+        ChuanglanReceipts,
+        ClickatellReceipts,
         HuaweiReceipts,
         InfobipReceipts,
         MessageBirdReceipts,
+        Msg91Receipts,
+        NeteaseReceipts,
         PlivoReceipts,
         SinchReceipts,
         SnsReceipts,
+        SubmailReceipts,
         TelnyxReceipts,
         TencentReceipts,
         TwilioReceipts,
+        UCloudReceipts,
         VonageReceipts,
+        YunpianReceipts,
     )
 }
 UNAVAILABLE = Reply(503, "text/plain", b"try again")

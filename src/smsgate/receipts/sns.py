@@ -53,6 +53,7 @@ def string_to_sign(envelope: Mapping[str, Any]) -> str:
 class SnsReceipts(ReceiptParser):
     name = "sns"
     settings_model = SnsReceiptSettings
+    blocking = True
     settings: SnsReceiptSettings
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -72,8 +72,10 @@ class TenantGateways:
         return providers
 
     def _gateway(self, providers: dict[str, dict[str, Any]]) -> AsyncGateway:
-        plain = {a: {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in s.items()}
-                 for a, s in providers.items()}
+        plain = {
+            a: {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in s.items()}
+            for a, s in providers.items()
+        }
         key = hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()
         gateway = self._gateways.get(key)
         if gateway is None:

@@ -7,16 +7,23 @@ the ``postgres`` extra); the last two are imported on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import LogRecord, Store, Window
 from .memory import MemoryStore
-from .sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from .redis import RedisStore
+    from .sqlite import SQLiteStore
 
 __all__ = ["LogRecord", "MemoryStore", "PostgresStore", "RedisStore", "SQLiteStore", "Store", "Window"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "SQLiteStore":  # imported on first use, so that ``import smsgate`` stays light
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore
     if name == "RedisStore":
         from .redis import RedisStore
 

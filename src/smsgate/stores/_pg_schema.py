@@ -32,6 +32,14 @@ SET search_path FROM CURRENT AS $$
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires
 $$;
 
+CREATE FUNCTION smsgate_del(k text) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
+  DELETE FROM smsgate_kv WHERE key = k
+$$;
+
+CREATE FUNCTION smsgate_purge(now float8) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
+  DELETE FROM smsgate_kv WHERE expires <= now
+$$;
+
 CREATE FUNCTION smsgate_incr(k text, amount bigint, ttl float8, now float8) RETURNS bigint LANGUAGE sql
 SET search_path FROM CURRENT AS $$
   INSERT INTO smsgate_kv AS kv (key, value, expires) VALUES (k, amount::text, now + ttl)

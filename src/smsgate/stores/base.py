@@ -8,17 +8,33 @@ strings; callers encode what they keep. TTLs are in seconds.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple, TypeVar
 
+from .._errors import StoreError
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 
-__all__ = ["LogRecord", "Store", "Window"]
+__all__ = ["LogRecord", "Refusal", "Store", "Window"]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
+
+Keep = tuple[str, str, float]
+"""``(key, value, ttl)``: a value to set with an expiry."""
+
+
+class Refusal(NamedTuple):
+    """Why :meth:`Store.admit` refused a send (nothing changed): ``kind`` ``"blocked"`` (``detail``:
+    the index of the blocked key), ``"claimed"`` (the value already under the claim key) or
+    ``"full"`` (the index of the first full window)."""
+
+    kind: Literal["blocked", "claimed", "full"]
+    detail: Any
 
 
 @dataclass
@@ -138,32 +154,42 @@ class Store:
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         """Admit one send, atomically: none of the ``blocked`` keys exists, the ``claim`` (``add``)
         succeeds, and :meth:`hit` counts every window.
 
-        Returns ``None`` when admitted, else why not (and nothing is changed): ``("blocked", index)``,
-        ``("claimed", existing value)`` or ``("full", index)``.
+        Returns ``None`` when admitted, else the :class:`Refusal` (and nothing is changed).
         """
         found = self.get_many(blocked) if blocked else []
         for index, value in enumerate(found):
             if value is not None:
-                return ("blocked", index)
+                return Refusal("blocked", index)
         if claim is not None:
             existing = self.add(*claim)
             if existing is not None:
-                return ("claimed", existing)
+                return Refusal("claimed", existing)
         full = self.hit(windows) if windows else None
         if full is not None:
             if claim is not None:
                 self.delete(claim[0])
-            return ("full", full)
+            return Refusal("full", full)
         return None
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Run ``(method name, args)`` calls in order and return their results; one round trip
         (or transaction) where the store can. Not atomic as a whole."""
         return [getattr(self, name)(*args) for name, args in calls]
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        """Put ``records`` in the send log, then :meth:`set` ``keep`` (key, value, ttl) and
+        :meth:`delete` ``forget``: one round trip (or transaction) where the store can."""
+        self.run(_writes(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
 
@@ -242,11 +268,20 @@ class Store:
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return self.admit(blocked, claim, windows)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self.run(calls)
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        await self.arun(_writes(records, keep, forget))
 
     async def alog_put(self, record: LogRecord) -> None:
         self.log_put(record)
@@ -270,6 +305,15 @@ class Store:
 
     async def aclose(self) -> None:
         self.close()
+
+
+def _writes(records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+    calls: list[tuple[str, tuple[Any, ...]]] = [("log_put", (record,)) for record in records]
+    if keep is not None:
+        calls.append(("set", keep))
+    if forget is not None:
+        calls.append(("delete", (forget,)))
+    return calls
 
 
 def gcra(tat: float | None, now: float, interval: float, burst: int, max_wait: float) -> tuple[float, float] | None:
@@ -311,3 +355,47 @@ def inbound_key(message: InboundMessage) -> str | None:
 def provider_refs(record: LogRecord) -> list[str]:
     """The distinct provider message ids of an attempt record (what receipts are matched by)."""
     return sorted(set(record.message_ids.values())) if record.provider is not None else []
+
+
+logger = logging.getLogger("smsgate")
+S = TypeVar("S", bound=type)
+
+
+def store_error(store: str, operation: str, exc: BaseException) -> StoreError:
+    """The :class:`~smsgate.StoreError` for a driver's ``exc``, logged (raise it ``from exc``)."""
+    logger.warning("%s: %s failed: %s", store, operation, exc)
+    return StoreError(f"{store}: {operation} failed: {exc}", store=store, operation=operation)
+
+
+def translating(*errors: type[BaseException]) -> Callable[[S], S]:
+    """A class decorator: the driver's ``errors`` raised by a public method become a :class:`StoreError`."""
+
+    def decorate(cls: S) -> S:
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(method):
+                setattr(cls, name, _translated(method, cls.__name__, errors))
+        return cls
+
+    return decorate
+
+
+def _translated(method: Callable[..., Any], store: str, errors: tuple[type[BaseException], ...]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def twin(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except errors as exc:
+                raise store_error(store, method.__name__, exc) from exc
+
+        return twin
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except errors as exc:
+            raise store_error(store, method.__name__, exc) from exc
+
+    return call

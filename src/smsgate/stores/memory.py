@@ -7,10 +7,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
-from .base import LogRecord, Store, Window, gcra, inbound_key, provider_refs
+from .base import LogRecord, Refusal, Store, Window, gcra, inbound_key, provider_refs
 
 __all__ = ["MemoryStore"]
 
@@ -110,7 +109,7 @@ class MemoryStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         with self._lock:
             return super().admit(blocked, claim, windows)
 

@@ -3,7 +3,9 @@
 Needs the ``postgres`` extra (``pip install smsgate[postgres]``). smsgate creates and migrates its
 tables itself (see :mod:`smsgate.stores._pg_schema`). Every operation is one statement, so one
 round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in one pipelined
-transaction. The async twins use a pool of their own, opened on first use in the running loop.
+transaction. The sync side uses psycopg's ``ConnectionPool``; the async twins keep connections of
+the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop.
+A failure raises :class:`~smsgate.StoreError`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
 from .base import (
     LogRecord,
+    Refusal,
     Store,
     Window,
     dump_inbound,
@@ -25,10 +28,15 @@ from .base import (
     load_inbound,
     load_report,
     provider_refs,
+    store_error,
+    translating,
 )
 
 try:
-    from psycopg_pool import AsyncConnectionPool, ConnectionPool
+    import psycopg
+    from psycopg_pool import ConnectionPool, PoolTimeout
+
+    from ._pg_async import LoopConnections
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("PostgresStore needs psycopg: pip install 'smsgate[postgres]'") from exc
 
@@ -52,12 +60,12 @@ def _index(rows: list[Any]) -> int | None:
     return None if verdict is None else int(verdict[1])
 
 
-def _verdict(rows: list[Any]) -> tuple[str, Any] | None:
+def _verdict(rows: list[Any]) -> Refusal | None:
     verdict = _scalar(rows)
     if verdict is None:
         return None
     kind, value = verdict
-    return (kind, value if kind == "claimed" else int(value))
+    return Refusal(kind, value if kind == "claimed" else int(value))
 
 
 def _records(rows: list[Any]) -> list[LogRecord]:
@@ -69,6 +77,18 @@ def _records(rows: list[Any]) -> list[LogRecord]:
     return records
 
 
+def _merged(statements: list[Statement]) -> Statement | None:
+    """Calls of smsgate's functions as one ``SELECT f(…), g(…)``: one statement, so one round trip
+    and one transaction (PostgreSQL evaluates the select list in order). ``None`` when any is a query."""
+    calls = [sql for sql, _, _ in statements]
+    if not all(sql.startswith("SELECT smsgate_") and " FROM " not in sql for sql in calls):
+        return None
+    sql = "SELECT " + ", ".join(call[len("SELECT ") :] for call in calls)
+    args = [arg for _, call_args, _ in statements for arg in call_args]
+    decoders = [decode for _, _, decode in statements]
+    return sql, args, lambda rows: [decode([(value,)]) for decode, value in zip(decoders, rows[0], strict=True)]
+
+
 def _rows(cursor: Any) -> list[Any]:
     return [] if cursor.description is None else cursor.fetchall()
 
@@ -77,6 +97,7 @@ async def _arows(cursor: Any) -> list[Any]:
     return [] if cursor.description is None else await cursor.fetchall()
 
 
+@translating(psycopg.Error, PoolTimeout, asyncio.TimeoutError)
 class PostgresStore(Store):
     """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL."""
 
@@ -97,10 +118,13 @@ class PostgresStore(Store):
         self._pool = ConnectionPool(
             dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
         )
-        self._apool: AsyncConnectionPool | None = None
-        self._aloop: asyncio.AbstractEventLoop | None = None
-        with self._pool.connection() as conn:
-            self.schema_version = migrate(conn)
+        self._aconns: LoopConnections | None = None
+        try:
+            with self._pool.connection() as conn:
+                self.schema_version = migrate(conn)
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._pool.close()
+            raise store_error("PostgresStore", "open", exc) from exc
 
     def __repr__(self) -> str:  # the DSN may carry a password
         return f"<PostgresStore schema_version={self.schema_version}>"
@@ -125,7 +149,7 @@ class PostgresStore(Store):
         return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _scalar
 
     def _delete(self, key: str) -> Statement:
-        return "DELETE FROM smsgate_kv WHERE key = %s", (key,), _none
+        return "SELECT smsgate_del(%s)", (key,), _none
 
     def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Statement:
         return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), _scalar
@@ -211,15 +235,18 @@ class PostgresStore(Store):
     def _batch(self, statements: list[Statement]) -> list[Statement]:
         self._writes += 1
         if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
-            purge = "DELETE FROM smsgate_kv WHERE expires <= %s"
-            return [*statements, (purge, (self.clock(),), _none)]
+            return [*statements, ("SELECT smsgate_purge(%s)", (self.clock(),), _none)]
         return statements
 
     # -- sync ---------------------------------------------------------------------------------
 
     def _exec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
+        merged = _merged(statements)
         with self._pool.connection() as conn:
+            if merged is not None:
+                sql, args, decode = merged
+                return decode(_rows(conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return [decode(_rows(conn.execute(sql, args)))]
@@ -256,7 +283,7 @@ class PostgresStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return self._one(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -287,21 +314,21 @@ class PostgresStore(Store):
 
     # -- async --------------------------------------------------------------------------------
 
-    async def _apool_here(self) -> AsyncConnectionPool:
-        """The async pool of the running event loop (a pool is bound to the loop that opened it)."""
-        loop = asyncio.get_running_loop()
-        if self._apool is None or self._aloop is not loop:
-            self._aloop = loop
-            self._apool = AsyncConnectionPool(
-                self._dsn, min_size=1, max_size=self._max, kwargs=self._kwargs, timeout=self._timeout, open=False
-            )
-        pool = self._apool
-        await pool.open()
-        return pool
+    def _aconnections(self) -> LoopConnections:
+        """The connections of the running event loop (a connection is bound to its loop)."""
+        if self._aconns is None or self._aconns.loop is not asyncio.get_running_loop():
+            if self._aconns is not None:
+                self._aconns.drop()
+            self._aconns = LoopConnections(self._dsn, self._kwargs, self._max, self._timeout)
+        return self._aconns
 
     async def _aexec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
-        async with (await self._apool_here()).connection() as conn:
+        merged = _merged(statements)
+        async with self._aconnections().connection() as conn:
+            if merged is not None:
+                sql, args, decode = merged
+                return decode(await _arows(await conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return [decode(await _arows(await conn.execute(sql, args)))]
@@ -338,7 +365,7 @@ class PostgresStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         return await self._aone(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -365,7 +392,10 @@ class PostgresStore(Store):
         return await self._aone(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
-        if self._apool is not None and self._aloop is asyncio.get_running_loop():
-            await self._apool.close()
-        self._apool = None
+        if self._aconns is not None:
+            if self._aconns.loop is asyncio.get_running_loop():
+                await self._aconns.aclose()
+            else:
+                self._aconns.drop()
+            self._aconns = None
         self._pool.close()

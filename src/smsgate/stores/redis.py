@@ -7,7 +7,7 @@ message and phone; ``log_ttl`` bounds its retention.
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from .._reports import DeliveryReport, InboundMessage
 from .base import (
     LogRecord,
+    Refusal,
     Store,
     Window,
     dump_inbound,
@@ -23,6 +24,7 @@ from .base import (
     load_inbound,
     load_report,
     provider_refs,
+    translating,
 )
 
 try:
@@ -153,8 +155,12 @@ return 1
 """
 
 
+@translating(redis.RedisError)
 class RedisStore(Store):
-    """A store in Redis. ``url`` like ``redis://127.0.0.1:6379/0``; or pass ready ``client``s."""
+    """A store in Redis. ``url`` like ``redis://127.0.0.1:6379/0``; or pass ready ``client``s.
+
+    ``timeout`` bounds connecting and each reply (seconds); a failure raises :class:`~smsgate.StoreError`.
+    """
 
     def __init__(
         self,
@@ -162,14 +168,19 @@ class RedisStore(Store):
         *,
         prefix: str = "smsgate:",
         log_ttl: float | None = 30 * 86400,
+        timeout: float = 10.0,
         client: redis.Redis | None = None,
         async_client: aredis.Redis | None = None,
     ) -> None:
         self.url = url
         self.prefix = prefix
         self.log_ttl = log_ttl
-        self._sync = client or redis.Redis.from_url(url)
+        self.timeout = timeout
+        self._sync = client or redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._async = async_client
+        self._own_async = async_client is None
+        self._loaded = self._aloaded = False  # the log_put script, for pipelines (loaded once)
+        self._aloop: asyncio.AbstractEventLoop | None = None
         self._scripts = {name: self._sync.register_script(src) for name, src in _SCRIPTS.items()}
         self._ascripts: dict[str, Any] = {}
 
@@ -180,8 +191,15 @@ class RedisStore(Store):
         return self.prefix + key
 
     def _client(self) -> aredis.Redis:
+        """The async client of the running loop (its connections are bound to the loop that made them)."""
+        loop = asyncio.get_running_loop()
+        if self._async is not None and self._own_async and self._aloop is not loop:
+            self._async, self._ascripts, self._aloaded = None, {}, False
+        self._aloop = loop
         if self._async is None:
-            self._async = aredis.Redis.from_url(self.url)
+            self._async = aredis.Redis.from_url(
+                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
+            )
         return self._async
 
     def _ascript(self, name: str) -> Any:
@@ -259,16 +277,16 @@ class RedisStore(Store):
             args += [limit, self._ms(ttl)]
         return keys, args
 
-    def _admitted(self, reply: Sequence[Any]) -> tuple[str, Any] | None:
+    def _admitted(self, reply: Sequence[Any]) -> Refusal | None:
         kind = int(reply[0])
         if kind == 0:
             return None
         if kind == 2:
-            return ("claimed", self._decode(reply[1]))
-        return ("blocked" if kind == 1 else "full", int(reply[1]))
+            return Refusal("claimed", self._decode(reply[1]))
+        return Refusal("blocked" if kind == 1 else "full", int(reply[1]))
 
-    def _queue(self, pipe: Any, scripts: dict[str, Any], name: str, args: tuple[Any, ...]) -> Any:
-        """Queue one :meth:`run` call on a pipeline (async scripts return a coroutine to await)."""
+    def _queue(self, pipe: Any, name: str, args: tuple[Any, ...]) -> None:
+        """Queue one :meth:`run` call on a pipeline; scripts by their SHA, loaded once (see :meth:`_piped`)."""
         if name == "set":
             key, value, *ttl = args
             pipe.set(self._k(key), value, px=self._ms(ttl[0] if ttl else None) or None)
@@ -276,12 +294,14 @@ class RedisStore(Store):
             pipe.delete(self._k(args[0]))
         elif name == "log_put":
             keys, argv = self._log_args(args[0])
-            return scripts["log_put"](keys=keys, args=argv, client=pipe)
+            pipe.evalsha(self._scripts["log_put"].sha, len(keys), *keys, *argv)
         elif name == "get":
             pipe.get(self._k(args[0]))
         else:
             raise ValueError(f"RedisStore.run: {name!r} cannot be batched")
-        return None
+
+    def _replies(self, calls: Sequence[tuple[str, tuple[Any, ...]]], replies: Sequence[Any]) -> list[Any]:
+        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
 
     _BATCHABLE = frozenset({"set", "delete", "log_put", "get"})
 
@@ -349,17 +369,27 @@ class RedisStore(Store):
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         keys, args = self._admit_args(blocked, claim, windows)
         return self._admitted(self._scripts["admit"](keys=keys, args=args))
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         if not all(name in self._BATCHABLE for name, _ in calls):
             return super().run(calls)
-        pipe = self._sync.pipeline(transaction=False)
-        for name, args in calls:
-            self._queue(pipe, self._scripts, name, args)
-        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, pipe.execute(), strict=True)]
+        for attempt in (1, 2):
+            if not self._loaded:
+                self._sync.script_load(_LOG_PUT)
+                self._loaded = True
+            pipe = self._sync.pipeline(transaction=False)
+            for name, args in calls:
+                self._queue(pipe, name, args)
+            try:
+                return self._replies(calls, pipe.execute())
+            except redis.exceptions.NoScriptError:  # the server lost its scripts (restarted, flushed)
+                self._loaded = False
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def log_query(self, **filters: Any) -> list[LogRecord]:
         message_id, phone = filters.get("message_id"), filters.get("phone")
@@ -454,21 +484,28 @@ class RedisStore(Store):
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[str, Any] | None:
+    ) -> Refusal | None:
         keys, args = self._admit_args(blocked, claim, windows)
         return self._admitted(await self._ascript("admit")(keys=keys, args=args))
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         if not all(name in self._BATCHABLE for name, _ in calls):
             return [await getattr(self, "a" + name)(*args) for name, args in calls]
-        pipe = self._client().pipeline(transaction=False)
-        scripts = {"log_put": self._ascript("log_put")}
-        for name, args in calls:
-            queued = self._queue(pipe, scripts, name, args)
-            if inspect.isawaitable(queued):
-                await queued
-        replies = await pipe.execute()
-        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
+        client = self._client()
+        for attempt in (1, 2):
+            if not self._aloaded:
+                await client.script_load(_LOG_PUT)
+                self._aloaded = True
+            pipe = client.pipeline(transaction=False)
+            for name, args in calls:
+                self._queue(pipe, name, args)
+            try:
+                return self._replies(calls, await pipe.execute())
+            except redis.exceptions.NoScriptError:  # the server lost its scripts (restarted, flushed)
+                self._aloaded = False
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
         message_id, phone = filters.get("message_id"), filters.get("phone")
@@ -527,8 +564,9 @@ class RedisStore(Store):
         return [load_inbound(row) for row in rows if row is not None]
 
     async def aclose(self) -> None:
-        if self._async is not None:
+        if self._async is not None and self._aloop is asyncio.get_running_loop():
             await self._async.aclose()
+        if self._own_async:
             self._async = None
         self._sync.close()
 

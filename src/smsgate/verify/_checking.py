@@ -11,10 +11,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from .._engine import Call
 from .._errors import InvalidRequest
 from .._models import Status
 from .._phone import PhoneNumber
+from .._steps import Call
 from ..stores.base import Window
 from ._core import Flow, VerifierCore, loads, logger
 from ._model import Verification, VerificationFailed, VerificationStatus
@@ -51,8 +51,8 @@ class Checking(VerifierCore):
         for name, who, budget in (("phone", record.phone, p.checks_per_phone), ("client", client, p.checks_per_client)):
             if budget is not None and who is not None:
                 windows.append(budget.window(f"checks:{name}", who, now))
-        live = yield Call(self.store, "get", (self.live_key(record.purpose, record.phone),))
-        full = yield Call(self.store, "hit", (windows,))
+        live_now = ("get", (self.live_key(record.purpose, record.phone),))
+        live, full = yield Call(self.store, "run", ([live_now, ("hit", (windows,))],))  # one round trip where it can
         if full is not None or (live is not None and live != vid) or not self.matches(vid, record, code):
             raise VerificationFailed()
         taken = yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.APPROVED.value, life))

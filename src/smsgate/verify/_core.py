@@ -1,7 +1,7 @@
 """What both verifiers share: configuration, where state is kept, and the steps' vocabulary.
 
 The steps themselves are generators (``_checking``, ``_starting``) that yield store calls
-(:class:`~smsgate._engine.Call`) and sends (:class:`Send`) and do no I/O; ``Verifier`` runs them
+(:class:`~smsgate._steps.Call`) and sends (:class:`Send`) and do no I/O; ``Verifier`` runs them
 blocking, ``AsyncVerifier`` with asyncio.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .._engine import Call
 from .._models import Message
 from .._phone import PhoneNumber
+from .._steps import Call
 from ..stores.base import Store
 from ..stores.memory import MemoryStore
 from ._keys import ENV_KEYS, KeyRing

@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._engine import Call
 from .._errors import InvalidRequest, PolicyRefused, SmsError
 from .._models import Message, SendResult
 from .._observe import mask_phone
 from .._phone import PhoneNumber
+from .._steps import Call
 from ..stores.base import Window
 from ._checking import Checking
 from ._core import Flow, Send, dumps, logger

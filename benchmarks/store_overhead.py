@@ -1,0 +1,142 @@
+"""What keeping records costs, per store: the bare gateway against the send log, and against every policy.
+
+Run by hand (never as a test)::
+
+    .venv/bin/python benchmarks/store_overhead.py [--messages 3000] [--rounds 3]
+
+Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput.py``), async
+with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alone (a pending
+record before each request, the outcome after); ``all`` adds every policy of
+``reliability_overhead.py`` on the same store (idempotency key, limits, provider rate, breaker,
+lists). Stores: SQLite (a temporary file, ``synchronous=FULL``), Redis (a local ``redis-server``)
+and PostgreSQL (a throwaway cluster with ``fsync`` on, over loopback TCP). Each round runs every
+layer in turn, the bare gateway first, so ratios compare runs made under the same load; the
+closing table gives each ratio's min–max over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
+from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
+from reliability_overhead import options, redis_server
+from tests.fixtures.postgres import PostgresServer, find_bindir
+
+from smsgate import AsyncGateway, Gateway, Message, SQLiteStore, Store
+
+_keys = iter(range(10**12))
+
+
+def message(phone: str, keyed: bool) -> Message:
+    key = f"bench-{next(_keys)}" if keyed else None
+    return Message(phone, template=TEMPLATE, text="code ${code}", params={"code": "1234"}, idempotency_key=key)
+
+
+def layer_options(layer: str, store: Store | None) -> dict[str, Any]:
+    if store is None:
+        return {}
+    return {"send_log": store} if layer == "log" else options(store, "aliyun")
+
+
+def run_async(port: int, layer: str, store: Store | None, count: int) -> float:
+    async def main() -> float:
+        config = {"aliyun": smsgate_settings(port)}
+        keyed = layer == "all"
+        async with AsyncGateway(config, concurrency=IN_FLIGHT, **layer_options(layer, store)) as gateway:
+
+            async def one(phone: str) -> None:
+                result = await gateway.send(message(phone, keyed))
+                assert result.ok, result.errors
+
+            await run_concurrently(phones(IN_FLIGHT * 4), one)
+            numbers = phones(count)
+            start = time.perf_counter()
+            await run_concurrently(numbers, one)
+            elapsed = time.perf_counter() - start
+        if store is not None:
+            await store.aclose()
+        return elapsed
+
+    return asyncio.run(main())
+
+
+def run_sync(port: int, layer: str, store: Store | None, count: int) -> float:
+    keyed = layer == "all"
+    with Gateway({"aliyun": smsgate_settings(port)}, **layer_options(layer, store)) as gateway:
+        for phone in phones(50):
+            gateway.send(message(phone, keyed))
+        numbers = phones(count)
+        start = time.perf_counter()
+        for phone in numbers:
+            assert gateway.send(message(phone, keyed)).ok
+        elapsed = time.perf_counter() - start
+    if store is not None:
+        store.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stores", default="sqlite,redis,postgres")
+    args = parser.parse_args()
+    n = args.messages
+
+    from smsgate.stores.postgres import PostgresStore
+    from smsgate.stores.redis import RedisStore
+
+    bindir = find_bindir()
+    assert bindir is not None, "PostgreSQL is not installed"
+    pg = PostgresServer(bindir, durable=True)
+    schemas = iter(range(10**9))
+
+    def fresh_pg() -> Store:
+        schema = f"bench_{next(schemas)}"
+        pg.execute(f"CREATE SCHEMA {schema}")
+        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4)
+
+    try:
+        with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
+            makers: dict[str, Callable[[], Store]] = {
+                "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
+                "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
+                "postgres": fresh_pg,
+            }
+            chosen = [s for s in args.stores.split(",") if s]
+            modes: dict[str, Callable[[str, Store | None], float]] = {
+                "async x64": lambda layer, store: run_async(port, layer, store, n),
+                "sync": lambda layer, store: run_sync(port, layer, store, n),
+            }
+            ratios: dict[tuple[str, str, str], list[float]] = {}
+            print(f"{'round':<7}{'mode':<11}{'store':<10}{'layer':<6}{'msg/s':>10}{'vs bare':>9}", flush=True)
+            for round_ in range(1, args.rounds + 1):
+                for mode, run in modes.items():
+                    bare = n / run("bare", None)
+                    print(f"{round_:<7}{mode:<11}{'-':<10}{'bare':<6}{bare:>10,.0f}{1:>9.2f}", flush=True)
+                    for name in chosen:
+                        for layer in ("log", "all"):
+                            rate = n / run(layer, makers[name]())
+                            ratios.setdefault((mode, name, layer), []).append(rate / bare)
+                            print(
+                                f"{round_:<7}{mode:<11}{name:<10}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}",
+                                flush=True,
+                            )
+            print("\nratio to the bare gateway, min–max over rounds")
+            for (mode, name, layer), values in ratios.items():
+                print(f"  {mode:<11}{name:<10}{layer:<6}{min(values):.2f}–{max(values):.2f}")
+    finally:
+        pg.close()
+
+
+if __name__ == "__main__":
+    main()
