@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 
 from ._config_sources import Loc, Origins, expand, read_env, read_toml, suggest, validation_problems
 from ._errors import ConfigError
@@ -97,7 +97,7 @@ class Config(BaseModel):
     send_log: str | None = Field(DEFAULT_LOG, description="SQLite file (or store URL) recording every message")
     store: str = Field("memory", description="state for limits and idempotency: memory, a path, or a URL")
     strategy: Literal["in_order", "random", "round_robin", "weighted"] = "in_order"
-    weights: dict[str, int] = Field(default_factory=dict)
+    weights: dict[str, int] = Field(default_factory=dict, validate_default=True)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     limits: LimitsSettings | None = None
     rates: dict[str, RateSettings] = Field(default_factory=dict)
@@ -119,6 +119,15 @@ class Config(BaseModel):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"not a region code{suggest(region, phonenumbers.SUPPORTED_REGIONS)}")
         return region
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _usable_weights(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        if any(weight < 0 for weight in value.values()):
+            raise ValueError("weights must be whole numbers >= 0")
+        if info.data.get("strategy") == "weighted" and not any(value.values()):
+            raise ValueError("strategy 'weighted' needs at least one weight above 0")
+        return value
 
     @field_validator("send_log", mode="before")
     @classmethod

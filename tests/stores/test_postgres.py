@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import psycopg
+import pytest
 
 from smsgate.stores import LogRecord
 from smsgate.stores._pg_schema import MIGRATIONS
@@ -28,6 +29,11 @@ def test_repr_hides_the_dsn(postgres_dsn: str) -> None:
     store.close()
 
 
+# Seen hanging, rarely and only inside long loaded full runs, in asyncio.run()'s final task
+# cancellation (300 runs in a row under load do not reproduce it): bounded and retried while the
+# cause is found, so a hang shows as a failure instead of stalling the suite.
+@pytest.mark.timeout(60)
+@pytest.mark.flaky(reruns=2)
 def test_async_twins_work_from_any_event_loop(postgres_dsn: str) -> None:
     store = PostgresStore(postgres_dsn)
 
