@@ -80,3 +80,18 @@ def test_log_shows_each_phones_delivery_once_reports_arrive():
     lines = [line.split("\t") for line in runner.invoke(app, ["log", "--message-id", message_id]).stdout.splitlines()]
     (message,) = [row for row in lines if row[1] == "message"]
     assert message[7] == "-, delivered"
+
+
+def test_newest_first_with_a_hint_for_the_next_page():
+    ids = [send("--to", "13800138000", "--template", "SMS_1") for _ in range(3)]
+    first = runner.invoke(app, ["log", "--limit", "2", "--json"])
+    shown = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [r["message_id"] for r in shown] == [ids[2], ids[2]]  # the newest message and its request
+    hint = first.stderr.strip()
+    assert hint.startswith("more: smsgate log --until ")
+    until = hint.split()[4]
+    page = runner.invoke(app, ["log", "--until", until, "--limit", "10", "--json"])
+    older = [json.loads(line)["message_id"] for line in page.stdout.splitlines()]
+    assert older[-2:] == [ids[0], ids[0]] and ids[1] in older
+    oldest = runner.invoke(app, ["log", "--oldest-first", "--limit", "1", "--json"])
+    assert json.loads(oldest.stdout)["message_id"] == ids[0] and oldest.stderr == ""

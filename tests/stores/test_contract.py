@@ -97,6 +97,20 @@ def test_log_put_replaces_and_queries(store: Store) -> None:
     assert store.log_query(message_id="none") == []
 
 
+def test_log_query_newest_first_by_status_and_paged(store: Store) -> None:
+    for n, status in enumerate(["accepted", "failed", "accepted", "failed", "accepted"]):
+        store.log_put(record(f"a{n}", f"m{n}", ("+8613800138000",), 10.0 + n, status=status))
+    assert [r.id for r in store.log_query(newest_first=True, limit=2)] == ["a4", "a3"]
+    assert [r.id for r in store.log_query(newest_first=True, until=12.0, limit=2)] == ["a2", "a1"]  # the next page
+    assert [r.id for r in store.log_query(status="failed")] == ["a1", "a3"]
+    assert [r.id for r in store.log_query(status="failed", newest_first=True, limit=1)] == ["a3"]
+    assert [r.id for r in store.log_query(phone="+8613800138000", status="accepted", newest_first=True)] == [
+        "a4",
+        "a2",
+        "a0",
+    ]
+
+
 def test_hit_under_threads(store: Store) -> None:
     admitted = []
 

@@ -204,9 +204,13 @@ class Store:
         phone: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        status: str | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> list[LogRecord]:
-        """Records matching every given filter, oldest first (by ``created_at``), at most ``limit``."""
+        """Records matching every given filter, oldest first (by ``created_at``; newest first with
+        ``newest_first``), at most ``limit``. ``until`` pages back through a newest-first listing:
+        pass the ``created_at`` of the last record shown."""
         raise NotImplementedError
 
     # -- delivery reports and inbound messages ----------------------------------------------

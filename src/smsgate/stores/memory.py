@@ -132,7 +132,9 @@ class MemoryStore(Store):
         phone: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        status: str | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> list[LogRecord]:
         with self._lock:
             records = list(self._log.values())
@@ -143,8 +145,9 @@ class MemoryStore(Store):
             and (phone is None or phone in r.phones)
             and (since is None or r.created_at >= since)
             and (until is None or r.created_at <= until)
+            and (status is None or r.status == status)
         ]
-        found.sort(key=lambda r: r.created_at)
+        found.sort(key=lambda r: r.created_at, reverse=newest_first)
         copies = [r.copy() for r in found[:limit]]
         for r in copies:
             if r.kind == "message":

@@ -181,7 +181,9 @@ class PostgresStore(Store):
         phone: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        status: str | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> Statement:
         sql = (
             "SELECT l.data, CASE WHEN l.kind = 'message' THEN (SELECT json_object_agg(d.phone, d.status)"
@@ -200,9 +202,13 @@ class PostgresStore(Store):
         if until is not None:
             where.append("l.created_at <= %s")
             args.append(until)
+        if status is not None:
+            where.append("l.status = %s")
+            args.append(status)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return sql + " ORDER BY l.created_at, l.seq LIMIT %s", (*args, limit), _records
+        order = "DESC" if newest_first else "ASC"
+        return sql + f" ORDER BY l.created_at {order}, l.seq {order} LIMIT %s", (*args, limit), _records
 
     def _record_report(self, report: DeliveryReport) -> Statement:
         sql = "SELECT smsgate_record_report(%s, %s, %s, %s, %s, %s)"

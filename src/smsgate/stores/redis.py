@@ -312,15 +312,18 @@ class RedisStore(Store):
     def _decode(value: Any) -> str | None:
         return value.decode() if isinstance(value, bytes) else value
 
-    def _filter(self, rows: Sequence[Any], message_id: str | None, phone: str | None, limit: int) -> list[LogRecord]:
+    def _filter(self, rows: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+        message_id, phone, status = filters.get("message_id"), filters.get("phone"), filters.get("status")
         records = [LogRecord.from_json(row) for row in rows if row is not None]
         found = [
             r
             for r in records
-            if (message_id is None or r.message_id == message_id) and (phone is None or phone in r.phones)
+            if (message_id is None or r.message_id == message_id)
+            and (phone is None or phone in r.phones)
+            and (status is None or r.status == status)
         ]
-        found.sort(key=lambda r: r.created_at)
-        return found[:limit]
+        found.sort(key=lambda r: r.created_at, reverse=bool(filters.get("newest_first")))
+        return found[: filters.get("limit", 1000)]
 
     @staticmethod
     def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
@@ -404,7 +407,7 @@ class RedisStore(Store):
         if not ids:
             return []
         rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, message_id, phone, filters.get("limit", 1000))
+        records = self._filter(rows, filters)
         pipe = self._sync.pipeline(transaction=False)
         for record in records:
             if record.kind == "message":
@@ -521,7 +524,7 @@ class RedisStore(Store):
         if not ids:
             return []
         rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, message_id, phone, filters.get("limit", 1000))
+        records = self._filter(rows, filters)
         pipe = client.pipeline(transaction=False)
         for record in records:
             if record.kind == "message":

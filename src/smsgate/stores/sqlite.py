@@ -254,7 +254,9 @@ class SQLiteStore(Store):
         phone: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        status: str | None = None,
         limit: int = 1000,
+        newest_first: bool = False,
     ) -> list[LogRecord]:
         sql = (
             "SELECT log.data, CASE WHEN log.kind = 'message' THEN (SELECT json_group_object(d.phone, d.status)"
@@ -275,9 +277,13 @@ class SQLiteStore(Store):
         if until is not None:
             where.append("log.created_at <= ?")
             args.append(until)
+        if status is not None:
+            where.append("log.status = ?")
+            args.append(status)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY log.created_at, log.rowid LIMIT ?"
+        order = "DESC" if newest_first else "ASC"
+        sql += f" ORDER BY log.created_at {order}, log.rowid {order} LIMIT ?"
         args.append(limit)
         rows = db.execute(sql, args).fetchall()
         records = []
