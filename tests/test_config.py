@@ -267,3 +267,19 @@ def test_an_unusable_sqlite_path_is_a_config_error_naming_the_setting(tmp_path, 
     path.write_text(f'{setting} = "missing/dir/x.sqlite3"\n[providers.console]\n')
     with pytest.raises(ConfigError, match=rf"^{setting}: '.*missing/dir/x\.sqlite3' cannot be used as an SQLite file"):
         load_config(path, environ={}).gateway()
+
+
+def test_a_gateway_closes_the_stores_its_configuration_opened(tmp_path, monkeypatch):
+    from smsgate.stores.sqlite import SQLiteStore
+
+    closed: list[str] = []
+    monkeypatch.setattr(SQLiteStore, "close", lambda self: closed.append(self.path))
+    config = tmp_path / "c.toml"
+    config.write_text(f'store = "{tmp_path / "state.sqlite3"}"\nsend_log = false\n[providers.memory]\n')
+    with load_config(config).gateway():
+        pass
+    assert closed == [str(tmp_path / "state.sqlite3")]
+    given = SQLiteStore(str(tmp_path / "mine.sqlite3"))
+    with load_config(config).gateway(store=given):  # a store passed in stays the caller's
+        pass
+    assert closed == [str(tmp_path / "state.sqlite3")]

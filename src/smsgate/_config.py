@@ -30,7 +30,7 @@ import importlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
@@ -137,12 +137,13 @@ class Config(BaseModel):
         return DEFAULT_LOG if value is True else value
 
     def gateway(self, **options: Any) -> Gateway:
-        """A :class:`Gateway` over the configured providers (``options`` override the file's)."""
-        return Gateway(self.providers, **{**self.gateway_options(), **options})
+        """A :class:`Gateway` over the configured providers (``options`` override the file's); it
+        closes the stores it opened for this configuration when it is closed."""
+        return _owning(Gateway, self, options)
 
     def async_gateway(self, **options: Any) -> AsyncGateway:
-        """An :class:`AsyncGateway` over the configured providers."""
-        return AsyncGateway(self.providers, **{**self.gateway_options(), **options})
+        """An :class:`AsyncGateway` over the configured providers (see :meth:`gateway`)."""
+        return _owning(AsyncGateway, self, options)
 
     def gateway_options(self) -> dict[str, Any]:
         """The keyword arguments of :class:`Gateway` this configuration sets."""
@@ -162,6 +163,18 @@ class Config(BaseModel):
         if self.rates:
             options["rates"] = {alias: ProviderRate(**dict(rate)) for alias, rate in self.rates.items()}
         return options
+
+
+G = TypeVar("G", Gateway, AsyncGateway)
+
+
+def _owning(cls: type[G], config: Config, options: dict[str, Any]) -> G:
+    """``cls`` built from ``config`` and ``options``; the stores opened here close with it."""
+    chosen = {**config.gateway_options(), **options}
+    opened = [chosen[n] for n in ("store", "send_log") if n not in options and isinstance(chosen.get(n), Store)]
+    gateway = cls(config.providers, **chosen)
+    gateway._owned += [store for store in opened if store not in gateway._owned]
+    return gateway
 
 
 def open_store(url: str) -> Store:

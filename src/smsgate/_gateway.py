@@ -104,9 +104,10 @@ class _GatewayCore:
         unknown = sorted(set(rates or {}) - set(self.providers))
         if unknown:
             raise ValueError(f"rates: unknown provider(s) {', '.join(unknown)}")
-        self._owns_log = isinstance(send_log, str)
+        self._owned: list[Store] = []  # stores this gateway opened, closed with it
         if isinstance(send_log, str):
             send_log = open_sqlite(send_log, "send_log")
+            self._owned.append(send_log)
         if allowlist is not None and not isinstance(allowlist, CountryAllowlist):
             allowlist = CountryAllowlist(allowlist)
         if breakers is True:
@@ -464,13 +465,14 @@ class Gateway(_GatewayCore):
         return self._pool
 
     def close(self) -> None:
-        """Release pooled connections (and the send log, when the gateway opened it from a path)."""
+        """Release pooled connections, and the stores the gateway opened (a send log from a path, the
+        stores of a configuration)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
         self.transport.close()
-        if self._owns_log and self.send_log is not None:
-            self.send_log.close()
+        for store in self._owned:
+            store.close()
 
     def __enter__(self) -> Gateway:
         return self
@@ -644,10 +646,10 @@ class AsyncGateway(_GatewayCore):
         return self._read(job, request, response, started)
 
     async def aclose(self) -> None:
-        """Release pooled connections (and the send log, when the gateway opened it from a path)."""
+        """Release pooled connections, and the stores the gateway opened (see :meth:`Gateway.close`)."""
         await self.transport.aclose()
-        if self._owns_log and self.send_log is not None:
-            await self.send_log.aclose()
+        for store in self._owned:
+            await store.aclose()
 
     async def __aenter__(self) -> AsyncGateway:
         return self
