@@ -24,8 +24,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCESS_KEY = base64.b64encode(b"azure-access-key-not-a-real-one!").decode()
 _SIGNED = "x-ms-date;host;x-ms-content-sha256"
@@ -36,19 +37,12 @@ def error(status: int, code: str, message: str) -> web.Response:
 
 
 @dataclass
-class AzureEmulator:
+class AzureEmulator(EmulatorBase):
     """One ACS resource: its key, what it delivered, and the failures it is told to give."""
 
     access_key: str = ACCESS_KEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this resource, sending from a test number."""

@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCESS_KEY = "baidu-access-key"
 SECRET_KEY = "baidu-secret-key-not-a-real-one"
@@ -55,21 +56,14 @@ def expected_signature(secret: str, prefix: str, request: Received, signed: list
 
 
 @dataclass
-class BaiduEmulator:
+class BaiduEmulator(EmulatorBase):
     """One Baidu Cloud account: its keys, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
     account_id: str = ACCOUNT_ID
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     answered: dict[str, dict[str, Any]] = field(default_factory=dict)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

@@ -21,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCOUNT_ID = "9900000"
 USERNAME = "api-user"
@@ -46,22 +47,15 @@ def _now() -> str:
 
 
 @dataclass
-class BandwidthEmulator:
+class BandwidthEmulator(EmulatorBase):
     """One Bandwidth account: its API user, what it delivered, and the failures it is told to give."""
 
     account_id: str = ACCOUNT_ID
     username: str = USERNAME
     password: str = PASSWORD
     application_id: str = APPLICATION_ID
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account's application, sending from a test number."""

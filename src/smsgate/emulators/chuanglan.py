@@ -21,8 +21,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCOUNT = "N1234567"
 PASSWORD = "chuanglan-password-not-a-real-one"
@@ -35,20 +36,13 @@ def answer(code: str, message: str = "", **extra: Any) -> web.Response:
 
 
 @dataclass
-class ChuanglanEmulator:
+class ChuanglanEmulator(EmulatorBase):
     """One 253 API account: its password, what it delivered, and the failures it is told to give."""
 
     account: str = ACCOUNT
     password: str = PASSWORD
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

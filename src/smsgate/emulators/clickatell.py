@@ -18,8 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 API_KEY = "clickatell-api-key-not-a-real-one=="
 _NUMBER = re.compile(r"^[1-9][0-9]{6,14}$")
@@ -31,19 +32,12 @@ def error(status: int, code: int, text: str) -> web.Response:
 
 
 @dataclass
-class ClickatellEmulator:
+class ClickatellEmulator(EmulatorBase):
     """One Clickatell integration: its key, what it delivered, and the failures it is told to give."""
 
     api_key: str = API_KEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this integration."""

@@ -25,7 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._base import EmulatorBase
+from .server import Received
 
 ACCESS_KEY = "ctyun-access-key"
 SECRET_KEY = "ctyun-secret-key-not-a-real-one"
@@ -57,19 +58,12 @@ def _fresh(eop_date: str, now: float) -> bool:
 
 
 @dataclass
-class CtyunEmulator:
+class CtyunEmulator(EmulatorBase):
     """One Ctyun account: its keys, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

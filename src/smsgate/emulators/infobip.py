@@ -21,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 API_KEY = "infobip-api-key-not-a-real-one"
 _NUMBER = re.compile(r"^[1-9][0-9]{6,14}$")
@@ -40,19 +41,12 @@ def status_of(group: int, ident: int, name: str, description: str) -> dict[str, 
 
 
 @dataclass
-class InfobipEmulator:
+class InfobipEmulator(EmulatorBase):
     """One Infobip account: its key, what it delivered, and the failures it is told to give."""
 
     api_key: str = API_KEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account (its base URL is the emulator's)."""

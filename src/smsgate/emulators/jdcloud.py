@@ -23,7 +23,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._base import EmulatorBase
+from .server import Received
 
 ACCESS_KEY = "jdcloud-access-key"
 SECRET_KEY = "jdcloud-secret-key-not-a-real-one"
@@ -56,19 +57,12 @@ def expected_signature(secret: str, request: Received, signed: list[str], region
 
 
 @dataclass
-class JdCloudEmulator:
+class JdCloudEmulator(EmulatorBase):
     """One JD Cloud account: its keys, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

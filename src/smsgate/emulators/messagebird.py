@@ -22,8 +22,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCESS_KEY = "live_messagebird-access-key-not-real"
 SIGNING_KEY = "messagebird-signing-key-not-a-real-one"
@@ -36,21 +37,14 @@ def error(status: int, code: int, description: str, parameter: str | None = None
 
 
 @dataclass
-class MessageBirdEmulator:
+class MessageBirdEmulator(EmulatorBase):
     """One MessageBird account: its keys, what it delivered, and the failures it is told to give."""
 
     access_key: str = ACCESS_KEY
     signing_key: str = SIGNING_KEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
     broke: bool = False
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

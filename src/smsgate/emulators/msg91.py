@@ -14,14 +14,15 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 AUTHKEY = "msg91-authkey-not-a-real-one"
 _NUMBER = re.compile(r"^[1-9][0-9]{9,14}$")
@@ -32,19 +33,12 @@ def reply(kind: str, message: str, status: int = 200) -> web.Response:
 
 
 @dataclass
-class Msg91Emulator:
+class Msg91Emulator(EmulatorBase):
     """One MSG91 account: its key, its templates, what it delivered."""
 
     authkey: str = AUTHKEY
     templates: set[str] | None = None  # the account's template ids; None takes any
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

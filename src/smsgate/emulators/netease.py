@@ -15,14 +15,15 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 APP_KEY = "netease-app-key"
 APP_SECRET = "netease-app-secret-not-real"
@@ -37,19 +38,12 @@ def answer(code: int, msg: str, obj: Any = None) -> web.Response:
 
 
 @dataclass
-class NeteaseEmulator:
+class NeteaseEmulator(EmulatorBase):
     """One Yunxin application: its secret, what it delivered, and the failures it is told to give."""
 
     app_key: str = APP_KEY
     app_secret: str = APP_SECRET
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this application."""

@@ -24,8 +24,9 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 AUTH_ID = "MA" + "A1B2C3D4E5" * 2
 AUTH_TOKEN = "plivo-auth-token-not-a-real-one"
@@ -39,20 +40,13 @@ def error(status: int, message: str) -> web.Response:
 
 
 @dataclass
-class PlivoEmulator:
+class PlivoEmulator(EmulatorBase):
     """One Plivo account: its credentials, what it delivered, and the failures it is told to give."""
 
     auth_id: str = AUTH_ID
     auth_token: str = AUTH_TOKEN
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings that authenticate with this account, sending from a test number."""

@@ -23,8 +23,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCESS_KEY = "qiniu-access-key"
 SECRET_KEY = "qiniu-secret-key-not-a-real-one"
@@ -53,18 +54,11 @@ def expected_token(secret: str, request: Received) -> str:
 
 
 @dataclass
-class QiniuEmulator:
+class QiniuEmulator(EmulatorBase):
     """One Qiniu account: its keys, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

@@ -17,13 +17,14 @@ import json
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._base import EmulatorBase
+from .server import Received
 
 ACCOUNT_SID = "8a216da8000000000000000000000001"
 AUTH_TOKEN = "ronglian-auth-token-not-real0001"
@@ -38,20 +39,13 @@ def status(code: str, message: str = "", **extra: Any) -> web.Response:
 
 
 @dataclass
-class RonglianEmulator:
+class RonglianEmulator(EmulatorBase):
     """One Cloopen account: its token, its application, what it delivered."""
 
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     app_id: str = APP_ID
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     limits: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account's application."""

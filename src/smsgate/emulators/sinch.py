@@ -23,8 +23,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 SERVICE_PLAN_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"
 API_TOKEN = "sinch-api-token-not-a-real-one"
@@ -44,21 +45,14 @@ def batch_id() -> str:
 
 
 @dataclass
-class SinchEmulator:
+class SinchEmulator(EmulatorBase):
     """One Sinch service plan: its token, what it delivered, and the failures it is told to give."""
 
     service_plan_id: str = SERVICE_PLAN_ID
     api_token: str = API_TOKEN
     signing_secret: str | None = SIGNING_SECRET
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this service plan, sending from a test number."""

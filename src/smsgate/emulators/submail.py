@@ -15,14 +15,15 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 APPID = "10001"
 APPKEY = "submail-appkey-not-a-real-one000"
@@ -36,19 +37,12 @@ def error(code: str, msg: str) -> web.Response:
 
 
 @dataclass
-class SubmailEmulator:
+class SubmailEmulator(EmulatorBase):
     """One Submail SMS app: its key, its projects, what it delivered."""
 
     appid: str = APPID
     appkey: str = APPKEY
     projects: set[str] | None = None  # None takes any
-    delivered: list[dict[str, Any]] = field(default_factory=list)
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this app."""

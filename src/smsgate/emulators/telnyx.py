@@ -21,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 API_KEY = "KEY0123456789ABCDEF_telnyx-not-a-real-one"
 SEED = bytes(range(32))  # the emulator's Ed25519 key; provider-specs-2 §23.15 uses the same seed
@@ -38,19 +39,12 @@ def error(status: int, code: str, title: str, detail: str, pointer: str | None =
 
 
 @dataclass
-class TelnyxEmulator:
+class TelnyxEmulator(EmulatorBase):
     """One Telnyx account: its key, what it delivered, and the failures it is told to give."""
 
     api_key: str = API_KEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account, sending from a test number."""

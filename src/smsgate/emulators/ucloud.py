@@ -22,8 +22,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 PUBLIC_KEY = "ucloud-public-key"
 PRIVATE_KEY = "ucloud-private-key-not-a-real-one"
@@ -35,18 +36,11 @@ def answer(code: int, message: str = "", **extra: Any) -> web.Response:
 
 
 @dataclass
-class UCloudEmulator:
+class UCloudEmulator(EmulatorBase):
     """One UCloud account: its key pair, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {PUBLIC_KEY: PRIVATE_KEY})
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

@@ -25,8 +25,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 ACCESS_KEY = "AKLT-volcengine-access-key"
 SECRET_KEY = "volcengine-secret-key-not-a-real-one"
@@ -64,19 +65,12 @@ def expected_signature(secret: str, request: Received, signed: list[str], region
 
 
 @dataclass
-class VolcengineEmulator:
+class VolcengineEmulator(EmulatorBase):
     """One Volcengine account: its keys, what it delivered, and the failures it is told to give."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: set[str] = field(default_factory=set)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""

@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from ._base import EmulatorBase
 from .receipts import Outgoing
-from .server import FakeServer, Received
+from .server import Received
 
 APIKEY = "yunpian-apikey-not-a-real-one"
 _MOBILE = re.compile(r"^(1[3-9][0-9]{9}|\+[1-9][0-9]{6,14})$")
@@ -32,18 +33,11 @@ def refused(code: int, msg: str, detail: str = "") -> web.Response:
 
 
 @dataclass
-class YunpianEmulator:
+class YunpianEmulator(EmulatorBase):
     """One Yunpian account: its key, what it delivered, and the failures it is told to give."""
 
     apikey: str = APIKEY
-    delivered: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """Provider settings for this account."""
