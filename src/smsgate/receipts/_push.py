@@ -79,10 +79,10 @@ def receipt_parser(
     provider: str, settings: ReceiptSettings | Mapping[str, Any] | None = None, *, alias: str | None = None
 ) -> ReceiptParser:
     """The receipt parser of provider type ``provider``, configured with ``settings``."""
-    cls = PARSERS.get(provider)
     if provider in UNSUPPORTED:
         raise NotSupported(f"receipts: {provider}: not supported by this provider ({UNSUPPORTED[provider]})",
                            provider=alias or provider, what="push")  # fmt: skip
+    cls = PARSERS.get(provider)
     if cls is None:
         known = ", ".join(sorted(PARSERS))
         raise ConfigError(f"receipts: no receipt support for provider type {provider!r} (known: {known})")
