@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from smsgate import AsyncGateway, DeliveryStatus, Gateway, Message, SmsError, Store
 from smsgate._http import HttpResponse
 from smsgate.emulators import create, serve
-from smsgate.emulators.jdcloud import JdCloudEmulator
+from smsgate.emulators.jdcloud import JdCloudEmulator, expected_signature
+from smsgate.emulators.server import Received
 from smsgate.providers.jdcloud import JdCloudProvider
 from smsgate.receipts import NotSupported, Receipts, parse_push, receipt_parser
 
@@ -151,3 +152,17 @@ def test_any_rows_parse_or_are_typed(data: list[dict[str, object]], replies: boo
     else:
         assert len(push.reports) + push.pending == len(data)
         assert all(r.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED) for r in push.reports)
+
+
+@given(
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40),
+    st.sampled_from(["cn-north-1", "cn-east-2"]),
+    st.integers(0, 2**31),
+)
+def test_any_query_is_signed_and_verifies(sequence: str, region: str, when: int) -> None:
+    p = JdCloudProvider(access_key_id="k", secret_access_key="s", region=region, clock=lambda: float(when))
+    request = p.api_request("statusReport", {"sequenceNumber": sequence, "phoneList": ["13800138000"]})
+    assert json.loads(request.body) == {"regionId": region, "sequenceNumber": sequence, "phoneList": ["13800138000"]}
+    received = Received("POST", f"/v1/regions/{region}/statusReport", [], request.headers, request.body)
+    signed = ["content-type", "host", "x-jdcloud-content-sha256", "x-jdcloud-date", "x-jdcloud-nonce"]
+    assert request.headers["Authorization"].endswith(expected_signature("s", received, signed, region))
