@@ -92,7 +92,9 @@ def stats_flow(keys: StatsKeys, purposes: Sequence[str] | None, now: float, hour
     hours = max(1, min(int(hours), 720))
     if purposes is None:
         total = yield Call(keys.store, "get", (f"{keys.base}purposes",))
-        names = yield Call(keys.store, "get_many", ([f"{keys.base}purposes:{n}" for n in range(1, int(total or 0) + 1)],))
+        names = yield Call(
+            keys.store, "get_many", ([f"{keys.base}purposes:{n}" for n in range(1, int(total or 0) + 1)],)
+        )
         purposes = sorted({n for n in names if n})
     found = []
     this_hour, this_minute = _hour(now), _minute(now)
