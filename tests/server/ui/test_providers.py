@@ -62,7 +62,7 @@ def test_chart_counts_per_minute_and_leaves_out_older_sends():
     ]
     messages.append(view("a", "accepted", at=NOW - 31 * 60))
     drawn = chart(messages, NOW)
-    lines = {line["provider"]: line for line in drawn["lines"]}
+    lines = {line["name"]: line for line in drawn["lines"]}
     assert drawn["top"] == 2 and lines["a"]["total"] == 2 and lines["b"]["total"] == 1
     assert lines["a"]["points"].split()[-1] == "300.0,5.0"  # the peak, this minute
     assert lines["b"]["points"].split()[-2].endswith(",52.5")  # half the peak, two minutes ago
