@@ -61,7 +61,11 @@ async def move(request: Request, campaign_id: str, action: str) -> Response:
     session = await guard(request, dict(await request.form()))
     service = service_of(request)
     owner = await service.store.aget(_owner(campaign_id)) if _ID.fullmatch(campaign_id) else None
-    if action not in ("pause", "resume") or owner is None or not (owner == session.tenant or is_operator(request, session)):
+    if (
+        action not in ("pause", "resume")
+        or owner is None
+        or not (owner == session.tenant or is_operator(request, session))
+    ):
         return page(request, "error.html", session, {"problem": "no such campaign"}, 404)
     campaigns = Campaigns(service.store)
     try:

@@ -96,7 +96,7 @@ def delivery(messages: list[dict[str, Any]], now: float, minutes: int = MINUTES,
                 cell[0] += recipient["delivery"] == "delivered"
                 cell[1] += 1
     rates = {name: [d / a if a else None for d, a in cells] for name, cells in tally.items()}
-    drawn = lines(rates, top=1.0)
+    drawn = lines(rates, top=1.0, marks=True)
     for line in drawn["lines"]:
         delivered, accepted = (sum(c[i] for c in tally[line["name"]]) for i in (0, 1))
         line["delivered"], line["accepted"] = delivered, accepted
