@@ -56,3 +56,12 @@ def test_tenant_purposes_are_named_plainly():
     suffix = tenant_purpose("", "acme")
     found = [PurposeStats(f"login{suffix}", {}, []), PurposeStats(f"login{tenant_purpose('', 'globex')}", {}, [])]
     assert [s.purpose for s in tenant_stats(found, "acme")] == ["login"]
+
+
+def test_without_verification_set_up_the_page_says_why(dashboard: Dashboard) -> None:
+    service = dashboard.app.state.service
+    service.verifier, service.verifier_problem = None, "no <keys>"
+    with dashboard.signed_in() as client:
+        page = client.get("/ui/verifications")
+        assert page.status_code == 200 and "Verification is not set up: no &lt;keys&gt;" in page.text
+        assert "No verifications started" in page.text

@@ -31,20 +31,16 @@ async def verifications(request: Request, tenant: str = "", hours: int = 24) -> 
     shown = shown_tenant(request, session, tenant)
     hours = hours if hours in SPANS else 24
     verifier = service_of(request).verifier
+    found = [] if verifier is None else tenant_stats(await verifier.stats(hours=hours), shown)
     context = {
         "tenant": shown,
         "tenants": await tenants(request, session),
         "hours": hours,
         "spans": SPANS,
         "statuses": STATUSES,
-        "purposes": [],
-        "totals": dict.fromkeys(("started", *STATUSES), 0),
-        "chart": lines({}),
+        "purposes": found,
+        "totals": {k: sum(s.counts.get(k, 0) for s in found) for k in ("started", *STATUSES)},
+        "chart": lines({s.purpose: s.started for s in found}),
         "unavailable": None if verifier is not None else service_of(request).verifier_problem,
     }
-    if verifier is not None:
-        found = tenant_stats(await verifier.stats(hours=hours), shown)
-        context["purposes"] = found
-        context["totals"] = {k: sum(s.counts.get(k, 0) for s in found) for k in context["totals"]}
-        context["chart"] = lines({s.purpose: s.started for s in found})
     return page(request, "verifications.html", session, context)
