@@ -143,9 +143,7 @@ class Starting(Checking):
         try:
             result: SendResult = yield Send(message)
         except SmsError:  # refused before anything left: nothing to verify against
-            done = (self.key(vid, "done"), VerificationStatus.CANCELED.value, record.life(now))
-            if (yield Call(self.store, "add", done)) is None:
-                yield from self.count(record, VerificationStatus.CANCELED)
+            yield from self._finish(record, vid, VerificationStatus.CANCELED, record.life(now))
             raise
         row = result.recipients[0]
         sent = {"status": row.status.value, "provider": row.provider, "message_id": row.message_id}
