@@ -58,15 +58,17 @@ class Checking(VerifierCore):
             if full is None and live in (None, vid) and int(checks or 0) >= p.max_attempts:  # the last attempt
                 yield from self._finish(record, vid, VerificationStatus.MAX_ATTEMPTS_REACHED, life)
             raise VerificationFailed()
-        if not (yield from self._finish(record, vid, VerificationStatus.APPROVED, life)):
+        approved = VerificationStatus.APPROVED
+        if (yield Call(self.store, "add", (self.key(vid, "done"), approved.value, life))) is not None:
             raise VerificationFailed()
-        try:  # approved: from here on, only reads (a failure to read must not undo the approval)
+        try:  # approved: from here on, counted and read back in one go (a failure must not undo the approval)
             parts = [self.key(vid, part) for part in ("checks", "sends", "sent")]
-            counts = yield Call(self.store, "get_many", (parts,))
+            calls = [*self.counters.finished(record, approved, record.retention), ("get_many", (parts,))]
+            counts = (yield Call(self.store, "run", (calls,)))[-1]
         except Exception:
-            logger.warning("could not read back verification %s", vid, exc_info=True)
+            logger.warning("could not count or read back verification %s", vid, exc_info=True)
             counts = [None, None, None]
-        return _view(vid, record, VerificationStatus.APPROVED, *counts)
+        return _view(vid, record, approved, *counts)
 
     def _finish(self, record: Record, vid: str, status: VerificationStatus, life: float) -> Flow[bool]:
         """Write the terminal ``status`` unless one is there already (then ``False``), and count it."""
