@@ -9,8 +9,8 @@ with the right code, one new phone per pair, on one store (a temporary SQLite fi
 fsynced; or a local ``redis-server`` started here). Interleaved in each run:
 
 * ``uncounted``: the baseline, the same verifier with its counters switched off (what it did before);
-* ``counted``: the verifier as it ships (three counter calls batched into the start's one ``run``,
-  one more ``run`` when a verification is approved).
+* ``counted``: the verifier as it ships (two counters in one more ``run`` at the start, two
+  batched with the read-back when a verification is approved).
 
 Prints pairs per second, CPU milliseconds per pair (less sensitive to load) and the ratio
 counted / uncounted; then how long ``stats()`` over 24 hours takes for the purposes seen.
@@ -33,9 +33,20 @@ from reliability_overhead import redis_server
 
 from smsgate import Gateway, SQLiteStore, Store, Verifier, VerifyPolicy
 from smsgate.providers.memory import MemoryProvider
+from smsgate.verify._stats import StatsKeys
 
 KEYS = {"bench": "a benchmark server key of 32+ bytes"}
 POLICY = VerifyPolicy(sends_per_phone=None, sends_per_client=None, checks_per_phone=None, checks_per_client=None)
+
+
+class NoCounters(StatsKeys):
+    """Counters that count nothing: what a verifier did before it had them."""
+
+    def started(self, record: Any, retention: float) -> Iterator[Any]:
+        return iter(())
+
+    def finished(self, record: Any, status: Any, retention: float) -> list[tuple[str, tuple[Any, ...]]]:
+        return []
 
 
 class Uncounted(Verifier):
@@ -43,10 +54,9 @@ class Uncounted(Verifier):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.counters.started = lambda record, retention: []  # type: ignore[method-assign]
-        self.counters.registered = lambda purpose, fresh: iter(())  # type: ignore[method-assign, assignment]
+        self.counters = NoCounters(self.store, self.prefix)
 
-    def count(self, record: Any, status: Any) -> Iterator[Any]:
+    def count(self, record: Any, status: Any) -> Iterator[Any]:  # type: ignore[override]
         return iter(())
 
 

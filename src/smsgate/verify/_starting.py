@@ -93,9 +93,11 @@ class Starting(Checking):
         ]
         if self.policy.resend_cooldown > 0:
             calls.append(("set", (self.key(vid, "cool"), "1", self.policy.resend_cooldown)))
-        calls += self.counters.started(record, self.policy.retention)
         replies = yield Call(self.store, "run", (calls,))
-        yield from self.counters.registered(purpose, replies[-1])
+        try:
+            yield from self.counters.started(record, self.policy.retention)
+        except Exception:
+            logger.warning("could not count verification %s", vid, exc_info=True)
         previous = replies[2]
         if previous and previous != vid:  # a new verification cancels the previous one
             yield from self._cancel_previous(previous, life)

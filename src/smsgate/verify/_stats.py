@@ -54,6 +54,7 @@ class StatsKeys:
     def __init__(self, store: Store, prefix: str) -> None:
         self.store = store
         self.base = f"{prefix}stats:"
+        self._listed: set[str] = set()  # purposes this process knows are listed
 
     def count(self, purpose: str, hour: int, status: str) -> str:
         return f"{self.base}{purpose}:{hour}:{status}"
@@ -61,20 +62,22 @@ class StatsKeys:
     def open(self, purpose: str, minute: int) -> str:
         return f"{self.base}{purpose}:open:{minute}"
 
-    def started(self, record: Record, retention: float) -> list[tuple[str, tuple[Any, ...]]]:
-        """Calls (for ``run``) counting a new verification, and registering its purpose."""
+    def started(self, record: Record, retention: float) -> Flow[None]:
+        """Count a new verification (one ``run``), and list its purpose the first time it is seen."""
         ttl = retention + _DAY
-        return [
+        calls = [
             ("incr", (self.count(record.purpose, _hour(record.created_at), "started"), 1, ttl)),
             ("incr", (self.open(record.purpose, _minute(record.expires_at)), 1, ttl)),
-            ("add", (f"{self.base}purpose:{record.purpose}", "1", None)),
         ]
-
-    def registered(self, purpose: str, fresh: object) -> Flow[None]:
-        """List ``purpose`` when the ``add`` of :meth:`started` answered ``fresh`` (``None``: first seen)."""
-        if fresh is None:
+        yield Call(self.store, "run", (calls,))
+        if record.purpose in self._listed:
+            return
+        if (yield Call(self.store, "add", (f"{self.base}purpose:{record.purpose}", "1", None))) is None:
             number = yield Call(self.store, "incr", (f"{self.base}purposes",))
-            yield Call(self.store, "set", (f"{self.base}purposes:{number}", purpose))
+            yield Call(self.store, "set", (f"{self.base}purposes:{number}", record.purpose))
+        if len(self._listed) > 10_000:
+            self._listed.clear()
+        self._listed.add(record.purpose)
 
     def finished(
         self, record: Record, status: VerificationStatus, retention: float
