@@ -72,12 +72,12 @@ def health(messages: list[dict[str, Any]], breakers: dict[str, str]) -> list[Hea
 
 def chart(messages: list[dict[str, Any]], now: float, minutes: int = MINUTES) -> dict[str, Any]:
     """Attempts per minute by provider over the last ``minutes``, as SVG polyline points (300×100)."""
-    counts: dict[str, list[float | None]] = defaultdict(lambda: [0] * minutes)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * minutes)
     for message in messages:
         for attempt in message["attempts"]:
             ago = int((now - attempt["created_at"]) // 60)
             if 0 <= ago < minutes:
-                counts[attempt["provider"]][minutes - 1 - ago] += 1  # type: ignore[operator]
+                counts[attempt["provider"]][minutes - 1 - ago] += 1
     return {**lines(counts), "minutes": minutes}
 
 
