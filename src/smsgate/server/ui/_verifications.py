@@ -26,16 +26,16 @@ def tenant_stats(found: list[PurposeStats], tenant: str) -> list[PurposeStats]:
 
 
 @router.get("/verifications")
-async def verifications(request: Request, tenant: str = "", hours: int = 24) -> Response:
+async def verifications(request: Request, tenant: str = "", hours: str = "24") -> Response:
     session = await guard(request)
     shown = shown_tenant(request, session, tenant)
-    hours = hours if hours in SPANS else 24
+    span = next((h for h in SPANS if str(h) == hours.strip()), 24)
     verifier = service_of(request).verifier
-    found = [] if verifier is None else tenant_stats(await verifier.stats(hours=hours), shown)
+    found = [] if verifier is None else tenant_stats(await verifier.stats(hours=span), shown)
     context = {
         "tenant": shown,
         "tenants": await tenants(request, session),
-        "hours": hours,
+        "hours": span,
         "spans": SPANS,
         "statuses": STATUSES,
         "purposes": found,
