@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import hiredis
 import redis
 import redis.asyncio as aredis
-from hiredis import pack_command
 
 from ._redis_scripts import SCRIPTS
 
@@ -55,24 +55,71 @@ class _Call:
         return self.replies
 
 
-_LOADS: list[Command] = [("SCRIPT", "LOAD", source) for source in SCRIPTS.values()]
+_pack: Callable[[Command], bytes] = hiredis.pack_command
+"""One command in Redis's protocol, packed in C."""
+
+_LOADS = b"".join([_pack(("SCRIPT", "LOAD", source)) for source in SCRIPTS.values()])
 
 
-def _packed(commands: Sequence[Command]) -> bytes:
-    """The commands as one write, packed in C (hiredis)."""
-    return b"".join([pack_command(command) for command in commands])
+class _Wire:
+    """What one round trip sends: the packed commands of the calls that could be packed."""
+
+    __slots__ = ("calls", "commands", "data")
+
+    def __init__(self, batch: Sequence[_Call]) -> None:
+        self.calls: list[_Call] = []
+        chunks: list[bytes] = []
+        for call in batch:
+            try:
+                chunks.append(b"".join([_pack(command) for command in call.commands]))
+            except Exception as exc:  # an argument Redis cannot take: this call fails alone
+                call.error = exc
+                continue
+            self.calls.append(call)
+        self.commands = [command for call in self.calls for command in call.commands]
+        self.data = b"".join(chunks)
+
+    def reloading(self, replies: Sequence[Any]) -> tuple[list[int], bytes, int] | None:
+        """The commands that found their script missing (so had no effect), after the scripts' loads."""
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, redis.exceptions.NoScriptError)]
+        if not missing:
+            return None
+        data = _LOADS + b"".join([_pack(self.commands[i]) for i in missing])
+        return missing, data, len(SCRIPTS) + len(missing)
+
+    def answer(self, replies: list[Any], missing: Sequence[int] = (), again: Sequence[Any] = ()) -> None:
+        for i, reply in zip(missing, again[len(SCRIPTS) :], strict=True):
+            replies[i] = reply
+        start = 0
+        for call in self.calls:
+            end = start + len(call.commands)
+            call.replies = replies[start:end]
+            start = end
+
+    def fail(self, exc: BaseException) -> None:
+        for call in self.calls:
+            if not call.finished:
+                call.error = exc
 
 
-def _missing(replies: Sequence[Any]) -> list[int]:
-    return [i for i, reply in enumerate(replies) if isinstance(reply, redis.exceptions.NoScriptError)]
+def _read(connection: Any, count: int) -> list[Any]:
+    replies: list[Any] = []
+    for _ in range(count):
+        try:
+            replies.append(connection.read_response())
+        except redis.ResponseError as exc:  # an error reply: its command's own
+            replies.append(exc)
+    return replies
 
 
-def _answer(batch: Sequence[_Call], replies: Sequence[Any]) -> None:
-    start = 0
-    for call in batch:
-        end = start + len(call.commands)
-        call.replies = list(replies[start:end])
-        start = end
+async def _aread(connection: Any, count: int) -> list[Any]:
+    replies: list[Any] = []
+    for _ in range(count):
+        try:
+            replies.append(await connection.read_response())
+        except redis.ResponseError as exc:
+            replies.append(exc)
+    return replies
 
 
 class Pipeliner:
@@ -80,7 +127,7 @@ class Pipeliner:
     the wire sends every queued command; the others wait for their replies (or their turn)."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self._client = client
+        self._pool = client.connection_pool
         self._ready = threading.Condition()
         self._queue: list[_Call] = []
         self._sending = False
@@ -99,51 +146,39 @@ class Pipeliner:
                 batch, self._queue = self._queue, []
         if batch:
             try:
-                self._send(batch)
+                self._send(_Wire(batch))
             finally:
                 with self._ready:
                     self._sending = False
                     self._ready.notify_all()
         return call.result()
 
-    def _send(self, batch: list[_Call]) -> None:
+    def _send(self, wire: _Wire) -> None:
         try:
-            commands = [command for call in batch for command in call.commands]
-            replies = self._execute(commands, reload=False)
-            missing = _missing(replies)
-            if missing:
-                again = self._execute([commands[i] for i in missing], reload=True)
-                for i, reply in zip(missing, again[len(SCRIPTS) :], strict=True):
-                    replies[i] = reply
-            _answer(batch, replies)
+            if wire.calls:
+                replies = self._execute(wire.data, len(wire.commands))
+                retry = wire.reloading(replies)
+                if retry is None:
+                    wire.answer(replies)
+                else:
+                    wire.answer(replies, retry[0], self._execute(*retry[1:]))
         except BaseException as exc:
-            for call in batch:
-                if not call.finished:
-                    call.error = exc
+            wire.fail(exc)
             if not isinstance(exc, Exception):
                 raise
 
-    def _execute(self, commands: Sequence[Command], reload: bool) -> list[Any]:
+    def _execute(self, data: bytes, count: int) -> list[Any]:
         """One round trip on a connection of the client's pool; a connection that failed is dropped."""
-        if reload:
-            commands = [*_LOADS, *commands]
-        pool = self._client.connection_pool
-        connection: Any = pool.get_connection()
+        connection: Any = self._pool.get_connection()
         try:
-            connection.send_packed_command([_packed(commands)], check_health=False)
+            connection.send_packed_command([data], check_health=False)
             self.round_trips += 1
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(connection.read_response())
-                except redis.ResponseError as exc:  # an error reply: this command's own
-                    replies.append(exc)
+            return _read(connection, count)
         except BaseException:
             connection.disconnect()
             raise
         finally:
-            pool.release(connection)
-        return replies
+            self._pool.release(connection)
 
 
 class AsyncPipeliner:
@@ -151,7 +186,7 @@ class AsyncPipeliner:
     while commands are queued and ends when none are left (nothing outlives the calls it serves)."""
 
     def __init__(self, client: aredis.Redis) -> None:
-        self._client = client
+        self._pool = client.connection_pool
         self._queue: list[tuple[_Call, asyncio.Future[None]]] = []
         self._sender: asyncio.Task[None] | None = None
         self.round_trips = 0
@@ -171,13 +206,14 @@ class AsyncPipeliner:
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                await self._send([call for call, _ in batch])
+                await self._send(_Wire([call for call, _ in batch]))
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
-        except BaseException as exc:  # cancelled (the loop is closing): fail every waiting call
+        except BaseException as exc:  # cancelled (its loop is closing): every waiting call fails
             for call, done in [*batch, *self._queue]:
-                call.error = redis.ConnectionError(f"Redis pipeline stopped: {type(exc).__name__}")
+                if not call.finished:
+                    call.error = redis.ConnectionError(f"the Redis pipeline stopped ({type(exc).__name__})")
                 if not done.done():
                     done.set_result(None)
             self._queue = []
@@ -185,37 +221,26 @@ class AsyncPipeliner:
         finally:
             self._sender = None
 
-    async def _send(self, batch: list[_Call]) -> None:
+    async def _send(self, wire: _Wire) -> None:
         try:
-            commands = [command for call in batch for command in call.commands]
-            replies = await self._execute(commands, reload=False)
-            missing = _missing(replies)
-            if missing:
-                again = await self._execute([commands[i] for i in missing], reload=True)
-                for i, reply in zip(missing, again[len(SCRIPTS) :], strict=True):
-                    replies[i] = reply
-            _answer(batch, replies)
+            if wire.calls:
+                replies = await self._execute(wire.data, len(wire.commands))
+                retry = wire.reloading(replies)
+                if retry is None:
+                    wire.answer(replies)
+                else:
+                    wire.answer(replies, retry[0], await self._execute(*retry[1:]))
         except Exception as exc:
-            for call in batch:
-                call.error = exc
+            wire.fail(exc)
 
-    async def _execute(self, commands: Sequence[Command], reload: bool) -> list[Any]:
-        if reload:
-            commands = [*_LOADS, *commands]
-        pool = self._client.connection_pool
-        connection: Any = await pool.get_connection()  # type: ignore[no-untyped-call]
+    async def _execute(self, data: bytes, count: int) -> list[Any]:
+        connection: Any = await self._pool.get_connection()  # type: ignore[no-untyped-call]
         try:
-            await connection.send_packed_command([_packed(commands)], check_health=False)
+            await connection.send_packed_command([data], check_health=False)
             self.round_trips += 1
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(await connection.read_response())
-                except redis.ResponseError as exc:
-                    replies.append(exc)
+            return await _aread(connection, count)
         except BaseException:
             await connection.disconnect()
             raise
         finally:
-            await pool.release(connection)
-        return replies
+            await self._pool.release(connection)
