@@ -186,6 +186,7 @@ class AsyncPipeliner:
     while commands are queued and ends when none are left (nothing outlives the calls it serves)."""
 
     def __init__(self, client: aredis.Redis) -> None:
+        self.client = client
         self._pool = client.connection_pool
         self._queue: list[tuple[_Call, asyncio.Future[None]]] = []
         self._sender: asyncio.Task[None] | None = None

@@ -54,7 +54,8 @@ class RedisStore(RedisLayout):
         self._pipe = Pipeliner(self._sync)
         self._async = async_client
         self._own_async = async_client is None
-        self._apipe: AsyncPipeliner | None = None
+        self._apipe: AsyncPipeliner | None = None  # of the client and loop in use
+        self._apipe_loop: asyncio.AbstractEventLoop | None = None
         self._aloop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:  # the URL may carry a password
@@ -63,10 +64,8 @@ class RedisStore(RedisLayout):
     def _client(self) -> aredis.Redis:
         """The async client of the running loop (its connections are bound to the loop that made them)."""
         loop = asyncio.get_running_loop()
-        if self._async is not None and self._aloop is not loop:
-            if self._own_async:
-                self._async = None
-            self._apipe = None
+        if self._async is not None and self._own_async and self._aloop is not loop:
+            self._async = None
         self._aloop = loop
         if self._async is None:
             self._async = aredis.Redis.from_url(
@@ -82,8 +81,8 @@ class RedisStore(RedisLayout):
 
     def _apipeliner(self) -> AsyncPipeliner:
         client = self._client()
-        if self._apipe is None:
-            self._apipe = AsyncPipeliner(client)
+        if self._apipe is None or self._apipe.client is not client or self._aloop is not self._apipe_loop:
+            self._apipe, self._apipe_loop = AsyncPipeliner(client), self._aloop
         return self._apipe
 
     # -- sync ---------------------------------------------------------------------------------

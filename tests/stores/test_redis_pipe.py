@@ -1,0 +1,185 @@
+"""Auto-pipelining in the Redis store: concurrent callers share round trips, each answered with its own
+replies only once Redis acknowledged them; a failure fails the calls it touched and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smsgate import StoreError
+from smsgate.stores import LogRecord
+from smsgate.stores.redis import RedisStore
+from tests.fixtures.redis import RedisServer
+
+PHONE = "+8613800138000"
+DEADLINE = 15.0  # far above the stores' 2 s timeout: failing within it means no hang
+
+
+def record(n: int) -> LogRecord:
+    return LogRecord(f"r{n}", "attempt", f"m{n}", (PHONE,), "pending", float(n), float(n), "aliyun")
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    binary = shutil.which("redis-server")
+    assert binary is not None, "redis-server is not installed"
+    server = RedisServer(binary)
+    yield server
+    server.stop()
+
+
+async def test_concurrent_tasks_share_round_trips(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    await store.aset("warm", "1")  # loads the scripts' first use out of the count
+    pipe = store._apipeliner()
+    before = pipe.round_trips
+    await asyncio.gather(*(store.alog_put(record(n)) for n in range(200)))
+    assert pipe.round_trips - before < 20
+    assert len(store.log_query(limit=1000)) == 200  # every write acknowledged before its caller went on
+    await store.aclose()
+
+
+def test_concurrent_threads_share_round_trips(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    store.set("warm", "1")
+    before = store._pipe.round_trips
+    start = threading.Barrier(8)
+
+    def writer(base: int) -> None:
+        start.wait()
+        for n in range(base, base + 50):
+            store.log_put(record(n))
+
+    threads = [threading.Thread(target=writer, args=(i * 50,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.log_query(limit=1000)) == 400
+    assert store._pipe.round_trips - before < 400
+    store.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(["set", "get", "delete", "incr"]), st.integers(0, 9)), max_size=8),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_each_caller_sees_its_own_commands_in_order(redis_url: str, scripts: list[list[tuple[str, int]]]) -> None:
+    """Callers on keys of their own, batched together, see what running alone would show them."""
+    store = RedisStore(redis_url, prefix=f"p{time.monotonic_ns()}:")
+
+    async def caller(index: int, script: list[tuple[str, int]]) -> list[object]:
+        key, model, seen = f"k{index}", None, []
+        for op, value in script:
+            if op == "set":
+                await store.aset(key, str(value))
+                model = str(value)
+            elif op == "delete":
+                await store.adelete(key)
+                model = None
+            elif op == "incr" and (model is None or model.isdigit()):
+                model = str(int(model or 0) + value)
+                seen.append((await store.aincr(key, value), int(model)))
+            else:
+                seen.append((await store.aget(key), model))
+        return seen
+
+    async def main() -> list[list[object]]:
+        found = await asyncio.gather(*(caller(i, script) for i, script in enumerate(scripts)))
+        await store.aclose()
+        return found
+
+    for seen in asyncio.run(main()):
+        for got, expected in seen:  # type: ignore[misc]
+            assert got == expected
+
+
+async def test_a_failing_command_fails_its_caller_alone(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    await store.aset("text", "not a number")
+    results = await asyncio.gather(
+        *(store.alog_put(record(n)) for n in range(20)), store.aincr("text"), return_exceptions=True
+    )
+    assert results[:-1] == [None] * 20
+    assert isinstance(results[-1], StoreError) and results[-1].operation == "aincr"
+    assert len(await store.alog_query()) == 20 and await store.aget("text") == "not a number"
+    await store.aclose()
+
+
+async def test_scripts_lost_mid_traffic_are_loaded_again(redis_url: str) -> None:
+    """Commands that found their script missing had no effect: they are sent again, once."""
+    store = RedisStore(redis_url)
+    raw = redis.Redis.from_url(redis_url)
+    await store.aincr("n")
+    raw.script_flush()
+    counts = await asyncio.gather(*(store.aincr("n") for _ in range(30)))
+    assert sorted(counts) == list(range(2, 32))  # each counted exactly once
+    raw.close()
+    await store.aclose()
+
+
+async def test_a_cancelled_caller_spares_the_others(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    writes = [asyncio.ensure_future(store.alog_put(record(n))) for n in range(10)]
+    writes[3].cancel()
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert [r for i, r in enumerate(results) if i != 3] == [None] * 9
+    await store.alog_put(record(99))  # the pipeline carries on
+    assert {r.id for r in await store.alog_query()} >= {"r0", "r9", "r99"}
+    await store.aclose()
+
+
+def test_one_store_serves_several_event_loops(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+
+    async def put(n: int) -> None:
+        await store.alog_put(record(n))
+        await store.aclose()
+
+    for n in range(3):
+        asyncio.run(put(n))
+    assert [r.id for r in store.log_query()] == ["r0", "r1", "r2"]
+    store.close()
+
+
+def test_server_killed_fails_every_waiting_caller_promptly(own_redis: RedisServer) -> None:
+    """Sync threads and async tasks in flight when redis-server dies: each gets a StoreError, none hangs."""
+    store = RedisStore(own_redis.url, timeout=2.0)
+    store.log_put(record(0))
+    own_redis.process.kill()
+    own_redis.process.wait()
+    start = time.monotonic()
+
+    async def tasks() -> list[object]:
+        return await asyncio.gather(*(store.alog_put(record(n)) for n in range(1, 20)), return_exceptions=True)
+
+    errors: list[object] = list(asyncio.run(tasks()))
+
+    def thread(n: int) -> None:
+        try:
+            store.log_put(record(n))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=thread, args=(n,)) for n in range(20, 28)]
+    for each in threads:
+        each.start()
+    for each in threads:
+        each.join(DEADLINE)
+    assert time.monotonic() - start < DEADLINE and not any(t.is_alive() for t in threads)
+    assert len(errors) == 27
+    assert all(isinstance(e, StoreError) and e.operation in {"alog_put", "log_put"} for e in errors)
+    store.close()
