@@ -80,8 +80,9 @@ def test_each_caller_sees_its_own_commands_in_order(redis_url: str, scripts: lis
     """Callers on keys of their own, batched together, see what running alone would show them."""
     store = RedisStore(redis_url, prefix=f"p{time.monotonic_ns()}:")
 
-    async def caller(index: int, script: list[tuple[str, int]]) -> list[object]:
-        key, model, seen = f"k{index}", None, []
+    async def caller(index: int, script: list[tuple[str, int]]) -> list[tuple[object, object]]:
+        key, model = f"k{index}", None
+        seen: list[tuple[object, object]] = []
         for op, value in script:
             if op == "set":
                 await store.aset(key, str(value))
@@ -96,13 +97,13 @@ def test_each_caller_sees_its_own_commands_in_order(redis_url: str, scripts: lis
                 seen.append((await store.aget(key), model))
         return seen
 
-    async def main() -> list[list[object]]:
+    async def main() -> list[list[tuple[object, object]]]:
         found = await asyncio.gather(*(caller(i, script) for i, script in enumerate(scripts)))
         await store.aclose()
         return found
 
     for seen in asyncio.run(main()):
-        for got, expected in seen:  # type: ignore[misc]
+        for got, expected in seen:
             assert got == expected
 
 
