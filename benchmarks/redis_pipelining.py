@@ -34,7 +34,7 @@ from smsgate import AsyncGateway, Gateway, MemoryStore, Store
 from smsgate.stores.redis import RedisStore
 
 Run = tuple[float, float]  # seconds, CPU seconds of this process
-WARM_UP = {"async x64": IN_FLIGHT * 4, "sync": 50}  # messages sent before the timed ones
+WARM_UP = {"async": IN_FLIGHT * 4, "sync": 50}  # messages sent before the timed ones
 
 
 def cpu() -> float:
@@ -113,8 +113,8 @@ def main() -> None:
             "memory": MemoryStore,
             "redis": lambda: RedisStore(url, prefix=f"b{next(prefixes)}:"),
         }
-        runners = {"async x64": run_async, "sync": run_sync}
-        modes = {m: runners["async x64" if m == "async" else m] for m in args.modes.split(",")}
+        runners = {"async": run_async, "sync": run_sync}
+        modes = {m: runners[m] for m in args.modes.split(",")}
         ratios: dict[tuple[str, str, str], list[float]] = {}
         print(f"{'round':<6}{'mode':<10}{'store':<8}{'layer':<6}{'msg/s':>8}{'ratio':>7}", end="")
         print(f"{'CPU µs/msg':>12}{'server µs/msg':>15}{'trips/msg':>11}", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from smsgate import StoreError
 from smsgate.stores import LogRecord
 from smsgate.stores.redis import RedisStore
 from tests.fixtures.redis import RedisServer
+from tests.waits import wait_until
 
 PHONE = "+8613800138000"
 DEADLINE = 15.0  # far above the stores' 2 s timeout: failing within it means no hang
@@ -183,4 +185,46 @@ def test_server_killed_fails_every_waiting_caller_promptly(own_redis: RedisServe
     assert time.monotonic() - start < DEADLINE and not any(t.is_alive() for t in threads)
     assert len(errors) == 27
     assert all(isinstance(e, StoreError) and e.operation in {"alog_put", "log_put"} for e in errors)
+    store.close()
+
+
+def restarted(server: RedisServer) -> None:
+    """Stop ``server`` and start a fresh redis-server on its port (no data kept)."""
+    server.stop()
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    server.process = subprocess.Popen(
+        [binary, "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(lambda: _pong(server.port), timeout=10)
+
+
+def _pong(port: int) -> bool:
+    try:
+        return redis.Redis(port=port, socket_timeout=0.5).ping() is True
+    except redis.RedisError:
+        return False
+
+
+def test_a_server_restarted_between_calls_is_reconnected(own_redis: RedisServer) -> None:
+    """A connection the server closed while idle is noticed before use: no error, no lost command."""
+    store = RedisStore(own_redis.url, timeout=2.0)
+
+    async def put(n: int) -> None:
+        await store.alog_put(record(n))
+
+    async def both() -> None:
+        await put(1)
+        await asyncio.to_thread(restarted, own_redis)  # the idle connection goes stale meanwhile
+        await put(2)
+        await store.aclose()
+
+    store.log_put(record(0))
+    asyncio.run(both())
+    assert [r.id for r in store.log_query()] == ["r2"]  # the restart lost r0 and r1, nothing else
+    restarted(own_redis)
+    store.log_put(record(3))
+    assert [r.id for r in store.log_query()] == ["r3"]
     store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -128,6 +129,8 @@ class Pipeliner:
 
     def __init__(self, client: redis.Redis) -> None:
         self._pool = client.connection_pool
+        self._connection: Any = None  # its own: one batch is on the wire at a time
+        self._pid = 0
         self._ready = threading.Condition()
         self._queue: list[_Call] = []
         self._sending = False
@@ -168,8 +171,8 @@ class Pipeliner:
                 raise
 
     def _execute(self, data: bytes, count: int) -> list[Any]:
-        """One round trip on a connection of the client's pool; a connection that failed is dropped."""
-        connection: Any = self._pool.get_connection()
+        """One round trip; a connection that failed is dropped (the next batch connects again)."""
+        connection = self._connected()
         try:
             connection.send_packed_command([data], check_health=False)
             self.round_trips += 1
@@ -177,8 +180,24 @@ class Pipeliner:
         except BaseException:
             connection.disconnect()
             raise
-        finally:
-            self._pool.release(connection)
+
+    def _connected(self) -> Any:
+        """The pipeliner's connection, checked as the client's pool checks its own before use."""
+        if self._connection is None or self._pid != os.getpid():  # a forked child makes its own
+            self._connection, self._pid = self._pool.connection_class(**self._pool.connection_kwargs), os.getpid()
+        connection = self._connection
+        connection.connect()
+        try:
+            if connection.can_read():  # unread data or closed by the server: start afresh
+                raise redis.ConnectionError("the connection is not ready")
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            connection.disconnect()
+            connection.connect()
+        return connection
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.disconnect()
 
 
 class AsyncPipeliner:
@@ -188,6 +207,7 @@ class AsyncPipeliner:
     def __init__(self, client: aredis.Redis) -> None:
         self.client = client
         self._pool = client.connection_pool
+        self._connection: Any = None
         self._queue: list[tuple[_Call, asyncio.Future[None]]] = []
         self._sender: asyncio.Task[None] | None = None
         self.round_trips = 0
@@ -235,7 +255,7 @@ class AsyncPipeliner:
             wire.fail(exc)
 
     async def _execute(self, data: bytes, count: int) -> list[Any]:
-        connection: Any = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+        connection = await self._connected()
         try:
             await connection.send_packed_command([data], check_health=False)
             self.round_trips += 1
@@ -243,5 +263,21 @@ class AsyncPipeliner:
         except BaseException:
             await connection.disconnect()
             raise
-        finally:
-            await self._pool.release(connection)
+
+    async def _connected(self) -> Any:
+        if self._connection is None:
+            self._connection = self._pool.connection_class(**self._pool.connection_kwargs)
+        connection = self._connection
+        await connection.connect()
+        try:
+            ready = getattr(connection, "can_read", None) or connection.can_read_destructive  # redis-py < 8
+            if await ready():
+                raise redis.ConnectionError("the connection is not ready")
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            await connection.disconnect()
+            await connection.connect()
+        return connection
+
+    async def aclose(self) -> None:
+        if self._connection is not None:
+            await self._connection.disconnect()

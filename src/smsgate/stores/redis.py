@@ -184,6 +184,7 @@ class RedisStore(RedisLayout):
         return [load_inbound(row) for row in rows if row is not None]
 
     def close(self) -> None:
+        self._pipe.close()
         self._sync.close()
 
     # -- async --------------------------------------------------------------------------------
@@ -289,8 +290,12 @@ class RedisStore(RedisLayout):
         return [load_inbound(row) for row in rows if row is not None]
 
     async def aclose(self) -> None:
-        if self._async is not None and self._aloop is asyncio.get_running_loop():
+        loop = asyncio.get_running_loop()
+        if self._apipe is not None and self._apipe_loop is loop:
+            await self._apipe.aclose()
+        self._apipe = None
+        if self._async is not None and self._aloop is loop:
             await self._async.aclose()
         if self._own_async:
             self._async = None
-        self._sync.close()
+        self.close()
