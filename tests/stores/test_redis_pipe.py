@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -227,4 +228,28 @@ def test_a_server_restarted_between_calls_is_reconnected(own_redis: RedisServer)
     restarted(own_redis)
     store.log_put(record(3))
     assert [r.id for r in store.log_query()] == ["r3"]
+    store.close()
+
+
+def test_a_server_that_stops_answering_fails_the_batch_after_the_timeout(own_redis: RedisServer) -> None:
+    """redis-server frozen (SIGSTOP) with a batch on the wire: every caller gets a StoreError after
+    ``timeout``, not a hang; once it runs again, the store carries on."""
+    store = RedisStore(own_redis.url, timeout=0.5)
+    store.log_put(record(0))
+
+    async def tasks() -> list[object]:
+        return await asyncio.gather(*(store.alog_put(record(n)) for n in range(1, 10)), return_exceptions=True)
+
+    own_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        errors = asyncio.run(tasks())
+        with pytest.raises(StoreError):
+            store.log_put(record(10))
+        assert time.monotonic() - start < DEADLINE
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    assert all(isinstance(e, StoreError) and "alog_put" in str(e) for e in errors)
+    store.log_put(record(11))
+    assert "r11" in {r.id for r in store.log_query()}
     store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -116,8 +117,8 @@ def _read(connection: Any, count: int) -> list[Any]:
 async def _aread(connection: Any, count: int) -> list[Any]:
     replies: list[Any] = []
     for _ in range(count):
-        try:
-            replies.append(await connection.read_response())
+        try:  # no timeout of its own: the batch has one (see AsyncPipeliner._execute)
+            replies.append(await connection.read_response(timeout=math.inf))
         except redis.ResponseError as exc:
             replies.append(exc)
     return replies
@@ -259,7 +260,11 @@ class AsyncPipeliner:
         try:
             await connection.send_packed_command([data], check_health=False)
             self.round_trips += 1
-            return await _aread(connection, count)
+            timeout = self._pool.connection_kwargs.get("socket_timeout")
+            try:  # one timeout for every reply of the batch, not one each
+                return await asyncio.wait_for(_aread(connection, count), timeout)
+            except asyncio.TimeoutError:
+                raise redis.TimeoutError(f"no reply from Redis within {timeout} s") from None
         except BaseException:
             await connection.disconnect()
             raise
