@@ -10,15 +10,19 @@ and sync sequential. Each round runs, in turn and under the same load: the bare 
 ``redis-server``), each with the send log alone (``log``) and with every policy (``all``). Per
 run it prints messages a second, the ratio to the bare gateway, this process's CPU a message
 (user + system, all threads: less sensitive to the machine's load than the rate), redis-server's
-CPU a message and Redis round trips a message (pipelines sent). The closing table gives each
-ratio's min–max over the rounds.
+CPU a message and Redis round trips a message (pipelines sent; shown for the pipelined store).
+``--before <commit>`` adds ``RedisStore`` as it was at that commit (its ``stores/redis.py``, read
+with ``git show``) as a named baseline in the same rounds, e.g. ``--before fd22c27`` for the store
+before pipelining. The closing table gives each ratio's min–max over the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -33,7 +37,7 @@ from store_overhead import layer_options, message
 from smsgate import AsyncGateway, Gateway, MemoryStore, Store
 from smsgate.stores.redis import RedisStore
 
-Run = tuple[float, float]  # seconds, CPU seconds of this process
+Run = tuple[float, float, int]  # seconds, CPU seconds of this process, pipelines sent
 WARM_UP = {"async": IN_FLIGHT * 4, "sync": 50}  # messages sent before the timed ones
 
 
@@ -57,9 +61,10 @@ def run_async(port: int, layer: str, store: Store | None, count: int) -> Run:
             start, used = time.perf_counter(), cpu()
             await run_concurrently(numbers, one)
             elapsed, used = time.perf_counter() - start, cpu() - used
+        trips = round_trips(store)
         if store is not None:
             await store.aclose()
-        return elapsed, used
+        return elapsed, used, trips
 
     return asyncio.run(main())
 
@@ -74,9 +79,27 @@ def run_sync(port: int, layer: str, store: Store | None, count: int) -> Run:
         for phone in numbers:
             assert gateway.send(message(phone, keyed)).ok
         elapsed, used = time.perf_counter() - start, cpu() - used
+    trips = round_trips(store)
     if store is not None:
         store.close()
-    return elapsed, used
+    return elapsed, used, trips
+
+
+def store_at(commit: str) -> type[Store]:
+    """``RedisStore`` as ``stores/redis.py`` was at ``commit``, loaded beside the current package."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{commit}:src/smsgate/stores/redis.py"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    name = f"smsgate.stores._redis_at_{commit}"
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "smsgate.stores"
+    sys.modules[name] = module
+    exec(compile(source, f"{commit}:stores/redis.py", "exec"), module.__dict__)
+    store: type[Store] = module.RedisStore
+    return store
 
 
 class ServerCpu:
@@ -102,6 +125,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--modes", default="async,sync")
+    parser.add_argument("--before", help="a commit whose RedisStore runs as a baseline")
     args = parser.parse_args()
     n = args.messages
     prefixes = iter(range(10**9))
@@ -113,6 +137,9 @@ def main() -> None:
             "memory": MemoryStore,
             "redis": lambda: RedisStore(url, prefix=f"b{next(prefixes)}:"),
         }
+        if args.before:
+            old_store = store_at(args.before)
+            stores[args.before[:7]] = lambda: old_store(url, prefix=f"b{next(prefixes)}:")
         runners = {"async": run_async, "sync": run_sync}
         modes = {m: runners[m] for m in args.modes.split(",")}
         ratios: dict[tuple[str, str, str], list[float]] = {}
@@ -124,10 +151,10 @@ def main() -> None:
                 for name, make in stores.items():
                     for layer in ("bare",) if name == "-" else ("log", "all"):
                         store = make()
-                        before = server.seconds()
-                        elapsed, used = run(port, layer, store, n)
-                        served = (server.seconds() - before) / n * 1e6 if name == "redis" else 0.0
-                        trips = round_trips(store) / (n + WARM_UP[mode])
+                        served_before = server.seconds()
+                        elapsed, used, sent = run(port, layer, store, n)
+                        served = (server.seconds() - served_before) / n * 1e6 if name != "memory" else 0.0
+                        trips = sent / (n + WARM_UP[mode])
                         rate = n / elapsed
                         bare = bare or rate
                         ratios.setdefault((mode, name, layer), []).append(rate / bare)
