@@ -4,12 +4,10 @@ replies only once Redis acknowledged them; a failure fails the calls it touched 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 from smsgate import StoreError
 from smsgate.stores import LogRecord
 from smsgate.stores.redis import RedisStore
-from tests.fixtures.redis import RedisServer
+from tests.fixtures.redis import RedisServer, redis_binary
 from tests.waits import wait_until
 
 PHONE = "+8613800138000"
@@ -28,15 +26,6 @@ DEADLINE = 15.0  # far above the stores' 2 s timeout: failing within it means no
 
 def record(n: int) -> LogRecord:
     return LogRecord(f"r{n}", "attempt", f"m{n}", (PHONE,), "pending", float(n), float(n), "aliyun")
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    assert binary is not None, "redis-server is not installed"
-    server = RedisServer(binary)
-    yield server
-    server.stop()
 
 
 async def test_concurrent_tasks_share_round_trips(redis_url: str) -> None:
@@ -192,10 +181,8 @@ def test_server_killed_fails_every_waiting_caller_promptly(own_redis: RedisServe
 def restarted(server: RedisServer) -> None:
     """Stop ``server`` and start a fresh redis-server on its port (no data kept)."""
     server.stop()
-    binary = shutil.which("redis-server")
-    assert binary is not None
     server.process = subprocess.Popen(
-        [binary, "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [redis_binary(), "--port", str(server.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

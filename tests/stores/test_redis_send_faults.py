@@ -4,9 +4,8 @@ every phone the provider received is in the result, the store failure is on it, 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import pytest
@@ -37,15 +36,6 @@ class KillsRedis(MemoryProvider):
                 self.server.process.kill()
                 self.server.process.wait()
         return rows
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
-    assert binary is not None, "redis-server is not installed"
-    server = RedisServer(binary)
-    yield server
-    server.stop()
 
 
 def send(kind: str, provider: MemoryProvider, store: RedisStore, concurrency: int) -> Any:
