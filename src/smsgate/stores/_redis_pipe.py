@@ -49,12 +49,20 @@ class _Call:
 
     def result(self) -> list[Any]:
         if self.error is not None:
-            raise copy.copy(self.error)  # a failed batch fails every call in it: each raises its own copy
+            raise _own(self.error)
         assert self.replies is not None
         for reply in self.replies:
             if isinstance(reply, redis.ResponseError):
                 raise reply
         return self.replies
+
+
+def _own(error: BaseException) -> BaseException:
+    """A failed batch fails every call in it: each caller raises its own copy (tracebacks apart)."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception class that cannot be rebuilt from its args
+        return error
 
 
 _pack: Callable[[Command], bytes] = hiredis.pack_command
