@@ -130,7 +130,9 @@ class Grouper:
         first = members[0][1]
         if len(members) == 1:
             return [Unit(members[0][0])]
-        per = {p.e164: m.params_for(p) for _, m in members for p in m.phones} if self._mixed else {}
+        per: dict[str, Mapping[str, str]] = {}
+        if self._mixed:
+            per = {p.e164: m.params_for(p) for _, m in members for p in m.phones}
         merged = first._checked(phones, per)  # normalised: the send parses nothing again
         if self._mixed:
             vars(merged)["params"] = {}  # each phone's params are all in ``recipient_params``
