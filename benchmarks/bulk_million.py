@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from aliyun_throughput import nginx, smsgate_settings  # noqa: E402
+from aliyun_throughput import nginx, smsgate_settings
 
 TEMPLATE = "SMS_154950909"
 IN_FLIGHT = 16
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.counts.split(",")]
     if args.child:
-        print(json.dumps(child(args.child, counts[0], args.port, args.send_log_path, args.sync, args.params == "distinct")))
+        distinct = args.params == "distinct"
+        print(json.dumps(child(args.child, counts[0], args.port, args.send_log_path, args.sync, distinct)))
         return 0
     clients = args.only.split(",")
     best: dict[tuple[str, int], dict[str, Any]] = {}

@@ -18,7 +18,7 @@ for each member, never resent).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,13 @@ __all__ = ["Grouper", "Unit", "asend_unit", "grouper", "send_unit"]
 
 @dataclass(slots=True)
 class Unit:
-    """One send of a bulk run: a message as given, or a group merged (``members``: each message as
-    given with its phones in E.164), or a message refused before sending (``error``)."""
+    """One send of a bulk run: a message as given, a group merged (``members``: the messages as
+    given, ``counts``: how many of the merged phones are each one's, in order), or a message
+    refused before sending (``error``)."""
 
     message: Any  # a Message, unless the source yielded something else (then ``error`` says so)
-    members: list[tuple[Message, tuple[str, ...]]] | None = None
+    members: list[Message] | None = None
+    counts: list[int] = field(default_factory=list)
     error: Exception | None = None
 
 
@@ -68,8 +70,10 @@ class Grouper:
     same: int  # most phones in a group of equal params (1: no grouping)
     per: int  # most phones in a group with per-recipient params (0: no such groups)
     region: str
-    _members: list[tuple[Message, Message]] = field(default_factory=list)  # (as given, normalised)
+    _members: list[Message] = field(default_factory=list)  # as given
+    _counts: list[int] = field(default_factory=list)
     _phones: list[PhoneNumber] = field(default_factory=list)
+    _params: list[Mapping[str, str]] = field(default_factory=list)  # each phone's, in a mixed group
     _seen: set[str] = field(default_factory=set)
     _key: Hashable = None
     _mixed: bool = False  # members differ in params: per-recipient params
@@ -88,32 +92,58 @@ class Grouper:
         if key is None:
             return [Unit(message)]
         try:
-            normal = message.normalised(self.region)
+            phones, params = self._parsed(message)
         except SmsError as exc:  # refused alone: the group goes on
             return [Unit(message, error=exc)]
-        phones = normal.phones
-        mixed = bool(normal.recipient_params)
+        mixed = params is not None
         ready: list[Unit] = []
         if self._members:
-            first = self._members[0][1]
-            joined = self._mixed or mixed or normal.params != first.params
+            joined = self._mixed or mixed or message.params != self._members[0].params
             limit = self.per if joined else self.same
-            e164 = [p.e164 for p in phones]
-            if key == self._key and len(self._phones) + len(phones) <= limit and self._seen.isdisjoint(e164):
-                self._join(message, normal, joined)
+            if key == self._key and len(self._phones) + len(phones) <= limit and self._fresh(phones):
+                self._join(message, phones, params, joined)
                 return self._full(ready)
             ready.extend(self.flush())
         if len(phones) >= (self.per if mixed else self.same):  # nothing to gain from a group
             ready.append(Unit(message))
             return ready
         self._key = key
-        self._join(message, normal, mixed)
+        self._join(message, phones, params, mixed)
         return self._full(ready)
 
-    def _join(self, message: Message, normal: Message, mixed: bool) -> None:
-        self._members.append((message, normal))
-        self._phones.extend(normal.phones)
-        self._seen.update([p.e164 for p in normal.phones])
+    def _parsed(self, message: Message) -> tuple[tuple[PhoneNumber, ...], list[Mapping[str, str]] | None]:
+        """The message's phones, and each one's params when it has its own (raises as ``normalised``)."""
+        if len(message.to) == 1 and not message.recipient_params and (message.template or message.text):
+            try:
+                return (PhoneNumber.parse(message.to[0], self.region),), None
+            except SmsError:
+                pass  # normalised() raises it, worded as for any send
+        normal = message.normalised(self.region)
+        if not normal.recipient_params:
+            return normal.phones, None
+        return normal.phones, [normal.params_for(p) for p in normal.phones]
+
+    def _fresh(self, phones: tuple[PhoneNumber, ...]) -> bool:
+        """None of ``phones`` is in the group yet: a group never holds a phone twice."""
+        seen = self._seen
+        if len(phones) == 1:
+            return phones[0].e164 not in seen
+        return not any([p.e164 in seen for p in phones])
+
+    def _join(
+        self, message: Message, phones: tuple[PhoneNumber, ...], params: list[Mapping[str, str]] | None, mixed: bool
+    ) -> None:
+        if mixed and not self._mixed:  # the group turns mixed: its members so far keep their params
+            self._params = [m.params for m, n in zip(self._members, self._counts, strict=True) for _ in range(n)]
+        if mixed:
+            self._params.extend(params if params is not None else [message.params] * len(phones))
+        self._members.append(message)
+        self._counts.append(len(phones))
+        self._phones.extend(phones)
+        if len(phones) == 1:
+            self._seen.add(phones[0].e164)
+        else:
+            self._seen.update([p.e164 for p in phones])
         self._mixed = mixed
 
     def _full(self, ready: list[Unit]) -> list[Unit]:
@@ -123,42 +153,52 @@ class Grouper:
 
     def flush(self) -> list[Unit]:
         """The partial group as a unit (none when empty)."""
-        members, phones = self._members, tuple(self._phones)
+        members, counts, phones, params = self._members, self._counts, tuple(self._phones), self._params
         if not members:
             return []
-        self._members, self._phones, self._seen, self._key = [], [], set(), None
-        first = members[0][1]
+        self._members, self._counts, self._phones, self._params, self._seen = [], [], [], [], set()
+        self._key = None
         if len(members) == 1:
-            return [Unit(members[0][0])]
+            return [Unit(members[0])]
+        first = members[0]
         per: dict[str, Mapping[str, str]] = {}
         if self._mixed:
-            per = {p.e164: m.params_for(p) for _, m in members for p in m.phones}
-        merged = first._checked(phones, per)  # normalised: the send parses nothing again
+            per = {p.e164: own for p, own in zip(phones, params, strict=True)}
+        # the merged message is built normalised (as ``Message.normalised`` builds its copy): its
+        # fields are the first member's, checked when it was made; the send parses nothing again
+        merged = first._checked(phones, per)
         if self._mixed:
             vars(merged)["params"] = {}  # each phone's params are all in ``recipient_params``
-        return [Unit(merged, [(given, tuple([p.e164 for p in m.phones])) for given, m in members])]
+        self._mixed = False
+        return [Unit(merged, members, counts)]
 
 
-def split(unit: Unit, result: SendResult) -> list[Sent]:
-    """The group's result as one :class:`Sent` per member: its rows, the attempts that carried its phones."""
+def split(unit: Unit, result: SendResult) -> Iterator[Sent]:
+    """The group's result as one :class:`Sent` per member (its rows, the attempts that carried its
+    phones), made as they are read: a member's objects die young."""
     assert unit.members is not None
-    rows = {r.phone.e164: r for r in result.recipients}
+    rows = result.recipients
+    phones = unit.message.phones
+    if len(rows) != len(phones) or any([r.phone.e164 != p.e164 for r, p in zip(rows, phones, strict=False)]):
+        by_phone = {r.phone.e164: r for r in rows}  # the send's rows are in the message's order: a safeguard
+        rows = tuple([by_phone[p.e164] for p in phones])
     carried = [(a, frozenset(a.phones)) for a in result.attempts]
-    out = []
-    for message, phones in unit.members:
+    offset = 0
+    for message, count in zip(unit.members, unit.counts, strict=True):
+        own = rows[offset : offset + count]
+        offset += count
+        mine = [p.phone.e164 for p in own]
         attempts = []
-        for attempt, among in carried:
-            mine = tuple([p for p in phones if p in among])
-            if mine:
-                a = attempt
-                attempts.append(Attempt(a.provider, mine, a.status, a.error, a.started_at, a.elapsed, a.number))
-        own = SendResult(tuple([rows[p] for p in phones]), tuple(attempts), result.responses, result.message_id)
-        own.store_error = result.store_error
-        out.append(Sent(message, own))
-    return out
+        for a, among in carried:
+            tried = tuple([p for p in mine if p in among])
+            if tried:
+                attempts.append(Attempt(a.provider, tried, a.status, a.error, a.started_at, a.elapsed, a.number))
+        alone = SendResult(own, tuple(attempts), result.responses, result.message_id)
+        alone.store_error = result.store_error
+        yield Sent(message, alone)
 
 
-def send_unit(unit: Unit, send: Callable[[Message], SendResult]) -> list[Sent]:
+def send_unit(unit: Unit, send: Callable[[Message], SendResult]) -> Iterable[Sent]:
     """Send one unit with ``send``; one :class:`Sent` per message in it."""
     if unit.error is not None:
         return [Sent(unit.message, error=unit.error)]
@@ -167,13 +207,13 @@ def send_unit(unit: Unit, send: Callable[[Message], SendResult]) -> list[Sent]:
     except SmsError as exc:  # refused before anything left: each member on its own
         if unit.members is None:
             return [Sent(unit.message, error=exc)]
-        return [sent for member, _ in unit.members for sent in send_unit(Unit(member), send)]
+        return [sent for member in unit.members for sent in send_unit(Unit(member), send)]
     except Exception as exc:
         return _failed(unit, exc)
     return split(unit, result) if unit.members is not None else [Sent(unit.message, result)]
 
 
-async def asend_unit(unit: Unit, send: Callable[[Message], Awaitable[SendResult]]) -> list[Sent]:
+async def asend_unit(unit: Unit, send: Callable[[Message], Awaitable[SendResult]]) -> Iterable[Sent]:
     """The asyncio twin of :func:`send_unit`."""
     if unit.error is not None:
         return [Sent(unit.message, error=unit.error)]
@@ -182,7 +222,7 @@ async def asend_unit(unit: Unit, send: Callable[[Message], Awaitable[SendResult]
     except SmsError as exc:
         if unit.members is None:
             return [Sent(unit.message, error=exc)]
-        return [sent for member, _ in unit.members for sent in await asend_unit(Unit(member), send)]
+        return [sent for member in unit.members for sent in await asend_unit(Unit(member), send)]
     except Exception as exc:
         return _failed(unit, exc)
     return split(unit, result) if unit.members is not None else [Sent(unit.message, result)]
@@ -192,4 +232,4 @@ def _failed(unit: Unit, error: Exception) -> list[Sent]:
     """A failure before anything left (a store), for every message of the unit."""
     if unit.members is None:
         return [Sent(unit.message, error=error)]
-    return [Sent(member, error=error) for member, _ in unit.members]
+    return [Sent(member, error=error) for member in unit.members]

@@ -30,16 +30,19 @@ def stream(
     """Send ``messages`` on ``width`` threads; see the module docstring."""
     source = iter(messages)
     lock = threading.Lock()  # the grouper and ``running`` are shared with the linger timer's thread
-    running: set[Future[list[Sent]]] = set()
+    running: set[Future[Iterable[Sent]]] = set()
     timer: list[threading.Timer] = []  # the armed timer, while a partial group waits
 
     with ThreadPoolExecutor(width, thread_name_prefix="smsgate-bulk") as pool:
 
         def submit(units: list[Unit]) -> None:  # under the lock
-            running.update(pool.submit(send_unit, unit, send) for unit in units)
-            if timer and not grouper.waiting:
+            for unit in units:
+                running.add(pool.submit(send_unit, unit, send))
+            if grouper.waiting == bool(timer):
+                return
+            if timer:
                 timer.pop().cancel()
-            elif grouper.waiting and not timer:
+            else:
                 timer.append(threading.Timer(linger, lingered))
                 timer[0].daemon = True
                 timer[0].start()
@@ -87,14 +90,17 @@ async def astream(
     loop = asyncio.get_running_loop()
     sync = iter(messages) if not isinstance(messages, AsyncIterable) else None
     source = aiter(messages) if isinstance(messages, AsyncIterable) else None
-    running: set[asyncio.Task[list[Sent]]] = set()
+    running: set[asyncio.Task[Iterable[Sent]]] = set()
     timer: list[asyncio.TimerHandle] = []
 
     def submit(units: list[Unit]) -> None:
-        running.update(asyncio.ensure_future(asend_unit(unit, send)) for unit in units)
-        if timer and not grouper.waiting:
+        for unit in units:
+            running.add(asyncio.ensure_future(asend_unit(unit, send)))
+        if grouper.waiting == bool(timer):
+            return
+        if timer:
             timer.pop().cancel()
-        elif grouper.waiting and not timer:
+        else:
             timer.append(loop.call_later(linger, lingered))
 
     def lingered() -> None:

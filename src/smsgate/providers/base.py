@@ -171,6 +171,8 @@ class Provider:
         for phone in recipients:
             groups.setdefault(self.batch_key(message, phone), []).append(phone)
         size = max(1, self.max_recipients)
+        if message.recipient_params and self.per_recipient_params and self.batch_max_recipients:
+            size = max(1, self.batch_max_recipients)
         return [tuple(group[i : i + size]) for group in groups.values() for i in range(0, len(group), size)]
 
     def batch_key(self, message: Message, phone: PhoneNumber) -> Hashable:
