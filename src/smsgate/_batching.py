@@ -85,6 +85,10 @@ class Grouper:
 
     def add(self, message: Any) -> list[Unit]:
         """Take ``message``; the units now ready (none while a group fills)."""
+        if self._members and not self._mixed and type(message) is Message and len(message.to) == 1:
+            quick = self._joined(message)  # the usual case, first: one more phone for the group
+            if quick is not None:
+                return quick
         if not isinstance(message, Message):
             error = InvalidRequest(f"send_many takes Message objects, not a {type(message).__name__}", field="messages")
             return [Unit(message, error=error)]
@@ -110,6 +114,22 @@ class Grouper:
         self._key = key
         self._join(message, phones, params, mixed)
         return self._full(ready)
+
+    def _joined(self, message: Message) -> list[Unit] | None:
+        """A one-phone message with the group's params joined to it; ``None`` if it needs the long way."""
+        if message.recipient_params or message.params != self._members[0].params or shape(message) != self._key:
+            return None
+        try:
+            phone = PhoneNumber.parse(message.to[0], self.region)
+        except SmsError:
+            return None
+        if phone.e164 in self._seen:
+            return None
+        self._members.append(message)
+        self._counts.append(1)
+        self._phones.append(phone)
+        self._seen.add(phone.e164)
+        return self.flush() if len(self._phones) >= self.same else []
 
     def _parsed(self, message: Message) -> tuple[tuple[PhoneNumber, ...], list[Mapping[str, str]] | None]:
         """The message's phones, and each one's params when it has its own (raises as ``normalised``)."""
@@ -182,15 +202,16 @@ def split(unit: Unit, result: SendResult) -> Iterator[Sent]:
     if len(rows) != len(phones) or any([r.phone.e164 != p.e164 for r, p in zip(rows, phones, strict=False)]):
         by_phone = {r.phone.e164: r for r in rows}  # the send's rows are in the message's order: a safeguard
         rows = tuple([by_phone[p.e164] for p in phones])
-    carried = [(a, frozenset(a.phones)) for a in result.attempts]
+    total = len(phones)  # an attempt that carried every phone needs no lookup
+    carried = [(a, None if len(a.phones) == total else frozenset(a.phones)) for a in result.attempts]
     offset = 0
     for message, count in zip(unit.members, unit.counts, strict=True):
         own = rows[offset : offset + count]
         offset += count
-        mine = [p.phone.e164 for p in own]
+        mine = tuple([r.phone.e164 for r in own])
         attempts = []
         for a, among in carried:
-            tried = tuple([p for p in mine if p in among])
+            tried = mine if among is None else tuple([p for p in mine if p in among])
             if tried:
                 attempts.append(Attempt(a.provider, tried, a.status, a.error, a.started_at, a.elapsed, a.number))
         alone = SendResult(own, tuple(attempts), result.responses, result.message_id)
