@@ -234,3 +234,15 @@ def test_every_recipient_delivered_once_and_reported_once(drawn: list[Message], 
         else:
             assert [r.phone.e164 for r in s.result.recipients] == [e for _, e, _ in expected(s.message)]
             assert all(r.ok for r in s.result.recipients)
+
+
+async def test_a_message_too_big_to_group_is_sent_alone_and_answered_as_given(
+    kind: str, aliyun_server: AliyunFake
+) -> None:
+    big = Message([phone(n) for n in range(1200)], template=TEMPLATE)
+    small = Message(phone(5000), template=TEMPLATE)
+    sent = await collect(kind, {}, {"aliyun": aliyun_server.settings()}, [big, small])
+    assert {id(s.message) for s in sent} == {id(big), id(small)}
+    (whole,) = [s for s in sent if s.message is big]
+    assert len(whole.result.recipients) == 1200 and whole.ok
+    assert sorted(n for _, n in requests_of(aliyun_server)) == [1, 200, 1000]

@@ -40,6 +40,12 @@ class Unit:
     members: list[Message] | None = None
     counts: list[int] = field(default_factory=list)
     error: Exception | None = None
+    given: Message | None = None  # the message as given, when ``message`` is its normalised copy
+
+    @property
+    def answers(self) -> Any:
+        """The message a lone unit's :class:`Sent` names: the one the caller gave."""
+        return self.message if self.given is None else self.given
 
 
 def shape(message: Message) -> Hashable | None:
@@ -96,7 +102,7 @@ class Grouper:
         if key is None:
             return [Unit(message)]
         try:
-            phones, params = self._parsed(message)
+            phones, params, normal = self._parsed(message)
         except SmsError as exc:  # refused alone: the group goes on
             return [Unit(message, error=exc)]
         mixed = params is not None
@@ -109,7 +115,7 @@ class Grouper:
                 return self._full(ready)
             ready.extend(self.flush())
         if len(phones) >= (self.per if mixed else self.same):  # nothing to gain from a group
-            ready.append(Unit(message))
+            ready.append(Unit(message) if normal is None else Unit(normal, given=message))  # parsed once
             return ready
         self._key = key
         self._join(message, phones, params, mixed)
@@ -131,17 +137,20 @@ class Grouper:
         self._seen.add(phone.e164)
         return self.flush() if len(self._phones) >= self.same else []
 
-    def _parsed(self, message: Message) -> tuple[tuple[PhoneNumber, ...], list[Mapping[str, str]] | None]:
-        """The message's phones, and each one's params when it has its own (raises as ``normalised``)."""
+    def _parsed(
+        self, message: Message
+    ) -> tuple[tuple[PhoneNumber, ...], list[Mapping[str, str]] | None, Message | None]:
+        """The message's phones, each one's params when it has its own, and its normalised copy when
+        one was made (raises as ``normalised``)."""
         if len(message.to) == 1 and not message.recipient_params and (message.template or message.text):
             try:
-                return (PhoneNumber.parse(message.to[0], self.region),), None
+                return (PhoneNumber.parse(message.to[0], self.region),), None, None
             except SmsError:
                 pass  # normalised() raises it, worded as for any send
         normal = message.normalised(self.region)
         if not normal.recipient_params:
-            return normal.phones, None
-        return normal.phones, [normal.params_for(p) for p in normal.phones]
+            return normal.phones, None, normal
+        return normal.phones, [normal.params_for(p) for p in normal.phones], normal
 
     def _fresh(self, phones: tuple[PhoneNumber, ...]) -> bool:
         """None of ``phones`` is in the group yet: a group never holds a phone twice."""
@@ -222,35 +231,35 @@ def split(unit: Unit, result: SendResult) -> Iterator[Sent]:
 def send_unit(unit: Unit, send: Callable[[Message], SendResult]) -> Iterable[Sent]:
     """Send one unit with ``send``; one :class:`Sent` per message in it."""
     if unit.error is not None:
-        return [Sent(unit.message, error=unit.error)]
+        return [Sent(unit.answers, error=unit.error)]
     try:
         result = send(unit.message)
     except SmsError as exc:  # refused before anything left: each member on its own
         if unit.members is None:
-            return [Sent(unit.message, error=exc)]
+            return [Sent(unit.answers, error=exc)]
         return [sent for member in unit.members for sent in send_unit(Unit(member), send)]
     except Exception as exc:
         return _failed(unit, exc)
-    return split(unit, result) if unit.members is not None else [Sent(unit.message, result)]
+    return split(unit, result) if unit.members is not None else [Sent(unit.answers, result)]
 
 
 async def asend_unit(unit: Unit, send: Callable[[Message], Awaitable[SendResult]]) -> Iterable[Sent]:
     """The asyncio twin of :func:`send_unit`."""
     if unit.error is not None:
-        return [Sent(unit.message, error=unit.error)]
+        return [Sent(unit.answers, error=unit.error)]
     try:
         result = await send(unit.message)
     except SmsError as exc:
         if unit.members is None:
-            return [Sent(unit.message, error=exc)]
+            return [Sent(unit.answers, error=exc)]
         return [sent for member in unit.members for sent in await asend_unit(Unit(member), send)]
     except Exception as exc:
         return _failed(unit, exc)
-    return split(unit, result) if unit.members is not None else [Sent(unit.message, result)]
+    return split(unit, result) if unit.members is not None else [Sent(unit.answers, result)]
 
 
 def _failed(unit: Unit, error: Exception) -> list[Sent]:
     """A failure before anything left (a store), for every message of the unit."""
     if unit.members is None:
-        return [Sent(unit.message, error=error)]
+        return [Sent(unit.answers, error=error)]
     return [Sent(member, error=error) for member in unit.members]
