@@ -32,6 +32,7 @@ def phone(n: int) -> str:
 
 async def collect(kind: str, gateway_options: dict[str, Any], providers: Any, source: Any, **kw: Any) -> list[Any]:
     """Every ``Sent`` of ``send_many(source)`` through a fresh gateway of ``kind``."""
+    kw.setdefault("linger", 60.0)  # groups split only by their limits, never by a loaded machine's pauses
     if kind == "sync":
 
         def run() -> list[Any]:

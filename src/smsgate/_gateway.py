@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _batching
-from ._bulk import astream, stream
+from ._bulk import LINGER, astream, stream
 from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
@@ -370,18 +370,21 @@ class Gateway(_GatewayCore):
         providers: Sequence[str] | None = None,
         in_flight: int | None = None,
         group: bool = True,
+        linger: float = LINGER,
     ) -> Iterator[Sent]:
         """Send every message of ``messages`` (any iterable, read as it goes), yielding one :class:`Sent`
         per message as it finishes, in no set order.
 
         At most ``in_flight`` sends (``concurrency`` by default) run at once, so memory stays bounded
         whatever the count. With ``group``, consecutive messages that can share a request are sent as
-        one, each still answered on its own (see ``docs/bulk.md``). A message refused before anything
+        one, each still answered on its own (see ``docs/bulk.md``); a partial group waits at most
+        ``linger`` seconds for the next message. A message refused before anything
         was sent (bad input, a policy) comes back with its ``error``; the others go on. Stopping early
         sends what was read and lets the sends in flight finish.
         """
         grouper = _batching.grouper(self.providers, providers, self.default_region, group)
-        return stream(partial(self.send, providers=providers), grouper, messages, max(1, in_flight or self.concurrency))
+        width = max(1, in_flight or self.concurrency)
+        return stream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
@@ -534,12 +537,13 @@ class AsyncGateway(_GatewayCore):
         providers: Sequence[str] | None = None,
         in_flight: int | None = None,
         group: bool = True,
+        linger: float = LINGER,
     ) -> AsyncIterator[Sent]:
         """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
         yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
         grouper = _batching.grouper(self.providers, providers, self.default_region, group)
         width = max(1, in_flight or self.concurrency)
-        return astream(partial(self.send, providers=providers), grouper, messages, width)
+        return astream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
