@@ -14,6 +14,7 @@ from .._phone import PhoneNumber
 from ._auth import require, service_of
 from ._keys import ApiKey
 from ._problems import MEDIA_TYPE, Problem
+from ._records import CURSOR
 from ._schemas import MessageIn, MessageOut, MessagePage, ProblemOut, SendOut
 from ._service import Service
 
@@ -70,9 +71,9 @@ async def list_messages(
     key: Annotated[ApiKey, Depends(require("read"))],
     service: Annotated[Service, Depends(service_of)],
     phone: Annotated[str | None, Query(max_length=32, description="only messages to this phone")] = None,
-    status: Annotated[Status | None, Query(description="only messages (or recipients) with this status")] = None,
+    status: Annotated[Status | None, Query(description="only messages with this status (mixed: partial)")] = None,
     since: Annotated[datetime | None, Query(description="only messages created at or after this time")] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="from a previous page")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of a previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """The tenant's messages, newest first, a page at a time."""
@@ -85,7 +86,5 @@ async def list_messages(
     after = None
     if since is not None:
         after = (since if since.tzinfo else since.replace(tzinfo=timezone.utc)).timestamp()
-    page = await service.records.page(
-        key.tenant, phone=e164, status=status, since=after, cursor=None if cursor is None else int(cursor), limit=limit
-    )
+    page = await service.records.page(key.tenant, phone=e164, status=status, since=after, cursor=cursor, limit=limit)
     return _json({"items": page.items, "next_cursor": page.next_cursor})
