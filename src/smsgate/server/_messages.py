@@ -18,7 +18,7 @@ from ._records import CURSOR
 from ._schemas import MessageIn, MessageOut, MessagePage, ProblemOut, SendOut
 from ._service import Service
 
-__all__ = ["router"]
+__all__ = ["router", "send_answer"]
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -44,6 +44,11 @@ async def send_message(
     ] = None,
 ) -> Response:
     """Send one message; the result has a line per recipient (``ok`` when every one was accepted)."""
+    return await send_answer(service, key, body, idempotency_key)
+
+
+async def send_answer(service: Service, key: ApiKey, body: MessageIn, idempotency_key: str | None) -> Response:
+    """Send ``body`` for ``key``'s tenant; the answer (errors are raised, as :class:`~smsgate.SmsError`)."""
     scoped = f"{key.tenant}:{idempotency_key}" if idempotency_key else None
     result = await service.send(key.tenant, body.message(scoped), body.providers)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
