@@ -86,6 +86,14 @@ def test_bad_and_odd_bodies_are_answered_alike(api, rated, body):
     assert fast == route
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/jsonx", "Application/JSON; charset=utf-8", "text/plain", "application/x+json"]
+)
+def test_any_content_type_is_answered_alike(api, rated, content_type):
+    fast, route = _both(api, rated, json.dumps(MESSAGE).encode(), {"Content-Type": content_type})
+    assert fast == route
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.fixed_dictionaries(

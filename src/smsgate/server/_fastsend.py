@@ -62,7 +62,7 @@ class FastSend:
                 if name in headers:  # a repeated header: the route decides
                     return False
                 headers[name] = value
-        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+        if headers.get(b"content-type", b"").split(b";")[0].strip().lower() != b"application/json":
             return False
         idempotency_key = headers[b"idempotency-key"].decode("latin-1") if b"idempotency-key" in headers else None
         if idempotency_key is not None and len(idempotency_key) > 255:
