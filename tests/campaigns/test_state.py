@@ -42,7 +42,7 @@ def test_list_newest_first_and_get(store):
     state = campaigns.get(second.id)
     assert state.status == "done" and state.chunks == state.chunks_done == 2
     assert state.counts == {"total": 3, "invalid": 1, "queued": 2, "sent": 2, "accepted": 2, "rejected": 0,
-                            "unknown": 0, "delivered": 0}  # fmt: skip
+                            "unknown": 0, "delivered": 0, "undelivered": 0}  # fmt: skip
     assert state.to_dict()["template"] == "SMS_1" and state.finished == 3
     assert [(r.number, r.phone) for r in campaigns.rejects(second.id)] == [(3, "123")]
     assert [(n, kind) for n, kind, _ in campaigns.outcomes(second.id)] == [(1, "accepted"), (2, "accepted")]
