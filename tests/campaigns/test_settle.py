@@ -58,8 +58,11 @@ def test_the_lookup_waits_settle_after_from_when_the_batch_was_found_lost(aliyun
         campaign.record(store, now[0])
         lost_run(campaign, store, None, now[0] - 3600)  # claimed long ago: the wait counts from now
         chunk = next(campaign.chunks())
-        run = lambda: drive(chunk_flow(campaign.spec, campaign.policy(gateway, store), chunk, Keys(campaign.id)),
-                            gateway, ThreadPoolExecutor(2))  # fmt: skip
+
+        def run():
+            flow = chunk_flow(campaign.spec, campaign.policy(gateway, store), chunk, Keys(campaign.id))
+            return drive(flow, gateway, ThreadPoolExecutor(2))
+
         first = run()
         now[0] += 29.0
         second = run()
