@@ -69,7 +69,7 @@ def send_campaign(
                 csv_file, template=template, text=text, params=params, sign_name=sign_name, name=name,
                 phone_column=phone_column, param_columns=param_columns or None, limits=settings.limits(cfg),
                 chunk_size=settings.chunk_size, batch_size=settings.batch_size, concurrency=settings.concurrency,
-                lease=settings.lease,
+                lease=settings.lease, settle_after=settings.settle_after,
             )  # fmt: skip
         state = _run(campaign, cfg, settings, store)
         if rejects is not None:
