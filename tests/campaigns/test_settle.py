@@ -120,3 +120,28 @@ async def test_async_settles_the_same(aliyun_server):
     async with AsyncGateway({"aliyun": aliyun_server.settings()}, store=store) as gateway:
         state = await campaign.arun(gateway)
     assert Counter(aliyun_server.phones()) == Counter(PHONES) and state.counts["accepted"] == 5
+
+
+def test_a_resend_that_fails_before_leaving_is_settled_again(aliyun_server):
+    store = MemoryStore()
+    with Gateway({"aliyun": aliyun_server.settings()}, store=store) as gateway:
+        campaign = Campaign([{"phone": p, "code": str(i)} for i, p in enumerate(PHONES)], template="SMS_1",
+                            batch_size=3, settle_after=0.0)  # fmt: skip
+        keys = Keys(campaign.id)
+        partly = {p: {"code": str(i)} for i, p in enumerate(PHONES[:2])}  # two of the batch's three rows
+        gateway.send(Message(PHONES[:2], template="SMS_1", recipient_params=partly, out_id=keys.out_id(0, 0)))
+        store.add(keys.batch(0, 0), Claim((time.time(),)).encode())  # its run was lost midway
+        send, failed = gateway.send, []
+
+        def down_once(message, **options):  # the resend of the lost batch fails before it leaves
+            if message.out_id == keys.out_id(0, 0) and not failed:
+                failed.append(message)
+                raise RuntimeError("store down")
+            return send(message, **options)
+
+        gateway.send = down_once
+        with pytest.raises(RuntimeError):
+            campaign.run(gateway)
+        assert [m.to for m in failed] == [("+8613800000002",)]  # only the row not found was resent
+        state = campaign.run(gateway)
+    assert Counter(aliyun_server.phones()) == Counter(PHONES) and state.counts["accepted"] == 5

@@ -240,7 +240,8 @@ def _wave(
         else:  # nothing left for this batch: release it, so a later run sends it
             failure = result
             del outcomes[key]
-            yield Call(store, "delete", (key,))
+            if key not in settled.resend:  # a settled batch stays claimed: settled again, found rows kept
+                yield Call(store, "delete", (key,))
     if failure is not None:
         yield Call(store, "run", ([("set", (k, json.dumps(sorted(v.items())))) for k, v in outcomes.items()],))
         raise failure
