@@ -11,10 +11,11 @@ from ._campaign import Campaign
 from ._receipts import count_deliveries
 from ._settings import CampaignSettings, open_store
 from ._sources import Reject, Row, Source, read_csv, read_json_lines, read_rows
-from ._state import COUNTS, Campaigns, CampaignState
+from ._state import COUNTS, RECEIPTS, Campaigns, CampaignState
 
 __all__ = [
     "COUNTS",
+    "RECEIPTS",
     "Campaign",
     "CampaignSettings",
     "CampaignState",
