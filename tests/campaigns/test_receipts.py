@@ -3,7 +3,7 @@ Aliyun emulator to the service's webhooks, or pulled with ``poll_reports`` (Quer
 
 from __future__ import annotations
 
-from smsgate import Gateway, SQLiteStore
+from smsgate import DeliveryReport, DeliveryStatus, Gateway, SQLiteStore
 from smsgate._config import Config
 from smsgate.campaigns import Campaign, Campaigns, count_deliveries
 from smsgate.emulators.receipts import ReceiptPusher
@@ -55,3 +55,17 @@ def test_polled_receipts_move_the_counts(tmp_path, aliyun_server):
     store.close()
     assert len(poll.reports) == 27 and poll.pending == 3
     assert (state.counts["delivered"], state.counts["undelivered"]) == (22, 5)
+
+
+def test_a_row_counts_once_on_every_store(store, aliyun_server):
+    with Gateway({"aliyun": aliyun_server.settings()}, store=store) as gateway:
+        campaign = Campaign(rows()[:3], template="SMS_1")
+        campaign.run(gateway)
+    count = count_deliveries(store)
+    first, second, third = aliyun_server.delivered
+    reports = [(first, DeliveryStatus.DELIVERED), (second, DeliveryStatus.EXPIRED), (third, DeliveryStatus.UNKNOWN)]
+    for delivery, status in reports * 2:  # pushed twice; an unknown status settles nothing
+        count(DeliveryReport("aliyun", delivery.biz_id, f"+86{delivery.phone}", status, status.value))
+    count(DeliveryReport("aliyun", "no-such-id", f"+86{first.phone}", DeliveryStatus.DELIVERED, "DELIVERED"))
+    counts = Campaigns(store).get(campaign.id).counts
+    assert (counts["delivered"], counts["undelivered"]) == (1, 1)

@@ -16,12 +16,13 @@ from smsgate.campaigns._flow import chunk_flow
 from smsgate.campaigns._settle import Claim
 from smsgate.campaigns._state import Keys
 from smsgate.stores import MemoryStore
+from smsgate.stores.base import Store
 from smsgate.testing import memory_gateway, outbox_of
 
 PHONES = [f"138{i:08d}" for i in range(5)]
 
 
-def lost_run(campaign: Campaign, store: MemoryStore, gateway: Gateway | None, at: float) -> str:
+def lost_run(campaign: Campaign, store: Store, gateway: Gateway | None, at: float) -> str:
     """What a killed worker leaves: its batch claimed (pending), sent first when ``gateway`` is given."""
     keys = Keys(campaign.id)
     if gateway is not None:
@@ -98,8 +99,7 @@ def test_a_provider_without_a_lookup_leaves_the_rows_unknown_never_resent():
     assert reasons == {"the run that claimed this row was lost while sending: it may have been delivered"}
 
 
-def test_a_row_a_lost_run_counted_is_not_counted_twice(aliyun_server):
-    store = MemoryStore()
+def test_a_row_a_lost_run_counted_is_not_counted_twice(aliyun_server, store):
     limits = PhoneLimits(per_day=1)
     with Gateway({"aliyun": aliyun_server.settings()}, store=store) as gateway:
         campaign = campaign_of(limits=limits)

@@ -5,26 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smsgate import Campaign, Campaigns, InvalidRequest
-from smsgate.stores import MemoryStore, SQLiteStore
 from smsgate.testing import memory_gateway
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis", "postgres"])
-def store(request, tmp_path):
-    if request.param == "memory":
-        made = MemoryStore()
-    elif request.param == "sqlite":
-        made = SQLiteStore(tmp_path / "state.db")
-    elif request.param == "redis":
-        from smsgate.stores.redis import RedisStore
-
-        made = RedisStore(request.getfixturevalue("redis_url"))
-    else:
-        from smsgate.stores.postgres import PostgresStore
-
-        made = PostgresStore(request.getfixturevalue("postgres_dsn"))
-    yield made
-    made.close()
 
 
 def rows(n: int) -> list[str]:
