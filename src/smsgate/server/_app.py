@@ -17,6 +17,7 @@ from .. import __version__
 from .._config import DEFAULT_LOG, Config, load_config, open_store
 from .._errors import ConfigError
 from .._gateway import AsyncGateway
+from ..campaigns import count_deliveries
 from ..extensions import Platform
 from ..extensions._store import ENV_PATH
 from ..receipts import Receipts
@@ -68,7 +69,7 @@ def create_app(
                 options = config.model_copy(update={"store": "memory", "send_log": None}).gateway_options()
                 sender = AsyncGateway(config.providers, **{**options, "store": used, "send_log": log})
             verifier, problem = _verifier(sender, used)
-            receipts = Receipts.for_gateway(sender, config.receipts)
+            receipts = Receipts.for_gateway(sender, config.receipts, on_delivery=[count_deliveries(used)])
             service = Service(
                 sender,
                 used,

@@ -105,7 +105,8 @@ async def create_campaign(
     campaign = Campaign(path, template=template, text=text, sign_name=sign_name, name=name or file.filename,
                         params=shared, phone_column=phone_column, limits=settings.limits(config),
                         chunk_size=settings.chunk_size, batch_size=settings.batch_size,
-                        concurrency=settings.concurrency, lease=settings.lease)  # fmt: skip
+                        concurrency=settings.concurrency, lease=settings.lease,
+                        settle_after=settings.settle_after)  # fmt: skip
     next(iter(campaign.source.read(config.default_region)), None)  # a file that cannot be read: 422 now
     await service.store.aset(_owner(campaign.id), key.tenant)
     await asyncio.to_thread(campaign.record, service.store, time.time())
