@@ -19,6 +19,7 @@ from smsgate.campaigns import Campaign, Campaigns
 from smsgate.emulators import create, serve
 from smsgate.emulators.receipts import ReceiptPusher
 from smsgate.server import ApiKeys, create_app
+from smsgate.server._campaigns import assign
 from smsgate.stores.sqlite import SQLiteStore
 from tests.waits import wait_until
 
@@ -199,5 +200,5 @@ def _held_campaign(store: SQLiteStore, folder: Path) -> str:
     source.write_text("phone\n+14155550100\n+14155550101\n")
     campaign = Campaign(source, text="Hi", name="held")
     campaign.record(store, time.time())
-    store.set(f"campaign-owner:{campaign.id}", "acme")
+    assign(store, "acme", campaign.id)
     return campaign.id
