@@ -185,7 +185,9 @@ class Store:
         forget: str | None = None,
     ) -> None:
         """Put ``records`` in the send log, then :meth:`set` ``keep`` (key, value, ttl) and
-        :meth:`delete` ``forget``: one round trip (or transaction) where the store can."""
+        :meth:`delete` ``forget``: one round trip (or transaction) where the store can. The send
+        path renews an idempotency claim with ``keep`` in the write of its first *pending*
+        records, so a claim that names a message is durable no later than its pending record."""
         self.run(_writes(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
