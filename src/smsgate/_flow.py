@@ -288,7 +288,7 @@ class SendFlow:
         if records:  # durable before any of these requests leaves, the claim renewed with the first
             log = p.send_log
             assert log is not None
-            keep = self._sent_claim(send) if first else None
+            keep = self._sent_claim(send) if first and send.claim else None
             if keep is not None and log is not p.store:
                 yield from self._guarded(send, StoreOp(partial(p.store.set, *keep), partial(p.store.aset, *keep)))
                 keep = None
@@ -306,11 +306,10 @@ class SendFlow:
         answer = iter(answers)
         return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
 
-    def _sent_claim(self, send: _Send) -> tuple[str, str, float] | None:
+    def _sent_claim(self, send: _Send) -> tuple[str, str, float]:
         """The claim once a request may leave: the message id, leased for ``claim_ttl``, kept for ``ttl``."""
-        idem = self.policies.idempotency
-        value = sent_value(fingerprint(send.message), send.message_id, self.clock() + idem.claim_ttl)
-        return None if send.claim is None else (send.claim, value, idem.ttl)
+        idem, lease = self.policies.idempotency, self.clock() + self.policies.idempotency.claim_ttl
+        return str(send.claim), sent_value(fingerprint(send.message), send.message_id, lease), idem.ttl
 
     def _opening(self, send: _Send, jobs: list[Job]) -> list[LogRecord]:
         """The pending records of ``jobs`` (and the message's own, before its first request)."""

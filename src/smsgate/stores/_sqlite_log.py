@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
 from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
 
-__all__ = ["inbound", "log_prune", "log_put", "log_query", "record_inbound", "record_report", "reports"]
+__all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 
 
 def _message_ids(data: str) -> dict[str, str]:
@@ -19,25 +20,36 @@ def _message_ids(data: str) -> dict[str, str]:
 
 
 def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
-    new = db.execute("SELECT 1 FROM log WHERE id = ?", (record.id,)).fetchone() is None
-    db.execute(
+    log_put_many(db, [record])
+
+
+def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
+    """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
+    for the lot. A message's phones are indexed once, by its first record."""
+    asked = json.dumps([*{r.id for r in records}, *{r.message_id for r in records}])
+    present = {
+        row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", (asked,))
+    }
+    phones: list[tuple[str, str, float]] = []
+    refs: list[tuple[str | None, str, str, str]] = []
+    for r in records:
+        if r.id not in present:
+            if r.kind != "attempt" or r.message_id not in present:
+                phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
+            present.add(r.id)
+        refs += [(r.provider, ref, r.id, r.message_id) for ref in provider_refs(r)]
+    db.executemany(
         "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
         " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
-        (record.id, record.kind, record.message_id, record.status, record.created_at, record.to_json()),
+        [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json()) for r in records],
     )
-    if new and (
-        record.kind != "attempt"
-        or db.execute("SELECT 1 FROM log WHERE id = ?", (record.message_id,)).fetchone() is None
-    ):  # a message's phones are indexed once, by its first record
+    if phones:
         db.executemany(
-            "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)",
-            [(phone, record.message_id, record.created_at) for phone in record.phones],
+            "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)", phones
         )
-    db.executemany(
-        "INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)",
-        [(record.provider, ref, record.id, record.message_id) for ref in provider_refs(record)],
-    )
+    if refs:
+        db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
 
 
 def log_query(

@@ -12,18 +12,41 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
-from ._sqlite_log import inbound, log_prune, log_put, log_query, record_inbound, record_report, reports
+from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
 from ._sqlite_schema import connect
 from ._writer import Job, Writer
-from .base import LogRecord, Refusal, Store, Window, gcra
+from .base import Keep, LogRecord, Refusal, Store, Window, gcra
 
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class _Write:
+    """:meth:`Store.write` as a job of the writer: run together with the other writes queued with it."""
+
+    store: SQLiteStore
+    records: Sequence[LogRecord]
+    keep: Keep | None
+    forget: str | None
+
+    def __call__(self, db: sqlite3.Connection) -> None:
+        self.run_together(db, [self])
+
+    def run_together(self, db: sqlite3.Connection, jobs: list[_Write]) -> list[None]:
+        log_put_many(db, [record for job in jobs for record in job.records])
+        for job in jobs:
+            if job.keep is not None:
+                self.store._put(db, *job.keep)
+            if job.forget is not None:
+                self.store._delete(db, job.forget)
+        return [None] * len(jobs)
 
 
 class SQLiteStore(Store):
@@ -201,6 +224,9 @@ class SQLiteStore(Store):
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
 
+    def write(self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None) -> None:
+        self._call(_Write(self, records, keep, forget), "write")
+
     def log_put(self, record: LogRecord) -> None:
         self._call(lambda db: self._log_put(db, record), "log_put")
 
@@ -262,6 +288,11 @@ class SQLiteStore(Store):
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
+
+    async def awrite(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        await self._acall(_Write(self, records, keep, forget), "awrite")
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._acall(lambda db: self._log_put(db, record), "alog_put")
