@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._translate import store_error, translating
 
-__all__ = ["LogRecord", "Refusal", "Store", "Window", "store_error", "translating"]
+__all__ = ["LogRecord", "Refusal", "Store", "Window", "store_error", "translating", "write_calls"]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
@@ -188,7 +188,7 @@ class Store:
         :meth:`delete` ``forget``: one round trip (or transaction) where the store can. The send
         path renews an idempotency claim with ``keep`` in the write of its first *pending*
         records, so a claim that names a message is durable no later than its pending record."""
-        self.run(_writes(records, keep, forget))
+        self.run(write_calls(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
 
@@ -284,7 +284,7 @@ class Store:
         keep: tuple[str, str, float] | None = None,
         forget: str | None = None,
     ) -> None:
-        await self.arun(_writes(records, keep, forget))
+        await self.arun(write_calls(records, keep, forget))
 
     async def alog_put(self, record: LogRecord) -> None:
         self.log_put(record)
@@ -310,7 +310,9 @@ class Store:
         self.close()
 
 
-def _writes(records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+def write_calls(
+    records: Sequence[LogRecord], keep: Keep | None, forget: str | None
+) -> list[tuple[str, tuple[Any, ...]]]:
     calls: list[tuple[str, tuple[Any, ...]]] = [("log_put", (record,)) for record in records]
     if keep is not None:
         calls.append(("set", keep))

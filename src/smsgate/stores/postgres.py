@@ -4,7 +4,8 @@ Needs the ``postgres`` extra (``pip install smsgate[postgres]``). smsgate create
 tables itself (see :mod:`smsgate.stores._pg_schema`). Every operation is one statement, so one
 round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in one pipelined
 transaction. The sync side uses psycopg's ``ConnectionPool``; the async twins keep connections of
-the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop.
+the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop,
+and the send log's writes of one loop share their commits (see :mod:`smsgate.stores._pg_writer`).
 A failure raises :class:`~smsgate.StoreError`.
 """
 
@@ -18,7 +19,9 @@ from typing import Any
 from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
 from ._pg_statements import Statement, arows_of, first_index, log_records, merged, no_answer, rows_of, scalar, verdict
+from ._pg_writer import GroupWriter
 from .base import (
+    Keep,
     LogRecord,
     Refusal,
     Store,
@@ -31,6 +34,7 @@ from .base import (
     provider_refs,
     store_error,
     translating,
+    write_calls,
 )
 
 try:
@@ -68,6 +72,7 @@ class PostgresStore(Store):
             dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
         )
         self._aconns: LoopConnections | None = None
+        self._awriter: GroupWriter | None = None
         try:
             with self._pool.connection() as conn:
                 self.schema_version = migrate(conn)
@@ -265,6 +270,9 @@ class PostgresStore(Store):
         return self._one(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
 
     def close(self) -> None:
+        if self._aconns is not None:  # a loop's connections, closed without it
+            self._aconns.drop()
+            self._aconns = None
         self._pool.close()
 
     # -- async --------------------------------------------------------------------------------
@@ -275,6 +283,7 @@ class PostgresStore(Store):
             if self._aconns is not None:
                 self._aconns.drop()
             self._aconns = LoopConnections(self._dsn, self._kwargs, self._max, self._timeout)
+            self._awriter = GroupWriter(self._aconns, self._aexec)
         return self._aconns
 
     async def _aexec(self, statements: list[Statement]) -> list[Any]:
@@ -325,6 +334,15 @@ class PostgresStore(Store):
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
+
+    async def awrite(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
+        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
+        self._aconnections()
+        assert self._awriter is not None
+        await self._awriter.write(self._batch(statements))
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))

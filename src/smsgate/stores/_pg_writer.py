@@ -1,0 +1,82 @@
+"""Group commit for PostgreSQL's async writes: the writes of one event loop, queued while a commit
+runs, go out together in one pipelined transaction on one connection (one commit, one WAL flush).
+
+A caller's write returns only after the commit holding it. Should the shared transaction fail,
+each write of that batch is tried again on its own, so one bad write fails alone. The task that
+commits runs while there is work and ends when the queue is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ._pg_async import LoopConnections
+from ._pg_statements import Statement, arows_of
+
+__all__ = ["GroupWriter"]
+
+Alone = Callable[[list[Statement]], Awaitable[list[Any]]]
+
+
+class GroupWriter:
+    """Commits the writes queued on one event loop together; ``alone`` runs one write by itself."""
+
+    def __init__(self, connections: LoopConnections, alone: Alone) -> None:
+        self._connections = connections
+        self._alone = alone
+        self._queue: list[tuple[list[Statement], asyncio.Future[list[Any]]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions committed, for tests and benchmarks
+
+    async def write(self, statements: list[Statement]) -> list[Any]:
+        """Run ``statements`` in the next group commit; their decoded answers, in order."""
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._queue.append((statements, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        batch: list[tuple[list[Statement], asyncio.Future[list[Any]]]] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                batch = [(statements, future) for statements, future in batch if not future.done()]
+                if len(batch) == 1:
+                    await self._one(*batch[0])
+                elif batch:
+                    await self._together(batch)
+        finally:  # cancelled (the loop is shutting down): nobody waits forever
+            for _, future in [*batch, *self._queue]:
+                future.cancel()
+
+    async def _together(self, batch: list[tuple[list[Statement], asyncio.Future[list[Any]]]]) -> None:
+        statements = [statement for statements, _ in batch for statement in statements]
+        try:
+            async with self._connections.connection() as conn:
+                async with conn.pipeline(), conn.transaction():
+                    cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
+                rows = [await arows_of(cursor) for cursor in cursors]
+        except Exception:  # one of them is at fault, or the connection: each is tried alone
+            for write in batch:
+                await self._one(*write)
+            return
+        self.commits += 1
+        answers = iter(zip(rows, statements, strict=True))
+        for mine, future in batch:
+            decoded = [decode(found) for found, (_, _, decode) in (next(answers) for _ in mine)]
+            if not future.done():
+                future.set_result(decoded)
+
+    async def _one(self, statements: list[Statement], future: asyncio.Future[list[Any]]) -> None:
+        try:
+            answer = await self._alone(statements)
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+            return
+        self.commits += 1
+        if not future.done():
+            future.set_result(answer)
