@@ -6,7 +6,8 @@ requests the engine makes passes through :meth:`SendFlow._jobs`: a token from ea
 bucket, the *pending* send-log records written before any request leaves (with the message's own
 record before its first request), the requests (:class:`RunJobs`), then the records finished: at
 once when a request carries only part of the message, else together with the message's record
-and the idempotency result, in one write.
+and the idempotency result, in one write. Outcomes are written ``lazy`` (durable with the store's
+next durable commit): a crash may lose one, leaving its pending record, which reads as unknown.
 
 The flow owns the :class:`Policies` and the message's log record; it imports nothing above it.
 """
@@ -339,7 +340,8 @@ class SendFlow:
             return None
         log = self.policies.send_log
         assert log is not None
-        return StoreOp(partial(log.write, [record]), partial(log.awrite, [record]), quiet=True, on_failure=send.failed)
+        write, awrite = partial(log.write, [record], lazy=True), partial(log.awrite, [record], lazy=True)
+        return StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
     def _halted(self, send: _Send, job: Job) -> Done | None:
         """Asked before each request leaves: once a store failed, the answer is "not sent"."""
@@ -383,13 +385,12 @@ class SendFlow:
             log = p.send_log
             assert log is not None
             if log is not p.store:
-                yield StoreOp(
-                    partial(log.write, records), partial(log.awrite, records), quiet=True, on_failure=send.failed
-                )
+                write, awrite = partial(log.write, records, lazy=True), partial(log.awrite, records, lazy=True)
+                yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
                 records = []
         if records or keep or forget:
-            write = partial(p.store.write, records, keep=keep, forget=forget)
-            awrite = partial(p.store.awrite, records, keep=keep, forget=forget)
+            write = partial(p.store.write, records, keep=keep, forget=forget, lazy=True)
+            awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
 

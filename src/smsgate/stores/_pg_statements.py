@@ -9,10 +9,12 @@ from typing import Any
 from .base import LogRecord, Refusal
 
 __all__ = [
+    "LAZY",
     "Decode",
     "Statement",
     "arows_of",
     "first_index",
+    "log_query",
     "log_records",
     "merged",
     "no_answer",
@@ -73,3 +75,43 @@ def rows_of(cursor: Any) -> list[Any]:
 
 async def arows_of(cursor: Any) -> list[Any]:
     return [] if cursor.description is None else await cursor.fetchall()
+
+
+LAZY: Statement = ("SET LOCAL synchronous_commit TO OFF", (), no_answer)
+"""First in a transaction whose commit need not wait for its WAL flush (a lazy write)."""
+
+
+def log_query(
+    *,
+    message_id: str | None = None,
+    phone: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    status: str | None = None,
+    limit: int = 1000,
+    newest_first: bool = False,
+) -> Statement:
+    sql = (
+        "SELECT l.data, CASE WHEN l.kind = 'message' THEN (SELECT json_object_agg(d.phone, d.status)"
+        " FROM smsgate_delivery AS d WHERE d.message_id = l.id) END FROM smsgate_log AS l"
+    )
+    where: list[str] = []
+    args: list[Any] = []
+    if phone is not None:
+        sql += " JOIN smsgate_log_phone AS p ON p.message_id = l.message_id AND p.phone = %s"
+        where.append("l.phones @> ARRAY[%s]")
+        args += [phone, phone]
+    for clause, value in (("l.message_id = %s", message_id), ("l.created_at >= %s", since)):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    if until is not None:
+        where.append("l.created_at <= %s")
+        args.append(until)
+    if status is not None:
+        where.append("l.status = %s")
+        args.append(status)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    order = "DESC" if newest_first else "ASC"
+    return sql + f" ORDER BY l.created_at {order}, l.seq {order} LIMIT %s", (*args, limit), log_records

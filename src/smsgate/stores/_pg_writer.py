@@ -1,7 +1,8 @@
 """Group commit for PostgreSQL's async writes: the writes of one event loop, queued while a commit
 runs, go out together in one pipelined transaction on one connection (one commit, one WAL flush).
 
-A caller's write returns only after the commit holding it. Should the shared transaction fail,
+A caller's write returns only after the commit holding it (a batch of lazy writes only commits
+with ``synchronous_commit`` off). Should the shared transaction fail,
 each write of that batch is tried again on its own, so one bad write fails alone. The task that
 commits runs while there is work and ends when the queue is empty.
 """
@@ -13,11 +14,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._pg_async import LoopConnections
-from ._pg_statements import Statement, arows_of
+from ._pg_statements import LAZY, Statement, arows_of
 
 __all__ = ["GroupWriter"]
 
 Alone = Callable[[list[Statement]], Awaitable[list[Any]]]
+Write = tuple[list[Statement], "asyncio.Future[list[Any]]", bool]  # statements, the caller's answer, lazy
 
 
 class GroupWriter:
@@ -26,34 +28,35 @@ class GroupWriter:
     def __init__(self, connections: LoopConnections, alone: Alone) -> None:
         self._connections = connections
         self._alone = alone
-        self._queue: list[tuple[list[Statement], asyncio.Future[list[Any]]]] = []
+        self._queue: list[Write] = []
         self._task: asyncio.Task[None] | None = None
         self.commits = 0  # transactions committed, for tests and benchmarks
 
-    async def write(self, statements: list[Statement]) -> list[Any]:
+    async def write(self, statements: list[Statement], lazy: bool = False) -> list[Any]:
         """Run ``statements`` in the next group commit; their decoded answers, in order."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._queue.append((statements, future))
+        self._queue.append((statements, future, lazy))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
-        batch: list[tuple[list[Statement], asyncio.Future[list[Any]]]] = []
+        batch: list[Write] = []
         try:
             while self._queue:
                 batch, self._queue = self._queue, []
-                batch = [(statements, future) for statements, future in batch if not future.done()]
+                batch = [write for write in batch if not write[1].done()]
                 if len(batch) == 1:
                     await self._one(*batch[0])
                 elif batch:
                     await self._together(batch)
         finally:  # cancelled (the loop is shutting down): nobody waits forever
-            for _, future in [*batch, *self._queue]:
+            for _, future, _ in [*batch, *self._queue]:
                 future.cancel()
 
-    async def _together(self, batch: list[tuple[list[Statement], asyncio.Future[list[Any]]]]) -> None:
-        statements = [statement for statements, _ in batch for statement in statements]
+    async def _together(self, batch: list[Write]) -> None:
+        lazy = [LAZY] if all(write[2] for write in batch) else []
+        statements = [*lazy, *(statement for statements, _, _ in batch for statement in statements)]
         try:
             async with self._connections.connection() as conn:
                 async with conn.pipeline(), conn.transaction():
@@ -64,15 +67,15 @@ class GroupWriter:
                 await self._one(*write)
             return
         self.commits += 1
-        answers = iter(zip(rows, statements, strict=True))
-        for mine, future in batch:
+        answers = iter(zip(rows[len(lazy) :], statements[len(lazy) :], strict=True))
+        for mine, future, _ in batch:
             decoded = [decode(found) for found, (_, _, decode) in (next(answers) for _ in mine)]
             if not future.done():
                 future.set_result(decoded)
 
-    async def _one(self, statements: list[Statement], future: asyncio.Future[list[Any]]) -> None:
+    async def _one(self, statements: list[Statement], future: asyncio.Future[list[Any]], lazy: bool) -> None:
         try:
-            answer = await self._alone(statements)
+            answer = (await self._alone([LAZY, *statements]))[1:] if lazy else await self._alone(statements)
         except Exception as exc:
             if not future.done():
                 future.set_exception(exc)

@@ -57,6 +57,7 @@ class Writer:
         self._running = False
         self._closed = False
         self.commits = 0  # transactions committed, for tests and benchmarks
+        self._synchronous = "FULL"  # as the connection was opened
 
     def _submit(self, job: Job, waiter: Any, operation: str) -> None:
         with self._lock:
@@ -125,6 +126,7 @@ class Writer:
                 alone.append(item)
         answers: list[Answer] = []
         try:
+            self._durability(db, all(getattr(job, "lazy", False) for job, _, _ in live))
             db.execute("BEGIN IMMEDIATE")
             for items in kinds.values():
                 if len(items) > 1 and self._together(db, items, answers):
@@ -140,6 +142,14 @@ class Writer:
             return
         self.commits += 1
         self._answer(answers)
+
+    def _durability(self, db: sqlite3.Connection, lazy: bool) -> None:
+        """A commit of lazy jobs only skips its fsync (``synchronous=NORMAL``): the next full commit's
+        fsync of the WAL makes it durable too; until then it survives the process, not the machine."""
+        wanted = "NORMAL" if lazy else "FULL"
+        if wanted != self._synchronous:
+            db.execute(f"PRAGMA synchronous={wanted}")
+            self._synchronous = wanted
 
     def _together(self, db: sqlite3.Connection, items: list[Item], answers: list[Answer]) -> bool:
         """Run jobs of one kind as one (in a savepoint); ``False`` (nothing kept) when that failed."""

@@ -183,11 +183,18 @@ class Store:
         *,
         keep: tuple[str, str, float] | None = None,
         forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
         """Put ``records`` in the send log, then :meth:`set` ``keep`` (key, value, ttl) and
         :meth:`delete` ``forget``: one round trip (or transaction) where the store can. The send
         path renews an idempotency claim with ``keep`` in the write of its first *pending*
-        records, so a claim that names a message is durable no later than its pending record."""
+        records, so a claim that names a message is durable no later than its pending record.
+
+        ``lazy``: the write is visible on return but may become durable only with the store's
+        next durable commit (SQLite: no fsync of its own; PostgreSQL: ``synchronous_commit``
+        off for that transaction), so a crash may lose it. The send path writes outcomes this
+        way: a lost outcome leaves its *pending* record, which reads as *unknown*. Stores
+        without a cheaper commit ignore it."""
         self.run(write_calls(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
@@ -283,6 +290,7 @@ class Store:
         *,
         keep: tuple[str, str, float] | None = None,
         forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
         await self.arun(write_calls(records, keep, forget))
 

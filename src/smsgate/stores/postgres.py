@@ -18,7 +18,18 @@ from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
-from ._pg_statements import Statement, arows_of, first_index, log_records, merged, no_answer, rows_of, scalar, verdict
+from ._pg_statements import (
+    LAZY,
+    Statement,
+    arows_of,
+    first_index,
+    log_query,
+    merged,
+    no_answer,
+    rows_of,
+    scalar,
+    verdict,
+)
 from ._pg_writer import GroupWriter
 from .base import (
     Keep,
@@ -128,41 +139,7 @@ class PostgresStore(Store):
         args = (record.id, record.kind, record.message_id, record.status, record.provider, record.created_at)
         return sql, (*args, list(record.phones), record.to_json(), provider_refs(record)), no_answer
 
-    def _log_query(
-        self,
-        *,
-        message_id: str | None = None,
-        phone: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        status: str | None = None,
-        limit: int = 1000,
-        newest_first: bool = False,
-    ) -> Statement:
-        sql = (
-            "SELECT l.data, CASE WHEN l.kind = 'message' THEN (SELECT json_object_agg(d.phone, d.status)"
-            " FROM smsgate_delivery AS d WHERE d.message_id = l.id) END FROM smsgate_log AS l"
-        )
-        where: list[str] = []
-        args: list[Any] = []
-        if phone is not None:
-            sql += " JOIN smsgate_log_phone AS p ON p.message_id = l.message_id AND p.phone = %s"
-            where.append("l.phones @> ARRAY[%s]")
-            args += [phone, phone]
-        for clause, value in (("l.message_id = %s", message_id), ("l.created_at >= %s", since)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        if until is not None:
-            where.append("l.created_at <= %s")
-            args.append(until)
-        if status is not None:
-            where.append("l.status = %s")
-            args.append(status)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        order = "DESC" if newest_first else "ASC"
-        return sql + f" ORDER BY l.created_at {order}, l.seq {order} LIMIT %s", (*args, limit), log_records
+    _log_query = staticmethod(log_query)
 
     def _record_report(self, report: DeliveryReport) -> Statement:
         sql = "SELECT smsgate_record_report(%s, %s, %s, %s, %s, %s)"
@@ -248,6 +225,17 @@ class PostgresStore(Store):
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
+        self._exec([LAZY, *statements] if lazy else statements)
 
     def log_put(self, record: LogRecord) -> None:
         self._one(self._log_put(record))
@@ -336,13 +324,18 @@ class PostgresStore(Store):
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
 
     async def awrite(
-        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
         """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
         statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
         self._aconnections()
         assert self._awriter is not None
-        await self._awriter.write(self._batch(statements))
+        await self._awriter.write(self._batch(statements), lazy)
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))

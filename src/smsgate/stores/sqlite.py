@@ -35,6 +35,7 @@ class _Write:
     records: Sequence[LogRecord]
     keep: Keep | None
     forget: str | None
+    lazy: bool  # committed without an fsync of its own when every job of its commit is lazy
 
     def __call__(self, db: sqlite3.Connection) -> None:
         self.run_together(db, [self])
@@ -224,8 +225,15 @@ class SQLiteStore(Store):
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
 
-    def write(self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None) -> None:
-        self._call(_Write(self, records, keep, forget), "write")
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self._call(_Write(self, records, keep, forget, lazy), "write")
 
     def log_put(self, record: LogRecord) -> None:
         self._call(lambda db: self._log_put(db, record), "log_put")
@@ -290,9 +298,14 @@ class SQLiteStore(Store):
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
 
     async def awrite(
-        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
-        await self._acall(_Write(self, records, keep, forget), "awrite")
+        await self._acall(_Write(self, records, keep, forget, lazy), "awrite")
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._acall(lambda db: self._log_put(db, record), "alog_put")
