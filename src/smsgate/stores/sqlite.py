@@ -4,6 +4,9 @@ Every operation runs in a ``BEGIN IMMEDIATE`` transaction, so counters and claim
 several processes open the same file. One writer thread per store commits every operation queued
 meanwhile at once (group commit, see :mod:`smsgate.stores._writer`): a call returns only after the
 commit holding it, and concurrent sends share one fsync. Async twins await the same writer.
+Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
+their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
+next fsync, which for a send comes with its *pending* record, before any request leaves.
 """
 
 from __future__ import annotations
@@ -25,6 +28,18 @@ from .base import Keep, LogRecord, Refusal, Store, Window, gcra
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """A job whose commit may skip its fsync (see :mod:`smsgate.stores._writer`): admitting a send
+    and taking a rate token come before that send's *pending* record, whose fsync covers them."""
+
+    job: Job
+    lazy: bool = True
+
+    def __call__(self, db: sqlite3.Connection) -> Any:
+        return self.job(db)
 
 
 @dataclass(frozen=True)
@@ -214,13 +229,13 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._hit(db, windows), "hit")  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = lambda db: self._reserve(db, key, interval, burst, max_wait, now)  # noqa: E731
+        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
         return self._call(job, "reserve")  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._call(lambda db: self._admit(db, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
+        return self._call(_Lazy(lambda db: self._admit(db, blocked, claim, windows)), "admit")  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
@@ -285,13 +300,13 @@ class SQLiteStore(Store):
         return await self._acall(lambda db: self._hit(db, windows), "ahit")  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = lambda db: self._reserve(db, key, interval, burst, max_wait, now)  # noqa: E731
+        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
         return await self._acall(job, "areserve")  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        job = lambda db: self._admit(db, blocked, claim, windows)  # noqa: E731
+        job = _Lazy(lambda db: self._admit(db, blocked, claim, windows))
         return await self._acall(job, "aadmit")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
