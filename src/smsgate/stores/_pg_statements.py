@@ -57,11 +57,15 @@ def log_records(rows: list[Any]) -> list[LogRecord]:
     return records
 
 
+LAZY: Statement = ("SELECT set_config('synchronous_commit', 'off', true)", (), no_answer)
+"""In a transaction whose commit need not wait for its WAL flush (a lazy write)."""
+
+
 def merged(statements: list[Statement]) -> Statement | None:
     """Calls of smsgate's functions as one ``SELECT f(…), g(…)``: one statement, so one round trip
     and one transaction (PostgreSQL evaluates the select list in order). ``None`` when any is a query."""
     calls = [sql for sql, _, _ in statements]
-    if not all(sql.startswith("SELECT smsgate_") and " FROM " not in sql for sql in calls):
+    if not all((sql.startswith("SELECT smsgate_") or sql == LAZY[0]) and " FROM " not in sql for sql in calls):
         return None
     sql = "SELECT " + ", ".join(call[len("SELECT ") :] for call in calls)
     args = [arg for _, call_args, _ in statements for arg in call_args]
@@ -75,10 +79,6 @@ def rows_of(cursor: Any) -> list[Any]:
 
 async def arows_of(cursor: Any) -> list[Any]:
     return [] if cursor.description is None else await cursor.fetchall()
-
-
-LAZY: Statement = ("SET LOCAL synchronous_commit TO OFF", (), no_answer)
-"""First in a transaction whose commit need not wait for its WAL flush (a lazy write)."""
 
 
 def log_query(

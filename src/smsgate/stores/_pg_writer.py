@@ -1,5 +1,6 @@
 """Group commit for PostgreSQL's async writes: the writes of one event loop, queued while a commit
-runs, go out together in one pipelined transaction on one connection (one commit, one WAL flush).
+runs, go out together on one connection in one transaction (one commit, one WAL flush): one
+statement calling smsgate's functions in turn where they allow, else a pipelined transaction.
 
 A caller's write returns only after the commit holding it (a batch of lazy writes only commits
 with ``synchronous_commit`` off). Should the shared transaction fail,
@@ -14,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._pg_async import LoopConnections
-from ._pg_statements import LAZY, Statement, arows_of
+from ._pg_statements import LAZY, Statement, arows_of, merged
 
 __all__ = ["GroupWriter"]
 
 Alone = Callable[[list[Statement]], Awaitable[list[Any]]]
+_MAX_ARGS = 30_000  # a merged statement's parameters (PostgreSQL takes at most 65,535)
 Write = tuple[list[Statement], "asyncio.Future[list[Any]]", bool]  # statements, the caller's answer, lazy
 
 
@@ -57,19 +59,25 @@ class GroupWriter:
     async def _together(self, batch: list[Write]) -> None:
         lazy = [LAZY] if all(write[2] for write in batch) else []
         statements = [*lazy, *(statement for statements, _, _ in batch for statement in statements)]
+        one = merged(statements) if sum(len(args) for _, args, _ in statements) <= _MAX_ARGS else None
         try:
             async with self._connections.connection() as conn:
-                async with conn.pipeline(), conn.transaction():
-                    cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
-                rows = [await arows_of(cursor) for cursor in cursors]
+                if one is not None:  # one statement: one round trip, its own transaction
+                    answers = one[2](await arows_of(await conn.execute(one[0], one[1])))
+                else:
+                    async with conn.pipeline(), conn.transaction():
+                        cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
+                    answers = [
+                        decode(await arows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)
+                    ]
         except Exception:  # one of them is at fault, or the connection: each is tried alone
             for write in batch:
                 await self._one(*write)
             return
         self.commits += 1
-        answers = iter(zip(rows[len(lazy) :], statements[len(lazy) :], strict=True))
+        answer = iter(answers[len(lazy) :])
         for mine, future, _ in batch:
-            decoded = [decode(found) for found, (_, _, decode) in (next(answers) for _ in mine)]
+            decoded = [next(answer) for _ in mine]
             if not future.done():
                 future.set_result(decoded)
 
