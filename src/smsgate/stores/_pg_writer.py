@@ -1,6 +1,8 @@
 """Group commit for PostgreSQL's async writes: the writes of one event loop, queued while a commit
 runs, go out together on one connection in one transaction (one commit, one WAL flush): one
 statement calling smsgate's functions in turn where they allow, else a pipelined transaction.
+Durable and lazy writes queue apart (a lazy one never waits for a WAL flush), each with up to
+``lanes`` commits in flight.
 
 A caller's write returns only after the commit holding it (a batch of lazy writes only commits
 with ``synchronous_commit`` off). Should the shared transaction fail,
@@ -27,37 +29,43 @@ Write = tuple[list[Statement], "asyncio.Future[list[Any]]", bool]  # statements,
 class GroupWriter:
     """Commits the writes queued on one event loop together; ``alone`` runs one write by itself."""
 
-    def __init__(self, connections: LoopConnections, alone: Alone) -> None:
+    def __init__(self, connections: LoopConnections, alone: Alone, lanes: int = 2) -> None:
         self._connections = connections
         self._alone = alone
-        self._queue: list[Write] = []
-        self._task: asyncio.Task[None] | None = None
+        self._lanes = lanes
+        self._queues: dict[bool, list[Write]] = {False: [], True: []}  # durable, lazy
+        self._running = {False: 0, True: 0}
+        self._tasks: set[asyncio.Task[None]] = set()
         self.commits = 0  # transactions committed, for tests and benchmarks
 
     async def write(self, statements: list[Statement], lazy: bool = False) -> list[Any]:
-        """Run ``statements`` in the next group commit; their decoded answers, in order."""
+        """Run ``statements`` in the next group commit of their kind; their decoded answers, in order."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._queue.append((statements, future, lazy))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        self._queues[lazy].append((statements, future, lazy))
+        if self._running[lazy] < self._lanes:
+            self._running[lazy] += 1
+            task = asyncio.create_task(self._drain(lazy))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await future
 
-    async def _drain(self) -> None:
+    async def _drain(self, lazy: bool) -> None:
         batch: list[Write] = []
         try:
-            while self._queue:
-                batch, self._queue = self._queue, []
+            while self._queues[lazy]:
+                batch, self._queues[lazy] = self._queues[lazy], []
                 batch = [write for write in batch if not write[1].done()]
                 if len(batch) == 1:
                     await self._one(*batch[0])
                 elif batch:
                     await self._together(batch)
         finally:  # cancelled (the loop is shutting down): nobody waits forever
-            for _, future, _ in [*batch, *self._queue]:
+            self._running[lazy] -= 1
+            for _, future, _ in [*batch, *(self._queues[lazy] if not self._running[lazy] else [])]:
                 future.cancel()
 
     async def _together(self, batch: list[Write]) -> None:
-        lazy = [LAZY] if all(write[2] for write in batch) else []
+        lazy = [LAZY] if batch[0][2] else []
         statements = [*lazy, *(statement for statements, _, _ in batch for statement in statements)]
         one = merged(statements) if sum(len(args) for _, args, _ in statements) <= _MAX_ARGS else None
         try:

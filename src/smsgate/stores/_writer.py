@@ -104,7 +104,11 @@ class Writer:
                             self._running = False
                             return
                     continue
-                self._commit(db, self._drain([first]))
+                batch = self._drain([first])
+                lazy = [item for item in batch if getattr(item[0], "lazy", False)]
+                for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
+                    if part:  # lazy jobs first, answered without waiting for the others' fsync
+                        self._commit(db, part)
         finally:
             db.close()
 
