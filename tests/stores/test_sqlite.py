@@ -32,3 +32,29 @@ def test_log_prune(tmp_path: Path) -> None:
     assert store.log_prune(before=2.0) == 2
     assert [r.id for r in store.log_query(phone="+8613800138000")] == ["r2"]
     store.close()
+
+
+def test_a_lazy_write_survives_the_process(tmp_path: Path) -> None:
+    """Lazy writes skip their own fsync, yet once returned they outlive a SIGKILL of the writer."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    code = (
+        "import sys, time\n"
+        "from smsgate.stores import LogRecord, SQLiteStore\n"
+        f"store = SQLiteStore({str(path)!r})\n"
+        "store.write([LogRecord('m', 'message', 'm', ('+8613800138000',), 'accepted', 1.0, 1.0)],"
+        " keep=('k', 'v', 60.0), lazy=True)\n"
+        "print('written', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stdout.readline() == b"written\n"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    store = SQLiteStore(path)
+    assert [(r.id, r.status) for r in store.log_query()] == [("m", "accepted")] and store.get("k") == "v"
+    store.close()
