@@ -6,6 +6,8 @@ round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in on
 transaction. The sync side uses psycopg's ``ConnectionPool``; the async twins keep connections of
 the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop,
 and the send log's writes of one loop share their commits (see :mod:`smsgate.stores._pg_writer`).
+Lazy writes, admitting a send and taking a rate token commit with ``synchronous_commit`` off:
+the WAL flush of the send's *pending* record, before any request leaves, covers them.
 A failure raises :class:`~smsgate.StoreError`.
 """
 
@@ -216,12 +218,12 @@ class PostgresStore(Store):
         return self._one(self._hit(windows))  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        return self._one(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+        return self._exec([LAZY, self._reserve(key, interval, burst, max_wait, now)])[1]  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._one(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+        return self._exec([LAZY, self._admit(blocked, claim, windows)])[1]  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
@@ -313,12 +315,13 @@ class PostgresStore(Store):
         return await self._aone(self._hit(windows))  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        return await self._aone(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+        statements = [LAZY, self._reserve(key, interval, burst, max_wait, now)]
+        return (await self._aexec(statements))[1]  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return await self._aone(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+        return (await self._aexec([LAZY, self._admit(blocked, claim, windows)]))[1]  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
