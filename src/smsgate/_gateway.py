@@ -20,11 +20,13 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _batching
+from ._bulk import LINGER, astream, stream
 from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
@@ -217,24 +219,6 @@ class _GatewayCore:
         return Done(_owned(error, job), started, self.clock() - started)
 
 
-def _sent(message: Message, done: Future[SendResult] | asyncio.Task[SendResult]) -> Sent:
-    error = done.exception()
-    if error is None:
-        return Sent(message, done.result())
-    if not isinstance(error, Exception):
-        raise error
-    return Sent(message, error=error)
-
-
-async def _aiter(messages: Iterable[Message] | AsyncIterable[Message]) -> AsyncIterator[Message]:
-    if isinstance(messages, AsyncIterable):
-        async for message in messages:
-            yield message
-    else:
-        for message in messages:
-            yield message
-
-
 async def _all(*jobs: Awaitable[Done]) -> list[Done]:
     """Every job's answer, in order; when one raised, its error once all have ended (no task outlives a send)."""
     import asyncio
@@ -380,33 +364,27 @@ class Gateway(_GatewayCore):
         return self._drive(self.flow.send(message, providers))
 
     def send_many(
-        self, messages: Iterable[Message], *, providers: Sequence[str] | None = None, in_flight: int | None = None
+        self,
+        messages: Iterable[Message],
+        *,
+        providers: Sequence[str] | None = None,
+        in_flight: int | None = None,
+        group: bool = True,
+        linger: float = LINGER,
     ) -> Iterator[Sent]:
         """Send every message of ``messages`` (any iterable, read as it goes), yielding one :class:`Sent`
         per message as it finishes, in no set order.
 
-        At most ``in_flight`` messages (``concurrency`` by default) are sent at once, so memory stays
-        bounded whatever the count. A message refused before anything was sent (bad input, a policy)
-        comes back with its ``error``; the others go on. Stopping early lets the sends in flight finish.
+        At most ``in_flight`` sends (``concurrency`` by default) run at once, so memory stays bounded
+        whatever the count. With ``group``, consecutive messages that can share a request are sent as
+        one, each still answered on its own (see ``docs/bulk.md``); a partial group waits at most
+        ``linger`` seconds for the next message. A message refused before anything
+        was sent (bad input, a policy) comes back with its ``error``; the others go on. Stopping early
+        sends what was read and lets the sends in flight finish.
         """
+        grouper = _batching.grouper(self.providers, providers, self.default_region, group)
         width = max(1, in_flight or self.concurrency)
-        source = iter(messages)
-        running: dict[Future[SendResult], Message] = {}
-        with ThreadPoolExecutor(width, thread_name_prefix="smsgate-bulk") as pool:
-            try:
-                while True:
-                    while len(running) < width:
-                        message = next(source, None)
-                        if message is None:
-                            break
-                        running[pool.submit(self.send, message, providers=providers)] = message
-                    if not running:
-                        return
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        yield _sent(running.pop(future), future)
-            finally:
-                wait(running)  # nothing outlives the call, and nothing in flight is cut off
+        return stream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
@@ -552,38 +530,20 @@ class AsyncGateway(_GatewayCore):
         """Send ``message``; one result line per recipient. Raises as :meth:`Gateway.send` does."""
         return await self._drive(self.flow.send(message, providers))
 
-    async def send_many(
+    def send_many(
         self,
         messages: Iterable[Message] | AsyncIterable[Message],
         *,
         providers: Sequence[str] | None = None,
         in_flight: int | None = None,
+        group: bool = True,
+        linger: float = LINGER,
     ) -> AsyncIterator[Sent]:
         """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
         yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
-        import asyncio
-
+        grouper = _batching.grouper(self.providers, providers, self.default_region, group)
         width = max(1, in_flight or self.concurrency)
-        source = _aiter(messages)
-        running: dict[asyncio.Task[SendResult], Message] = {}
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(running) < width:
-                    try:
-                        message = await anext(source)
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    running[asyncio.ensure_future(self.send(message, providers=providers))] = message
-                if not running:
-                    return
-                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in finished:
-                    yield _sent(running.pop(task), task)
-        finally:
-            if running:  # nothing outlives the call, and nothing in flight is cut off
-                await asyncio.wait(running)
+        return astream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""

@@ -183,6 +183,8 @@ class Message:
 
         Raises :class:`InvalidRequest` naming every bad number at once; nothing is sent.
         """
+        if vars(self).get("_phones") is self.to:  # normalised already
+            return self
         if not self.to:
             raise InvalidRequest("the recipient list is empty", field="to")
         if not (self.template or self.text or self.templates):
