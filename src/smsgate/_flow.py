@@ -6,7 +6,8 @@ requests the engine makes passes through :meth:`SendFlow._jobs`: a token from ea
 bucket, the *pending* send-log records written before any request leaves (with the message's own
 record before its first request), the requests (:class:`RunJobs`), then the records finished: at
 once when a request carries only part of the message, else together with the message's record
-and the idempotency result, in one write.
+and the idempotency result, in one write. Outcomes are written ``lazy`` (durable with the store's
+next durable commit): a crash may lose one, leaving its pending record, which reads as unknown.
 
 The flow owns the :class:`Policies` and the message's log record; it imports nothing above it.
 """
@@ -29,11 +30,14 @@ from .policy.breaker import CircuitBreaker
 from .policy.idempotency import (
     PENDING,
     Idempotency,
+    claim_parts,
     claim_value,
     decode_result,
     encode_result,
     fingerprint,
+    interrupted,
     same_message,
+    sent_value,
     worth_keeping,
 )
 from .policy.limits import PhoneLimits, ProviderRate
@@ -75,6 +79,7 @@ class _Send:
     finished: list[LogRecord] = field(default_factory=list)
     sent: bool = False  # some request may have left
     store_error: Exception | None = None  # the first store failure once something was sent
+    claim: str | None = None  # the idempotency key's claim, renewed with the first pending records
 
     def failed(self, error: Exception) -> None:
         """A store failed after a request left: keep the first failure; nothing more is sent."""
@@ -120,7 +125,7 @@ class SendFlow:
         if p.send_log is not None:
             now = self.clock()
             record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", now, now)
-        send = _Send(message, message_id, record)
+        send = _Send(message, message_id, record, claim=claim)
         try:
             result = yield from self._routed(send, names)
         except SmsError:  # only raised when no provider could take the message: nothing was sent
@@ -174,12 +179,29 @@ class SendFlow:
             raise self._refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
         if refusal.kind == "claimed":
             if same_message(refusal.detail, digest).startswith(PENDING):  # raises for another message
-                raise self._refuse("idempotency", "a send with this idempotency key is still in progress", phones)
-            replayed = decode_result(refusal.detail)
+                _, sent, lease = claim_parts(refusal.detail)
+                if sent is None or lease is None or lease > self.clock():
+                    raise self._refuse("idempotency", "a send with this idempotency key is still in progress", phones)
+                replayed = yield from self._interrupted(message, sent)
+            else:
+                replayed = decode_result(refusal.detail)
             p.metrics.result(replayed)
             return replayed
         rule, phone = rules[refusal.detail]
         raise self._refuse(rule, f"send limit {rule}={getattr(p.limits, rule)} reached for {phone}", [phone])
+
+    def _interrupted(self, message: Message, message_id: str) -> Generator[Step, Any, SendResult]:
+        """The answer for a key whose send stopped after a request may have left: what its log shows."""
+        log, found = self.policies.send_log, []
+        if log is not None:
+            query, aquery = (
+                partial(log.log_query, message_id=message_id),
+                partial(log.alog_query, message_id=message_id),
+            )
+            found = yield StoreOp(query, aquery)
+        refs = [(r.provider, r.message_ids) for r in found if r.kind == "attempt" and r.provider]
+        accepted = {phone: (provider, ref) for provider, ids in refs for phone, ref in ids.items()}
+        return interrupted(message_id, message.phones, accepted)
 
     def _refuse(self, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
         self.policies.metrics.refusal(rule)
@@ -262,11 +284,17 @@ class SendFlow:
                 refused[index] = Done(error, self.clock(), 0.0)
             else:
                 job.delay = wait
+        first = not send.opened
         records = self._opening(send, [job for index, job in enumerate(jobs) if index not in refused])
-        if records:  # durable before any of these requests leaves
+        if records:  # durable before any of these requests leaves, the claim renewed with the first
             log = p.send_log
             assert log is not None
-            yield from self._guarded(send, StoreOp(partial(log.write, records), partial(log.awrite, records)))
+            keep = self._sent_claim(send) if first and send.claim else None
+            if keep is not None and log is not p.store:
+                yield from self._guarded(send, StoreOp(partial(p.store.set, *keep), partial(p.store.aset, *keep)))
+                keep = None
+            write, awrite = partial(log.write, records, keep=keep), partial(log.awrite, records, keep=keep)
+            yield from self._guarded(send, StoreOp(write, awrite))
         if send.store_error is not None:  # nothing more leaves once a store failed
             refused.update((i, self._unsent(send)) for i in range(len(jobs)) if i not in refused)
             records = []
@@ -278,6 +306,11 @@ class SendFlow:
         answers: list[Done] = (yield RunJobs(sending, after, partial(self._halted, send))) if sending else []
         answer = iter(answers)
         return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
+
+    def _sent_claim(self, send: _Send) -> tuple[str, str, float]:
+        """The claim once a request may leave: the message id, leased for ``claim_ttl``, kept for ``ttl``."""
+        idem, lease = self.policies.idempotency, self.clock() + self.policies.idempotency.claim_ttl
+        return str(send.claim), sent_value(fingerprint(send.message), send.message_id, lease), idem.ttl
 
     def _opening(self, send: _Send, jobs: list[Job]) -> list[LogRecord]:
         """The pending records of ``jobs`` (and the message's own, before its first request)."""
@@ -307,7 +340,8 @@ class SendFlow:
             return None
         log = self.policies.send_log
         assert log is not None
-        return StoreOp(partial(log.write, [record]), partial(log.awrite, [record]), quiet=True, on_failure=send.failed)
+        write, awrite = partial(log.write, [record], lazy=True), partial(log.awrite, [record], lazy=True)
+        return StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
     def _halted(self, send: _Send, job: Job) -> Done | None:
         """Asked before each request leaves: once a store failed, the answer is "not sent"."""
@@ -351,13 +385,12 @@ class SendFlow:
             log = p.send_log
             assert log is not None
             if log is not p.store:
-                yield StoreOp(
-                    partial(log.write, records), partial(log.awrite, records), quiet=True, on_failure=send.failed
-                )
+                write, awrite = partial(log.write, records, lazy=True), partial(log.awrite, records, lazy=True)
+                yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
                 records = []
         if records or keep or forget:
-            write = partial(p.store.write, records, keep=keep, forget=forget)
-            awrite = partial(p.store.awrite, records, keep=keep, forget=forget)
+            write = partial(p.store.write, records, keep=keep, forget=forget, lazy=True)
+            awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 
 

@@ -73,3 +73,28 @@ def test_a_key_is_tied_to_its_message() -> None:
                 gateway.send(other)
             assert info.value.field == "idempotency_key" and "2" not in str(info.value)
     assert len(provider.outbox) == 1
+
+
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False), st.text("0123456789abcdef", min_size=32, max_size=32))
+def test_a_sent_claim_names_its_message_and_lease(lease: float, message_id: str) -> None:
+    import pytest
+
+    from smsgate import InvalidRequest
+    from smsgate.policy.idempotency import claim_parts, claim_value, same_message, sent_value
+
+    value = sent_value("d1", message_id, lease)
+    assert claim_parts(value) == ("d1", message_id, lease)
+    assert claim_parts(claim_value("d1")) == ("d1", None, None)
+    assert same_message(value, "d1") == value
+    with pytest.raises(InvalidRequest):
+        same_message(value, "d2")
+
+
+def test_an_interrupted_send_answers_what_its_log_shows() -> None:
+    from smsgate.policy.idempotency import interrupted
+
+    result = interrupted("m1", PHONES[:2], {PHONES[0].e164: ("aliyun", "biz-1")})
+    assert result.replayed and result.message_id == "m1"
+    assert [r.status for r in result.recipients] == [Status.ACCEPTED, Status.UNKNOWN]
+    assert result.recipients[0].message_id == "biz-1" and isinstance(result.recipients[1].error, OutcomeUnknown)
+    assert not result.ok

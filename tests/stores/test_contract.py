@@ -205,6 +205,22 @@ async def test_async_admit_and_run(store: Store) -> None:
     await store.aclose()
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+async def test_write_puts_records_then_keeps_and_forgets(store: Store, lazy: bool) -> None:
+    """Durable or lazy, a write is visible once it returned (sync and async alike)."""
+    phone = "+8613800138000"
+    store.set("gone", "x")
+    pending = record("w1", "wm", (phone,), 1.0)
+    message = LogRecord("wm", "message", "wm", (phone,), "pending", 1.0, 1.0)
+    store.write([message, pending], keep=("claim", "sent", 60.0), lazy=lazy)
+    assert sorted(r.id for r in store.log_query(phone=phone)) == ["w1", "wm"] and store.get("claim") == "sent"
+    pending.status = "accepted"
+    await store.awrite([pending], keep=("claim", "done", 60.0), forget="gone", lazy=lazy)
+    assert {r.id: r.status for r in await store.alog_query(message_id="wm")} == {"wm": "pending", "w1": "accepted"}
+    assert await store.aget_many(["claim", "gone"]) == ["done", None]
+    await store.aclose()
+
+
 def delivered(phone: str, provider_message_id: str | None, status: str = "DELIVRD", **extra: Any) -> DeliveryReport:
     state = DeliveryStatus.DELIVERED if status == "DELIVRD" else DeliveryStatus.FAILED
     return DeliveryReport("aliyun", provider_message_id, phone, state, status, received_at=100.0, **extra)

@@ -34,24 +34,27 @@ def test_log_prune(tmp_path: Path) -> None:
     store.close()
 
 
-def test_an_older_file_is_migrated(tmp_path: Path) -> None:
-    """A file written before schema versions: its phone index moves to one row per message."""
-    import sqlite3
+def test_a_lazy_write_survives_the_process(tmp_path: Path) -> None:
+    """Lazy writes skip their own fsync, yet once returned they outlive a SIGKILL of the writer."""
+    import os
+    import signal
+    import subprocess
+    import sys
 
-    from smsgate.stores.sqlite import _SCHEMA
-
-    path = tmp_path / "old.db"
-    db = sqlite3.connect(path)
-    db.executescript(_SCHEMA)
-    record = LogRecord("r1", "attempt", "m1", ("+8613800138000",), "accepted", 1.0, 1.0)
-    db.execute("INSERT INTO log VALUES ('r1', 'attempt', 'm1', 'accepted', 1.0, ?)", (record.to_json(),))
-    db.execute("INSERT INTO log_phone VALUES ('+8613800138000', 'r1', 1.0)")
-    db.commit()
-    db.close()
+    path = tmp_path / "s.db"
+    code = (
+        "import sys, time\n"
+        "from smsgate.stores import LogRecord, SQLiteStore\n"
+        f"store = SQLiteStore({str(path)!r})\n"
+        "store.write([LogRecord('m', 'message', 'm', ('+8613800138000',), 'accepted', 1.0, 1.0)],"
+        " keep=('k', 'v', 60.0), lazy=True)\n"
+        "print('written', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) as child:
+        assert child.stdout is not None and child.stdout.readline() == b"written\n"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
     store = SQLiteStore(path)
-    assert [r.id for r in store.log_query(phone="+8613800138000")] == ["r1"]
-    assert store._call(lambda db: db.execute("PRAGMA user_version").fetchone()[0], "test") == 1
+    assert [(r.id, r.status) for r in store.log_query()] == [("m", "accepted")] and store.get("k") == "v"
     store.close()
-    again = SQLiteStore(path)  # opened again: nothing to migrate
-    assert [r.id for r in again.log_query(phone="+8613800138000")] == ["r1"]
-    again.close()

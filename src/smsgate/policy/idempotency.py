@@ -5,6 +5,12 @@ marker; when it ends it stores its result for ``ttl`` (24 h by default) if anyth
 been delivered, and releases the key otherwise, so a send that reached nobody can be tried again.
 A second send while the first is still running is refused (rule ``idempotency``).
 
+With a send log, the claim is renewed, in the same write as the *pending* records and before any
+request leaves, as :func:`sent_value`: the message id, and a lease of ``claim_ttl`` seconds,
+kept for ``ttl``. A process that dies after its request left leaves that claim behind; once the
+lease ran out, a retry with the key is answered from the send log (:func:`interrupted`: each
+recipient accepted as the log shows it, or *unknown*), marked ``replayed``, and nothing is sent.
+
 A key is tied to the message it was first used for (:func:`fingerprint`): the same key with a
 different message is bad input (:class:`~smsgate.InvalidRequest` naming ``idempotency_key``),
 never a replay of another message's result.
@@ -14,15 +20,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .. import _errors
-from .._errors import InvalidRequest, SmsError
+from .._errors import InvalidRequest, OutcomeUnknown, SmsError
 from .._models import Attempt, Message, RecipientResult, SendResult, Status
 from .._phone import PhoneNumber
 
-__all__ = ["Idempotency", "claim_value", "decode_result", "encode_result", "fingerprint", "same_message"]
+__all__ = [
+    "Idempotency",
+    "claim_parts",
+    "claim_value",
+    "decode_result",
+    "encode_result",
+    "fingerprint",
+    "interrupted",
+    "same_message",
+    "sent_value",
+]
 
 PENDING = "pending"
 
@@ -63,10 +80,22 @@ def claim_value(digest: str) -> str:
     return f"{PENDING}:{digest}"
 
 
+def sent_value(digest: str, message_id: str, lease_until: float) -> str:
+    """What a send leaves under its key once a request may leave: it is ``message_id`` in the send
+    log, and still running until ``lease_until`` (a timestamp)."""
+    return f"{PENDING}:{digest}:{message_id}:{lease_until!r}"
+
+
+def claim_parts(value: str) -> tuple[str, str | None, float | None]:
+    """A claim's digest, and its message id and lease end when a request may have left."""
+    _, digest, message_id, lease = [*value.split(":", 3), "", "", ""][:4]
+    return digest, message_id or None, float(lease) if lease else None
+
+
 def same_message(value: str, digest: str) -> str:
     """``value`` (a claim or a stored result) if it was made for the message ``digest``; else raise."""
     if value == PENDING or value.startswith(f"{PENDING}:"):
-        found = value.partition(":")[2]
+        found = claim_parts(value)[0]
     else:
         found = str(json.loads(value).get("fingerprint") or "")
     if found and found != digest:
@@ -132,3 +161,16 @@ def decode_result(text: str) -> SendResult:
 def worth_keeping(result: SendResult) -> bool:
     """Whether a resend could double-send: some recipient was accepted or may have been."""
     return any(r.status in (Status.ACCEPTED, Status.UNKNOWN) for r in result.recipients)
+
+
+def interrupted(message_id: str, phones: Sequence[PhoneNumber], accepted: Mapping[str, tuple[str, str]]) -> SendResult:
+    """The answer for a key whose send stopped after a request may have left: each phone that
+    ``accepted`` maps to ``(provider, provider message id)`` as accepted, every other *unknown*."""
+    error = OutcomeUnknown("an earlier send with this idempotency key stopped before its outcome was recorded")
+    recipients = tuple(
+        RecipientResult(phone, Status.ACCEPTED, *accepted[phone.e164])
+        if phone.e164 in accepted
+        else RecipientResult(phone, Status.UNKNOWN, error=error)
+        for phone in phones
+    )
+    return SendResult(recipients=recipients, message_id=message_id, replayed=True)

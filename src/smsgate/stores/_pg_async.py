@@ -32,7 +32,10 @@ class LoopConnections:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
-        await asyncio.wait_for(self._slots.acquire(), self._timeout)
+        if self._slots.locked():
+            await asyncio.wait_for(self._slots.acquire(), self._timeout)
+        else:  # free now: no timer task of its own
+            await self._slots.acquire()
         try:
             conn = self._idle.pop() if self._idle else await AsyncConnection.connect(self._dsn, **self._kwargs)
             try:

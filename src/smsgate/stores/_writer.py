@@ -3,9 +3,11 @@
 A job is a function of the connection. The writer takes every job queued while it was busy, runs
 them in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so a failing job undoes only its
 own changes), commits once (one fsync for the lot), then answers each caller: a caller learns its
-write is done only after the commit holding it returned. Sync callers wait on a
-:class:`~concurrent.futures.Future`; async callers await it from their own loop, with no thread
-hop of their own. The thread exits after a second with nothing to do (closing its connection)
+write is done only after the commit holding it returned. Jobs of one kind that can run together
+(a :class:`Merged` job, such as the send log's writes) run as one, with a few statements for the
+lot; should that fail, each runs alone. Sync callers wait on a
+:class:`~concurrent.futures.Future`; async callers await an asyncio future of their own loop, and
+the writer wakes each loop once per commit. The thread exits after a second with nothing to do (closing its connection)
 and starts again on the next call, so a store that is dropped without ``close()`` leaves nothing
 running.
 """
@@ -19,15 +21,28 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 from .._errors import StoreError
 from .base import store_error
 
-__all__ = ["Job", "Writer"]
+__all__ = ["Job", "Merged", "Writer"]
 
 Job = Callable[[sqlite3.Connection], Any]
-Item = tuple[Job, "Future[Any]", str]
+Item = tuple[Job, Any, str]  # the job, its waiter (a concurrent or an asyncio future), the operation
+Answer = tuple[Any, bool, Any]  # the waiter, whether the job succeeded, its result or error
+
+
+class Merged(Protocol):
+    """A job that can run together with the other jobs of its kind queued with it."""
+
+    def __call__(self, db: sqlite3.Connection) -> Any: ...
+
+    def run_together(self, db: sqlite3.Connection, jobs: list[Any]) -> list[Any]:
+        """Run ``jobs`` (all of this kind, this one among them) at once; their results, in order."""
+        ...
+
+
 IDLE = 1.0  # seconds without work before the thread exits
 
 
@@ -42,23 +57,26 @@ class Writer:
         self._running = False
         self._closed = False
         self.commits = 0  # transactions committed, for tests and benchmarks
+        self._synchronous = "FULL"  # as the connection was opened
 
-    def submit(self, job: Job, operation: str) -> Future[Any]:
-        future: Future[Any] = Future()
+    def _submit(self, job: Job, waiter: Any, operation: str) -> None:
         with self._lock:
             if self._closed:
                 raise StoreError(f"{self._name} is closed", store=self._name, operation=operation)
-            self._queue.put((job, future, operation))
+            self._queue.put((job, waiter, operation))
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._run, name="smsgate-sqlite", daemon=True).start()
-        return future
 
     def call(self, job: Job, operation: str) -> Any:
-        return self.submit(job, operation).result()
+        future: Future[Any] = Future()
+        self._submit(job, future, operation)
+        return future.result()
 
     async def acall(self, job: Job, operation: str) -> Any:
-        return await asyncio.wrap_future(self.submit(job, operation))
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._submit(job, future, operation)
+        return await future
 
     def close(self) -> None:
         """Refuse new work; work already queued is still committed."""
@@ -72,9 +90,9 @@ class Writer:
             with self._lock:
                 self._running = False
                 batch = self._drain([])
-            for _job, future, operation in batch:
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(self._error(operation, exc))
+            self._answer(
+                [(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch if _live(waiter)]
+            )
             return
         try:
             while True:
@@ -86,7 +104,11 @@ class Writer:
                             self._running = False
                             return
                     continue
-                self._commit(db, self._drain([first]))
+                batch = self._drain([first])
+                lazy = [item for item in batch if getattr(item[0], "lazy", False)]
+                for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
+                    if part:  # lazy jobs first, answered without waiting for the others' fsync
+                        self._commit(db, part)
         finally:
             db.close()
 
@@ -98,36 +120,97 @@ class Writer:
                 return batch
 
     def _commit(self, db: sqlite3.Connection, jobs: list[Item]) -> None:
-        live = [job for job in jobs if job[1].set_running_or_notify_cancel()]
-        answers: list[tuple[Future[Any], bool, Any]] = []
+        live = [item for item in jobs if _live(item[1])]
+        kinds: dict[type, list[Item]] = {}
+        alone: list[Item] = []
+        for item in live:
+            if hasattr(item[0], "run_together"):
+                kinds.setdefault(type(item[0]), []).append(item)
+            else:
+                alone.append(item)
+        answers: list[Answer] = []
         try:
+            self._durability(db, all(getattr(job, "lazy", False) for job, _, _ in live))
             db.execute("BEGIN IMMEDIATE")
-            for job, future, operation in live:
-                db.execute("SAVEPOINT job")
-                try:
-                    answers.append((future, True, job(db)))
-                except sqlite3.Error as exc:
-                    db.execute("ROLLBACK TO job")
-                    answers.append((future, False, self._error(operation, exc)))
-                except Exception as exc:  # a bug or bad input in this job only
-                    db.execute("ROLLBACK TO job")
-                    answers.append((future, False, exc))
-                db.execute("RELEASE job")
+            for items in kinds.values():
+                if len(items) > 1 and self._together(db, items, answers):
+                    continue
+                alone += items
+            for item in alone:
+                answers.append(self._alone(db, item))
             db.execute("COMMIT")
         except Exception as exc:  # BEGIN or COMMIT failed (locked past the timeout, I/O error): nothing kept
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-            for _job, future, operation in live:
-                future.set_exception(self._error(operation, exc))
+            self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in live])
             return
         self.commits += 1
-        for future, ok, answer in answers:
-            if ok:
-                future.set_result(answer)
+        self._answer(answers)
+
+    def _durability(self, db: sqlite3.Connection, lazy: bool) -> None:
+        """A commit of lazy jobs only skips its fsync (``synchronous=NORMAL``): the next full commit's
+        fsync of the WAL makes it durable too; until then it survives the process, not the machine."""
+        wanted = "NORMAL" if lazy else "FULL"
+        if wanted != self._synchronous:
+            db.execute(f"PRAGMA synchronous={wanted}")
+            self._synchronous = wanted
+
+    def _together(self, db: sqlite3.Connection, items: list[Item], answers: list[Answer]) -> bool:
+        """Run jobs of one kind as one (in a savepoint); ``False`` (nothing kept) when that failed."""
+        db.execute("SAVEPOINT together")
+        try:
+            results = items[0][0].run_together(db, [job for job, _, _ in items])  # type: ignore[attr-defined]
+        except Exception:  # one of them is at fault: each runs alone instead
+            db.execute("ROLLBACK TO together")
+            db.execute("RELEASE together")
+            return False
+        db.execute("RELEASE together")
+        answers += [(waiter, True, result) for (_, waiter, _), result in zip(items, results, strict=True)]
+        return True
+
+    def _alone(self, db: sqlite3.Connection, item: Item) -> Answer:
+        job, waiter, operation = item
+        db.execute("SAVEPOINT job")
+        try:
+            answer: Answer = (waiter, True, job(db))
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK TO job")
+            answer = (waiter, False, self._error(operation, exc))
+        except Exception as exc:  # a bug or bad input in this job only
+            db.execute("ROLLBACK TO job")
+            answer = (waiter, False, exc)
+        db.execute("RELEASE job")
+        return answer
+
+    @staticmethod
+    def _answer(answers: list[Answer]) -> None:
+        """Answer sync callers here, and each event loop once with all of its callers' answers."""
+        loops: dict[asyncio.AbstractEventLoop, list[Answer]] = {}
+        for answer in answers:
+            waiter, ok, value = answer
+            if isinstance(waiter, Future):
+                waiter.set_result(value) if ok else waiter.set_exception(value)
             else:
-                future.set_exception(answer)
+                loops.setdefault(waiter.get_loop(), []).append(answer)
+        for loop, theirs in loops.items():
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_settle, theirs)
 
     def _error(self, operation: str, exc: Exception) -> StoreError:
         error = store_error(self._name, operation, exc)
         error.__cause__ = exc
         return error
+
+
+def _live(waiter: Any) -> bool:
+    """Whether the caller still waits (a cancelled sync call is skipped; an async one may have been
+    cancelled meanwhile, which its loop sees when answered)."""
+    if isinstance(waiter, Future):
+        return waiter.set_running_or_notify_cancel()
+    return not waiter.cancelled()
+
+
+def _settle(answers: list[Answer]) -> None:
+    for waiter, ok, value in answers:
+        if not waiter.done():
+            waiter.set_result(value) if ok else waiter.set_exception(value)

@@ -8,18 +8,15 @@ strings; callers encode what they keep. TTLs are in seconds.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
-from .._errors import StoreError
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
+from ._translate import store_error, translating
 
-__all__ = ["LogRecord", "Refusal", "Store", "Window"]
+__all__ = ["LogRecord", "Refusal", "Store", "Window", "store_error", "translating", "write_calls"]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
@@ -186,10 +183,19 @@ class Store:
         *,
         keep: tuple[str, str, float] | None = None,
         forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
         """Put ``records`` in the send log, then :meth:`set` ``keep`` (key, value, ttl) and
-        :meth:`delete` ``forget``: one round trip (or transaction) where the store can."""
-        self.run(_writes(records, keep, forget))
+        :meth:`delete` ``forget``: one round trip (or transaction) where the store can. The send
+        path renews an idempotency claim with ``keep`` in the write of its first *pending*
+        records, so a claim that names a message is durable no later than its pending record.
+
+        ``lazy``: the write is visible on return but may become durable only with the store's
+        next durable commit (SQLite: no fsync of its own; PostgreSQL: ``synchronous_commit``
+        off for that transaction), so a crash may lose it. The send path writes outcomes this
+        way: a lost outcome leaves its *pending* record, which reads as *unknown*. Stores
+        without a cheaper commit ignore it."""
+        self.run(write_calls(records, keep, forget))
 
     # -- the send log -----------------------------------------------------------------------
 
@@ -284,8 +290,9 @@ class Store:
         *,
         keep: tuple[str, str, float] | None = None,
         forget: str | None = None,
+        lazy: bool = False,
     ) -> None:
-        await self.arun(_writes(records, keep, forget))
+        await self.arun(write_calls(records, keep, forget))
 
     async def alog_put(self, record: LogRecord) -> None:
         self.log_put(record)
@@ -311,7 +318,9 @@ class Store:
         self.close()
 
 
-def _writes(records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+def write_calls(
+    records: Sequence[LogRecord], keep: Keep | None, forget: str | None
+) -> list[tuple[str, tuple[Any, ...]]]:
     calls: list[tuple[str, tuple[Any, ...]]] = [("log_put", (record,)) for record in records]
     if keep is not None:
         calls.append(("set", keep))
@@ -359,47 +368,3 @@ def inbound_key(message: InboundMessage) -> str | None:
 def provider_refs(record: LogRecord) -> list[str]:
     """The distinct provider message ids of an attempt record (what receipts are matched by)."""
     return sorted(set(record.message_ids.values())) if record.provider is not None else []
-
-
-logger = logging.getLogger("smsgate")
-S = TypeVar("S", bound=type)
-
-
-def store_error(store: str, operation: str, exc: BaseException) -> StoreError:
-    """The :class:`~smsgate.StoreError` for a driver's ``exc``, logged (raise it ``from exc``)."""
-    logger.warning("%s: %s failed: %s", store, operation, exc)
-    return StoreError(f"{store}: {operation} failed: {exc}", store=store, operation=operation)
-
-
-def translating(*errors: type[BaseException]) -> Callable[[S], S]:
-    """A class decorator: the driver's ``errors`` raised by a public method become a :class:`StoreError`."""
-
-    def decorate(cls: S) -> S:
-        for name, method in list(vars(cls).items()):
-            if not name.startswith("_") and inspect.isfunction(method):
-                setattr(cls, name, _translated(method, cls.__name__, errors))
-        return cls
-
-    return decorate
-
-
-def _translated(method: Callable[..., Any], store: str, errors: tuple[type[BaseException], ...]) -> Callable[..., Any]:
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def twin(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(*args, **kwargs)
-            except errors as exc:
-                raise store_error(store, method.__name__, exc) from exc
-
-        return twin
-
-    @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except errors as exc:
-            raise store_error(store, method.__name__, exc) from exc
-
-    return call

@@ -4,7 +4,10 @@ Needs the ``postgres`` extra (``pip install smsgate[postgres]``). smsgate create
 tables itself (see :mod:`smsgate.stores._pg_schema`). Every operation is one statement, so one
 round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in one pipelined
 transaction. The sync side uses psycopg's ``ConnectionPool``; the async twins keep connections of
-the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop.
+the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop,
+and the send log's writes of one loop share their commits (see :mod:`smsgate.stores._pg_writer`).
+Lazy writes, admitting a send and taking a rate token commit with ``synchronous_commit`` off:
+the WAL flush of the send's *pending* record, before any request leaves, covers them.
 A failure raises :class:`~smsgate.StoreError`.
 """
 
@@ -17,7 +20,21 @@ from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
+from ._pg_statements import (
+    LAZY,
+    Statement,
+    arows_of,
+    first_index,
+    log_query,
+    merged,
+    no_answer,
+    rows_of,
+    scalar,
+    verdict,
+)
+from ._pg_writer import GroupWriter
 from .base import (
+    Keep,
     LogRecord,
     Refusal,
     Store,
@@ -30,6 +47,7 @@ from .base import (
     provider_refs,
     store_error,
     translating,
+    write_calls,
 )
 
 try:
@@ -42,59 +60,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["PostgresStore"]
 
-Decode = Callable[[list[Any]], Any]  # the rows -> the operation's answer
-Statement = tuple[str, Sequence[Any], Decode]
 _PURGE_EVERY = 1000
-
-
-def _none(rows: list[Any]) -> None:
-    return None
-
-
-def _scalar(rows: list[Any]) -> Any:
-    return rows[0][0] if rows else None
-
-
-def _index(rows: list[Any]) -> int | None:
-    verdict = _scalar(rows)
-    return None if verdict is None else int(verdict[1])
-
-
-def _verdict(rows: list[Any]) -> Refusal | None:
-    verdict = _scalar(rows)
-    if verdict is None:
-        return None
-    kind, value = verdict
-    return Refusal(kind, value if kind == "claimed" else int(value))
-
-
-def _records(rows: list[Any]) -> list[LogRecord]:
-    records = []
-    for data, deliveries in rows:
-        record = LogRecord.from_json(data)
-        record.deliveries = deliveries or {}
-        records.append(record)
-    return records
-
-
-def _merged(statements: list[Statement]) -> Statement | None:
-    """Calls of smsgate's functions as one ``SELECT f(…), g(…)``: one statement, so one round trip
-    and one transaction (PostgreSQL evaluates the select list in order). ``None`` when any is a query."""
-    calls = [sql for sql, _, _ in statements]
-    if not all(sql.startswith("SELECT smsgate_") and " FROM " not in sql for sql in calls):
-        return None
-    sql = "SELECT " + ", ".join(call[len("SELECT ") :] for call in calls)
-    args = [arg for _, call_args, _ in statements for arg in call_args]
-    decoders = [decode for _, _, decode in statements]
-    return sql, args, lambda rows: [decode([(value,)]) for decode, value in zip(decoders, rows[0], strict=True)]
-
-
-def _rows(cursor: Any) -> list[Any]:
-    return [] if cursor.description is None else cursor.fetchall()
-
-
-async def _arows(cursor: Any) -> list[Any]:
-    return [] if cursor.description is None else await cursor.fetchall()
 
 
 @translating(psycopg.Error, PoolTimeout, asyncio.TimeoutError)
@@ -119,6 +85,7 @@ class PostgresStore(Store):
             dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
         )
         self._aconns: LoopConnections | None = None
+        self._awriter: GroupWriter | None = None
         try:
             with self._pool.connection() as conn:
                 self.schema_version = migrate(conn)
@@ -136,30 +103,30 @@ class PostgresStore(Store):
         return build(*args)
 
     def _get(self, key: str) -> Statement:
-        return "SELECT smsgate_live(%s, %s)", (key, self.clock()), _scalar
+        return "SELECT smsgate_live(%s, %s)", (key, self.clock()), scalar
 
     def _get_many(self, keys: Sequence[str]) -> Statement:
         sql = "SELECT smsgate_live(k, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
         return sql, (self.clock(), list(keys)), lambda rows: [row[0] for row in rows]
 
     def _set(self, key: str, value: str, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_put(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _none
+        return "SELECT smsgate_put(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), no_answer
 
     def _add(self, key: str, value: str, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), _scalar
+        return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), scalar
 
     def _delete(self, key: str) -> Statement:
-        return "SELECT smsgate_del(%s)", (key,), _none
+        return "SELECT smsgate_del(%s)", (key,), no_answer
 
     def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), _scalar
+        return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), scalar
 
     def _hit(self, windows: Sequence[Window]) -> Statement:
         sql, args, _ = self._admit([], None, windows)
-        return sql, args, _index
+        return sql, args, first_index
 
     def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> Statement:
-        return "SELECT smsgate_reserve(%s, %s, %s, %s, %s)", (key, interval, burst, max_wait, now), _scalar
+        return "SELECT smsgate_reserve(%s, %s, %s, %s, %s)", (key, interval, burst, max_wait, now), scalar
 
     def _admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -167,55 +134,21 @@ class PostgresStore(Store):
         key, value, ttl = claim or (None, None, None)
         sql = "SELECT smsgate_admit(%s::text[], %s, %s, %s::float8, %s::text[], %s::bigint[], %s::float8[], %s)"
         keys, limits, ttls = [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]
-        return sql, (list(blocked), key, value, ttl, keys, limits, ttls, self.clock()), _verdict
+        return sql, (list(blocked), key, value, ttl, keys, limits, ttls, self.clock()), verdict
 
     def _log_put(self, record: LogRecord) -> Statement:
         sql = "SELECT smsgate_log_put(%s, %s, %s, %s, %s, %s, %s::text[], %s, %s::text[])"
         args = (record.id, record.kind, record.message_id, record.status, record.provider, record.created_at)
-        return sql, (*args, list(record.phones), record.to_json(), provider_refs(record)), _none
+        return sql, (*args, list(record.phones), record.to_json(), provider_refs(record)), no_answer
 
-    def _log_query(
-        self,
-        *,
-        message_id: str | None = None,
-        phone: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        status: str | None = None,
-        limit: int = 1000,
-        newest_first: bool = False,
-    ) -> Statement:
-        sql = (
-            "SELECT l.data, CASE WHEN l.kind = 'message' THEN (SELECT json_object_agg(d.phone, d.status)"
-            " FROM smsgate_delivery AS d WHERE d.message_id = l.id) END FROM smsgate_log AS l"
-        )
-        where: list[str] = []
-        args: list[Any] = []
-        if phone is not None:
-            sql += " JOIN smsgate_log_phone AS p ON p.message_id = l.message_id AND p.phone = %s"
-            where.append("l.phones @> ARRAY[%s]")
-            args += [phone, phone]
-        for clause, value in (("l.message_id = %s", message_id), ("l.created_at >= %s", since)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        if until is not None:
-            where.append("l.created_at <= %s")
-            args.append(until)
-        if status is not None:
-            where.append("l.status = %s")
-            args.append(status)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        order = "DESC" if newest_first else "ASC"
-        return sql + f" ORDER BY l.created_at {order}, l.seq {order} LIMIT %s", (*args, limit), _records
+    _log_query = staticmethod(log_query)
 
     def _record_report(self, report: DeliveryReport) -> Statement:
         sql = "SELECT smsgate_record_report(%s, %s, %s, %s, %s, %s)"
         args = (report.key, report.provider, report.provider_message_id, report.phone, report.status.value)
 
         def recorded(rows: list[Any]) -> bool:
-            answer = _scalar(rows)
+            answer = scalar(rows)
             if answer is not None:
                 report.message_id = answer[0]
             return answer is not None
@@ -241,24 +174,24 @@ class PostgresStore(Store):
     def _batch(self, statements: list[Statement]) -> list[Statement]:
         self._writes += 1
         if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
-            return [*statements, ("SELECT smsgate_purge(%s)", (self.clock(),), _none)]
+            return [*statements, ("SELECT smsgate_purge(%s)", (self.clock(),), no_answer)]
         return statements
 
     # -- sync ---------------------------------------------------------------------------------
 
     def _exec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
-        merged = _merged(statements)
+        one = merged(statements)
         with self._pool.connection() as conn:
-            if merged is not None:
-                sql, args, decode = merged
-                return decode(_rows(conn.execute(sql, args)))  # type: ignore[no-any-return]
+            if one is not None:
+                sql, args, decode = one
+                return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
-                return [decode(_rows(conn.execute(sql, args)))]
+                return [decode(rows_of(conn.execute(sql, args)))]
             with conn.pipeline(), conn.transaction():
                 cursors = [conn.execute(sql, args) for sql, args, _ in statements]
-            return [decode(_rows(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+            return [decode(rows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
 
     def _one(self, statement: Statement) -> Any:
         return self._exec([statement])[0]
@@ -285,15 +218,26 @@ class PostgresStore(Store):
         return self._one(self._hit(windows))  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        return self._one(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+        return self._exec([LAZY, self._reserve(key, interval, burst, max_wait, now)])[1]  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._one(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+        return self._exec([LAZY, self._admit(blocked, claim, windows)])[1]  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
+        self._exec([LAZY, *statements] if lazy else statements)
 
     def log_put(self, record: LogRecord) -> None:
         self._one(self._log_put(record))
@@ -316,6 +260,9 @@ class PostgresStore(Store):
         return self._one(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
 
     def close(self) -> None:
+        if self._aconns is not None:  # a loop's connections, closed without it
+            self._aconns.drop()
+            self._aconns = None
         self._pool.close()
 
     # -- async --------------------------------------------------------------------------------
@@ -326,21 +273,22 @@ class PostgresStore(Store):
             if self._aconns is not None:
                 self._aconns.drop()
             self._aconns = LoopConnections(self._dsn, self._kwargs, self._max, self._timeout)
+            self._awriter = GroupWriter(self._aconns, self._aexec)
         return self._aconns
 
     async def _aexec(self, statements: list[Statement]) -> list[Any]:
         statements = self._batch(statements)
-        merged = _merged(statements)
+        one = merged(statements)
         async with self._aconnections().connection() as conn:
-            if merged is not None:
-                sql, args, decode = merged
-                return decode(await _arows(await conn.execute(sql, args)))  # type: ignore[no-any-return]
+            if one is not None:
+                sql, args, decode = one
+                return decode(await arows_of(await conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
-                return [decode(await _arows(await conn.execute(sql, args)))]
+                return [decode(await arows_of(await conn.execute(sql, args)))]
             async with conn.pipeline(), conn.transaction():
                 cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
-            return [decode(await _arows(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+            return [decode(await arows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
 
     async def _aone(self, statement: Statement) -> Any:
         return (await self._aexec([statement]))[0]
@@ -367,15 +315,30 @@ class PostgresStore(Store):
         return await self._aone(self._hit(windows))  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        return await self._aone(self._reserve(key, interval, burst, max_wait, now))  # type: ignore[no-any-return]
+        statements = [LAZY, self._reserve(key, interval, burst, max_wait, now)]
+        return (await self._aexec(statements))[1]  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return await self._aone(self._admit(blocked, claim, windows))  # type: ignore[no-any-return]
+        return (await self._aexec([LAZY, self._admit(blocked, claim, windows)]))[1]  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
+        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
+        self._aconnections()
+        assert self._awriter is not None
+        await self._awriter.write(self._batch(statements), lazy)
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))

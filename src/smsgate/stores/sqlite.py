@@ -4,77 +4,65 @@ Every operation runs in a ``BEGIN IMMEDIATE`` transaction, so counters and claim
 several processes open the same file. One writer thread per store commits every operation queued
 meanwhile at once (group commit, see :mod:`smsgate.stores._writer`): a call returns only after the
 commit holding it, and concurrent sends share one fsync. Async twins await the same writer.
+Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
+their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
+next fsync, which for a send comes with its *pending* record, before any request leaves.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
+from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
+from ._sqlite_schema import connect
 from ._writer import Job, Writer
-from .base import (
-    LogRecord,
-    Refusal,
-    Store,
-    Window,
-    dump_inbound,
-    dump_report,
-    gcra,
-    inbound_key,
-    load_inbound,
-    load_report,
-    provider_refs,
-)
+from .base import Keep, LogRecord, Refusal, Store, Window, gcra
 
 __all__ = ["SQLiteStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
-CREATE TABLE IF NOT EXISTS log (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, message_id TEXT NOT NULL, status TEXT NOT NULL,
-    created_at REAL NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS log_message ON log (message_id);
-CREATE INDEX IF NOT EXISTS log_created ON log (created_at);
-CREATE TABLE IF NOT EXISTS log_phone (phone TEXT NOT NULL, id TEXT NOT NULL, created_at REAL NOT NULL,
-    PRIMARY KEY (phone, id));
-"""
-
-# Migration n brings ``PRAGMA user_version`` from n - 1 to n; never edit a released one.
-_MIGRATIONS = (
-    # 1: a message's phones indexed once (not per attempt); attempts indexed by the provider's
-    # message ids; delivery reports, each phone's latest delivery, inbound messages.
-    """
-    CREATE TABLE log_message_phone (phone TEXT NOT NULL, message_id TEXT NOT NULL, created_at REAL NOT NULL,
-        PRIMARY KEY (phone, message_id)) WITHOUT ROWID;
-    INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
-        SELECT p.phone, l.message_id, p.created_at FROM log_phone AS p JOIN log AS l ON l.id = p.id;
-    DROP TABLE log_phone;
-    CREATE TABLE log_ref (provider TEXT NOT NULL, ref TEXT NOT NULL, record_id TEXT NOT NULL,
-        message_id TEXT NOT NULL, PRIMARY KEY (provider, ref, record_id)) WITHOUT ROWID;
-    CREATE TABLE delivery (message_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
-        PRIMARY KEY (message_id, phone)) WITHOUT ROWID;
-    CREATE TABLE report (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, message_id TEXT, phone TEXT NOT NULL,
-        data TEXT NOT NULL);
-    CREATE INDEX report_message ON report (message_id, seq);
-    CREATE INDEX report_phone ON report (phone, seq);
-    CREATE TABLE inbound (seq INTEGER PRIMARY KEY, key TEXT UNIQUE, sender TEXT NOT NULL, data TEXT NOT NULL);
-    CREATE INDEX inbound_sender ON inbound (sender, seq);
-    """,
-)
-
 
 _PURGE_EVERY = 1000
 
 
-def _message_ids(data: str) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(data).get("message_ids") or {}
-    return ids
+@dataclass(frozen=True)
+class _Lazy:
+    """A job whose commit may skip its fsync (see :mod:`smsgate.stores._writer`): admitting a send
+    and taking a rate token come before that send's *pending* record, whose fsync covers them."""
+
+    job: Job
+    lazy: bool = True
+
+    def __call__(self, db: sqlite3.Connection) -> Any:
+        return self.job(db)
+
+
+@dataclass(frozen=True)
+class _Write:
+    """:meth:`Store.write` as a job of the writer: run together with the other writes queued with it."""
+
+    store: SQLiteStore
+    records: Sequence[LogRecord]
+    keep: Keep | None
+    forget: str | None
+    lazy: bool  # committed without an fsync of its own when every job of its commit is lazy
+
+    def __call__(self, db: sqlite3.Connection) -> None:
+        self.run_together(db, [self])
+
+    def run_together(self, db: sqlite3.Connection, jobs: list[_Write]) -> list[None]:
+        log_put_many(db, [record for job in jobs for record in job.records])
+        for job in jobs:
+            if job.keep is not None:
+                self.store._put(db, *job.keep)
+            if job.forget is not None:
+                self.store._delete(db, job.forget)
+        return [None] * len(jobs)
 
 
 class SQLiteStore(Store):
@@ -90,23 +78,7 @@ class SQLiteStore(Store):
         self._connect().close()  # open and migrate now: a bad path or file fails here, with sqlite3's error
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("BEGIN IMMEDIATE")
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            statements = (_SCHEMA if version == 0 else "").split(";")
-            for number, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
-                statements += [*sql.split(";"), f"PRAGMA user_version = {number}"]
-            for statement in statements:
-                if statement.strip():
-                    db.execute(statement)
-            db.execute("COMMIT")
-        except BaseException:
-            db.close()
-            raise
-        return db
+        return connect(self.path, self.timeout)
 
     def _call(self, job: Job, operation: str) -> Any:
         return self._here().call(job, operation)
@@ -225,130 +197,13 @@ class SQLiteStore(Store):
         self._put(db, key, repr(tat), max(tat - now, interval) + 1.0)
         return wait
 
-    def _log_put(self, db: sqlite3.Connection, record: LogRecord) -> None:
-        new = db.execute("SELECT 1 FROM log WHERE id = ?", (record.id,)).fetchone() is None
-        db.execute(
-            "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
-            " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
-            (record.id, record.kind, record.message_id, record.status, record.created_at, record.to_json()),
-        )
-        if new and (
-            record.kind != "attempt"
-            or db.execute("SELECT 1 FROM log WHERE id = ?", (record.message_id,)).fetchone() is None
-        ):  # a message's phones are indexed once, by its first record
-            db.executemany(
-                "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)",
-                [(phone, record.message_id, record.created_at) for phone in record.phones],
-            )
-        db.executemany(
-            "INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)",
-            [(record.provider, ref, record.id, record.message_id) for ref in provider_refs(record)],
-        )
-
-    def _log_query(
-        self,
-        db: sqlite3.Connection,
-        *,
-        message_id: str | None = None,
-        phone: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        status: str | None = None,
-        limit: int = 1000,
-        newest_first: bool = False,
-    ) -> list[LogRecord]:
-        sql = (
-            "SELECT log.data, CASE WHEN log.kind = 'message' THEN (SELECT json_group_object(d.phone, d.status)"
-            " FROM delivery AS d WHERE d.message_id = log.id) END FROM log"
-        )
-        where: list[str] = []
-        args: list[Any] = []
-        if phone is not None:
-            sql += " JOIN log_message_phone AS p ON p.message_id = log.message_id AND p.phone = ?"
-            where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
-            args += [phone, phone]
-        if message_id is not None:
-            where.append("log.message_id = ?")
-            args.append(message_id)
-        if since is not None:
-            where.append("log.created_at >= ?")
-            args.append(since)
-        if until is not None:
-            where.append("log.created_at <= ?")
-            args.append(until)
-        if status is not None:
-            where.append("log.status = ?")
-            args.append(status)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        order = "DESC" if newest_first else "ASC"
-        sql += f" ORDER BY log.created_at {order}, log.rowid {order} LIMIT ?"
-        args.append(limit)
-        rows = db.execute(sql, args).fetchall()
-        records = []
-        for data, deliveries in rows:
-            record = LogRecord.from_json(data)
-            record.deliveries = json.loads(deliveries) if deliveries else {}
-            records.append(record)
-        return records
-
-    def _record_report(self, db: sqlite3.Connection, report: DeliveryReport) -> bool:
-        matched = None
-        if report.provider_message_id is not None:
-            rows = db.execute(
-                "SELECT f.message_id, l.data FROM log_ref AS f JOIN log AS l ON l.id = f.record_id"
-                " WHERE f.provider = ? AND f.ref = ? ORDER BY l.rowid DESC",
-                (report.provider, report.provider_message_id),
-            ).fetchall()
-            matched = next(
-                (m for m, data in rows if _message_ids(data).get(report.phone) == report.provider_message_id), None
-            )
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO report (key, message_id, phone, data) VALUES (?, ?, ?, ?)",
-            (report.key, matched, report.phone, dump_report(report)),
-        ).rowcount
-        if not inserted:
-            return False
-        if matched is not None:
-            db.execute(
-                "INSERT INTO delivery (message_id, phone, status) VALUES (?, ?, ?)"
-                " ON CONFLICT (message_id, phone) DO UPDATE SET status = excluded.status",
-                (matched, report.phone, report.status.value),
-            )
-        report.message_id = matched
-        return True
-
-    def _reports(
-        self, db: sqlite3.Connection, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
-    ) -> list[DeliveryReport]:
-        where = [c for c, v in (("message_id = ?", message_id), ("phone = ?", phone)) if v is not None]
-        args: list[Any] = [v for v in (message_id, phone) if v is not None]
-        sql = "SELECT data, message_id FROM report" + (" WHERE " + " AND ".join(where) if where else "")
-        rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
-        return [load_report(data, message_id) for data, message_id in rows]
-
-    def _record_inbound(self, db: sqlite3.Connection, message: InboundMessage) -> bool:
-        return bool(
-            db.execute(
-                "INSERT OR IGNORE INTO inbound (key, sender, data) VALUES (?, ?, ?)",
-                (inbound_key(message), message.sender, dump_inbound(message)),
-            ).rowcount
-        )
-
-    def _inbound(self, db: sqlite3.Connection, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
-        sql = "SELECT data FROM inbound" + ("" if phone is None else " WHERE sender = ?") + " ORDER BY seq DESC LIMIT ?"
-        rows = db.execute(sql, ([] if phone is None else [phone]) + [limit]).fetchall()
-        return [load_inbound(row[0]) for row in rows]
-
-    def _log_prune(self, db: sqlite3.Connection, before: float) -> int:
-        """Delete send-log records created before ``before`` (a timestamp); returns how many."""
-        db.execute("DELETE FROM log_ref WHERE record_id IN (SELECT id FROM log WHERE created_at < ?)", (before,))
-        pruned = db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
-        for table in ("log_message_phone", "delivery"):  # of messages with no record left
-            orphan = f"NOT EXISTS (SELECT 1 FROM log WHERE log.message_id = {table}.message_id)"
-            db.execute(f"DELETE FROM {table} WHERE {orphan}")
-        return pruned
+    _log_put = staticmethod(log_put)
+    _log_query = staticmethod(log_query)
+    _record_report = staticmethod(record_report)
+    _reports = staticmethod(reports)
+    _record_inbound = staticmethod(record_inbound)
+    _inbound = staticmethod(inbound)
+    _log_prune = staticmethod(log_prune)
 
     # -- the public twins: each queues its operation for the writer and waits for its commit ----
 
@@ -374,16 +229,26 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._hit(db, windows), "hit")  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = lambda db: self._reserve(db, key, interval, burst, max_wait, now)  # noqa: E731
+        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
         return self._call(job, "reserve")  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._call(lambda db: self._admit(db, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
+        return self._call(_Lazy(lambda db: self._admit(db, blocked, claim, windows)), "admit")  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self._call(_Write(self, records, keep, forget, lazy), "write")
 
     def log_put(self, record: LogRecord) -> None:
         self._call(lambda db: self._log_put(db, record), "log_put")
@@ -435,17 +300,27 @@ class SQLiteStore(Store):
         return await self._acall(lambda db: self._hit(db, windows), "ahit")  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = lambda db: self._reserve(db, key, interval, burst, max_wait, now)  # noqa: E731
+        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
         return await self._acall(job, "areserve")  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        job = lambda db: self._admit(db, blocked, claim, windows)  # noqa: E731
+        job = _Lazy(lambda db: self._admit(db, blocked, claim, windows))
         return await self._acall(job, "aadmit")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        await self._acall(_Write(self, records, keep, forget, lazy), "awrite")
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._acall(lambda db: self._log_put(db, record), "alog_put")

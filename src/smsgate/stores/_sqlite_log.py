@@ -1,0 +1,161 @@
+"""The SQLite store's send log, delivery reports and inbound messages: jobs of its writer (see
+:mod:`smsgate.stores._writer`), each a function of the connection, run inside the writer's transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from .._reports import DeliveryReport, InboundMessage
+from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
+
+__all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
+
+
+def _message_ids(data: str) -> dict[str, str]:
+    ids: dict[str, str] = json.loads(data).get("message_ids") or {}
+    return ids
+
+
+def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
+    log_put_many(db, [record])
+
+
+def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
+    """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
+    for the lot. A message's phones are indexed once, by its first record."""
+    asked = json.dumps([*{r.id for r in records}, *{r.message_id for r in records}])
+    present = {
+        row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", (asked,))
+    }
+    phones: list[tuple[str, str, float]] = []
+    refs: list[tuple[str | None, str, str, str]] = []
+    for r in records:
+        if r.id not in present:
+            if r.kind != "attempt" or r.message_id not in present:
+                phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
+            present.add(r.id)
+        refs += [(r.provider, ref, r.id, r.message_id) for ref in provider_refs(r)]
+    db.executemany(
+        "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
+        " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
+        [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json()) for r in records],
+    )
+    if phones:
+        db.executemany(
+            "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)", phones
+        )
+    if refs:
+        db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
+
+
+def log_query(
+    db: sqlite3.Connection,
+    *,
+    message_id: str | None = None,
+    phone: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    status: str | None = None,
+    limit: int = 1000,
+    newest_first: bool = False,
+) -> list[LogRecord]:
+    sql = (
+        "SELECT log.data, CASE WHEN log.kind = 'message' THEN (SELECT json_group_object(d.phone, d.status)"
+        " FROM delivery AS d WHERE d.message_id = log.id) END FROM log"
+    )
+    where: list[str] = []
+    args: list[Any] = []
+    if phone is not None:
+        sql += " JOIN log_message_phone AS p ON p.message_id = log.message_id AND p.phone = ?"
+        where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
+        args += [phone, phone]
+    if message_id is not None:
+        where.append("log.message_id = ?")
+        args.append(message_id)
+    if since is not None:
+        where.append("log.created_at >= ?")
+        args.append(since)
+    if until is not None:
+        where.append("log.created_at <= ?")
+        args.append(until)
+    if status is not None:
+        where.append("log.status = ?")
+        args.append(status)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    order = "DESC" if newest_first else "ASC"
+    sql += f" ORDER BY log.created_at {order}, log.rowid {order} LIMIT ?"
+    args.append(limit)
+    rows = db.execute(sql, args).fetchall()
+    records = []
+    for data, deliveries in rows:
+        record = LogRecord.from_json(data)
+        record.deliveries = json.loads(deliveries) if deliveries else {}
+        records.append(record)
+    return records
+
+
+def record_report(db: sqlite3.Connection, report: DeliveryReport) -> bool:
+    matched = None
+    if report.provider_message_id is not None:
+        rows = db.execute(
+            "SELECT f.message_id, l.data FROM log_ref AS f JOIN log AS l ON l.id = f.record_id"
+            " WHERE f.provider = ? AND f.ref = ? ORDER BY l.rowid DESC",
+            (report.provider, report.provider_message_id),
+        ).fetchall()
+        matched = next(
+            (m for m, data in rows if _message_ids(data).get(report.phone) == report.provider_message_id), None
+        )
+    inserted = db.execute(
+        "INSERT OR IGNORE INTO report (key, message_id, phone, data) VALUES (?, ?, ?, ?)",
+        (report.key, matched, report.phone, dump_report(report)),
+    ).rowcount
+    if not inserted:
+        return False
+    if matched is not None:
+        db.execute(
+            "INSERT INTO delivery (message_id, phone, status) VALUES (?, ?, ?)"
+            " ON CONFLICT (message_id, phone) DO UPDATE SET status = excluded.status",
+            (matched, report.phone, report.status.value),
+        )
+    report.message_id = matched
+    return True
+
+
+def reports(
+    db: sqlite3.Connection, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
+) -> list[DeliveryReport]:
+    where = [c for c, v in (("message_id = ?", message_id), ("phone = ?", phone)) if v is not None]
+    args: list[Any] = [v for v in (message_id, phone) if v is not None]
+    sql = "SELECT data, message_id FROM report" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
+    return [load_report(data, message_id) for data, message_id in rows]
+
+
+def record_inbound(db: sqlite3.Connection, message: InboundMessage) -> bool:
+    return bool(
+        db.execute(
+            "INSERT OR IGNORE INTO inbound (key, sender, data) VALUES (?, ?, ?)",
+            (inbound_key(message), message.sender, dump_inbound(message)),
+        ).rowcount
+    )
+
+
+def inbound(db: sqlite3.Connection, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
+    sql = "SELECT data FROM inbound" + ("" if phone is None else " WHERE sender = ?") + " ORDER BY seq DESC LIMIT ?"
+    rows = db.execute(sql, ([] if phone is None else [phone]) + [limit]).fetchall()
+    return [load_inbound(row[0]) for row in rows]
+
+
+def log_prune(db: sqlite3.Connection, before: float) -> int:
+    """Delete send-log records created before ``before`` (a timestamp); returns how many."""
+    db.execute("DELETE FROM log_ref WHERE record_id IN (SELECT id FROM log WHERE created_at < ?)", (before,))
+    pruned = db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
+    for table in ("log_message_phone", "delivery"):  # of messages with no record left
+        orphan = f"NOT EXISTS (SELECT 1 FROM log WHERE log.message_id = {table}.message_id)"
+        db.execute(f"DELETE FROM {table} WHERE {orphan}")
+    return pruned
