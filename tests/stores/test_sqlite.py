@@ -58,3 +58,18 @@ def test_a_lazy_write_survives_the_process(tmp_path: Path) -> None:
     store = SQLiteStore(path)
     assert [(r.id, r.status) for r in store.log_query()] == [("m", "accepted")] and store.get("k") == "v"
     store.close()
+
+
+def test_close_releases_the_file_before_it_returns(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "smsgate.db"))
+    store.set("k", "v")
+    assert {p.name for p in tmp_path.iterdir()} >= {"smsgate.db-wal", "smsgate.db-shm"}  # the writer holds it
+    store.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["smsgate.db"]  # checkpointed and closed, no waiting
+
+
+async def test_aclose_releases_the_file_before_it_returns(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "smsgate.db"))
+    await store.aset("k", "v")
+    await store.aclose()
+    assert [p.name for p in tmp_path.iterdir()] == ["smsgate.db"]

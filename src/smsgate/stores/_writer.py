@@ -44,6 +44,7 @@ class Merged(Protocol):
 
 
 IDLE = 1.0  # seconds without work before the thread exits
+_WAKE: Item = (lambda db: None, None, "close")  # queued by close(): the thread looks again at once
 
 
 class Writer:
@@ -56,6 +57,7 @@ class Writer:
         self._lock = threading.Lock()
         self._running = False
         self._closed = False
+        self._thread: threading.Thread | None = None
         self.commits = 0  # transactions committed, for tests and benchmarks
         self._synchronous = "FULL"  # as the connection was opened
 
@@ -66,7 +68,8 @@ class Writer:
             self._queue.put((job, waiter, operation))
             if not self._running:
                 self._running = True
-                threading.Thread(target=self._run, name="smsgate-sqlite", daemon=True).start()
+                self._thread = threading.Thread(target=self._run, name="smsgate-sqlite", daemon=True)
+                self._thread.start()
 
     def call(self, job: Job, operation: str) -> Any:
         future: Future[Any] = Future()
@@ -79,9 +82,13 @@ class Writer:
         return await future
 
     def close(self) -> None:
-        """Refuse new work; work already queued is still committed."""
+        """Refuse new work; work already queued is still committed, and the file released, on return."""
         with self._lock:
             self._closed = True
+            thread = self._thread if self._running else None
+            self._queue.put(_WAKE)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def _run(self) -> None:
         try:
@@ -89,7 +96,7 @@ class Writer:
         except Exception as exc:  # fail what waits; the next call tries again
             with self._lock:
                 self._running = False
-                batch = self._drain([])
+                batch = [item for item in self._drain([]) if item is not _WAKE]
             self._answer(
                 [(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch if _live(waiter)]
             )
@@ -104,7 +111,7 @@ class Writer:
                             self._running = False
                             return
                     continue
-                batch = self._drain([first])
+                batch = [item for item in self._drain([first]) if item is not _WAKE]
                 lazy = [item for item in batch if getattr(item[0], "lazy", False)]
                 for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
                     if part:  # lazy jobs first, answered without waiting for the others' fsync
