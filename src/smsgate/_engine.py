@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Protocol
 
 from ._errors import InvalidRequest, SmsError, Unreachable
-from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._models import Attempt, Outgoing, RecipientResult, SendResult, Status
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
 from ._steps import Done, Job, RunJobs, Sleep, Step
@@ -44,7 +44,7 @@ class Breaker(Protocol):
 
 
 def plan(
-    message: Message,
+    message: Outgoing,
     providers: Mapping[str, Provider],
     order: Sequence[str],
     retry: RetryPolicy,

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._engine import attempt_of, plan
 from ._errors import Category, InvalidRequest, PolicyRefused, RequestFailed, SmsError, Throttled
-from ._models import Attempt, Message, RecipientResult, SendResult, Status, new_id
+from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
 from ._observe import Hooks, Metrics, log_attempt, log_refusal, logger
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
@@ -68,7 +68,7 @@ class _Send:
     """One send's own state: its id, its log record (``None`` without a send log), the finished
     attempt records waiting to be written with it."""
 
-    message: Message
+    message: Outgoing
     message_id: str
     record: LogRecord | None
     opened: bool = False  # the message's record is written (before its first request)
@@ -146,7 +146,9 @@ class SendFlow:
             raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
         return names
 
-    def _admit(self, message: Message, phones: list[str], claim: str | None) -> Generator[Step, Any, SendResult | None]:
+    def _admit(
+        self, message: Outgoing, phones: list[str], claim: str | None
+    ) -> Generator[Step, Any, SendResult | None]:
         """Lists, the idempotency claim and the limits, in one store operation; a replayed result or ``None``."""
         p = self.policies
         if p.allowlist is not None:
@@ -199,9 +201,7 @@ class SendFlow:
             groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
         parts: list[SendResult] = []
         for order, phones in groups.items():
-            keys = {phone.e164 for phone in phones}
-            per = {k: v for k, v in message.recipient_params.items() if k in keys}
-            part = message.replace(to=tuple(phones), recipient_params=per).normalised(self.default_region)
+            part = message.part(phones)
             if not order:
                 error = InvalidRequest("no configured provider serves this destination", field="to")
                 parts.append(SendResult(recipients=tuple(RecipientResult.failed(p, error) for p in phones)))
@@ -215,7 +215,7 @@ class SendFlow:
             message_id=send.message_id,
         )
 
-    def _plan(self, send: _Send, message: Message, order: list[str]) -> Flow:
+    def _plan(self, send: _Send, message: Outgoing, order: list[str]) -> Flow:
         p = self.policies
         return plan(
             message,

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import OutcomeUnknown, SmsError
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult, Status
+from .._models import Message, Outgoing, RecipientResult, Status
 from .._phone import PhoneNumber
 from ._acs import RpcSigner
 from ._aliyun_errors import business_error, gateway_error, retry_after
@@ -78,7 +78,7 @@ class AliyunProvider(Provider):
 
     # -- SendSms / SendBatchSms --------------------------------------------------------------
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         """Besides a template code, Aliyun needs a sign name (on the message or in settings)."""
         super().check(message)
         if not self.sign_name(message):
