@@ -14,6 +14,8 @@ __all__ = ["Message", "Outgoing", "Phone"]
 
 Phone = str | PhoneNumber
 
+_TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
+
 
 def _text(value: Any, where: str) -> Any:
     """``value`` if it is ``None`` or text that can be sent: a string holding no lone surrogate."""
@@ -116,24 +118,20 @@ class Message:
     secret_params: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        checked = (
-            ("to", _recipients(self.to)),
-            ("template", _text(self.template, "template")),
-            ("params", _frozen_params(self.params, "params")),
-            ("sign_name", _text(self.sign_name, "sign_name")),
-            ("text", _text(self.text, "text")),
-            ("templates", _texts(self.templates, "templates")),
-            ("sign_names", _texts(self.sign_names, "sign_names")),
-            ("param_order", _order(self.param_order)),
-            ("recipient_params", _per_recipient(self.recipient_params)),
-            ("idempotency_key", _text(self.idempotency_key, "idempotency_key")),
-            ("out_id", _text(self.out_id, "out_id")),
-            ("extend_code", _text(self.extend_code, "extend_code")),
-            ("secret_params", frozenset(self.secret_params) if self.secret_params else frozenset()),
-        )
-        for name, value in checked:  # the usual way to convert the fields of a frozen dataclass
-            if value is not getattr(self, name):
-                object.__setattr__(self, name, value)
+        # every field checked, and copied where the caller could still change it (object.__setattr__
+        # is how a frozen dataclass converts its own fields)
+        put = object.__setattr__
+        put(self, "to", _recipients(self.to))
+        for name in _TEXTS:
+            value = getattr(self, name)
+            if value is not None and not (type(value) is str and value.isascii()):  # the usual cases pass
+                put(self, name, _text(value, name))
+        put(self, "params", _frozen_params(self.params, "params"))
+        put(self, "templates", _texts(self.templates, "templates"))
+        put(self, "sign_names", _texts(self.sign_names, "sign_names"))
+        put(self, "param_order", _order(self.param_order))
+        put(self, "recipient_params", _per_recipient(self.recipient_params))
+        put(self, "secret_params", frozenset(self.secret_params) if self.secret_params else frozenset())
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
@@ -143,8 +141,7 @@ class Message:
 
     def replace(self, **changes: Any) -> Message:
         """A new :class:`Message` with ``changes`` (a plain message: normalise it again to send it)."""
-        values = {f.name: getattr(self, f.name) for f in fields(Message)}
-        return Message(**{**values, **changes})
+        return Message(**{name: getattr(self, name) for name in _FIELDS} | changes)
 
     def normalised(self, region: str | None = None) -> Outgoing:
         """This message ready to send: every recipient parsed into E.164 (duplicates dropped), the
@@ -184,9 +181,8 @@ class Message:
         return self._ready(tuple(phones.values()), per)
 
     def _ready(self, phones: tuple[PhoneNumber, ...], recipient_params: Mapping[str, Mapping[str, str]]) -> Outgoing:
-        values = {f.name: getattr(self, f.name) for f in fields(Message)}
-        values.update(to=phones, recipient_params=recipient_params)
-        return Outgoing(**values, phones=phones)
+        values = {name: getattr(self, name) for name in _FIELDS}
+        return Outgoing(**values | {"to": phones, "recipient_params": recipient_params}, phones=phones)
 
     def template_for(self, *names: str) -> str | None:
         """The template code for the first of ``names`` with an override, else ``template``."""
@@ -250,11 +246,10 @@ class Outgoing(Message):
     phones: tuple[PhoneNumber, ...] = field(kw_only=True)
 
     def __post_init__(self) -> None:
-        super().__post_init__()
-        phones = tuple(self.phones)
-        if not all(isinstance(p, PhoneNumber) for p in phones):
-            raise TypeError("Outgoing.phones must be PhoneNumber values: build it with Message.normalised()")
-        object.__setattr__(self, "phones", phones)
+        """Only ``phones`` is checked: the other fields come from a :class:`Message` that checked them."""
+        phones = self.phones
+        if type(phones) is not tuple or not all([isinstance(p, PhoneNumber) for p in phones]):
+            raise TypeError("Outgoing.phones must be a tuple of PhoneNumber: build it with Message.normalised()")
         object.__setattr__(self, "to", phones)
 
     def normalised(self, region: str | None = None) -> Outgoing:
@@ -267,3 +262,6 @@ class Outgoing(Message):
         """The same message to ``phones`` only (some of its recipients), with their own params."""
         keys = {phone.e164 for phone in phones}
         return self._ready(tuple(phones), {k: v for k, v in self.recipient_params.items() if k in keys})
+
+
+_FIELDS = tuple(f.name for f in fields(Message))
