@@ -181,8 +181,8 @@ class Message:
         return self._ready(tuple(phones.values()), per)
 
     def _ready(self, phones: tuple[PhoneNumber, ...], recipient_params: Mapping[str, Mapping[str, str]]) -> Outgoing:
-        values = {name: getattr(self, name) for name in _FIELDS}
-        return Outgoing(**values | {"to": phones, "recipient_params": recipient_params}, phones=phones)
+        fields = vars(self) | {"to": phones, "recipient_params": recipient_params, "phones": phones}
+        return Outgoing(**fields)
 
     def template_for(self, *names: str) -> str | None:
         """The template code for the first of ``names`` with an override, else ``template``."""

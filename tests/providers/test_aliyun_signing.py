@@ -252,7 +252,9 @@ def test_headers_prepared_per_action_sign_as_the_reference_does(
     of each request, give the signature the emulator's independent implementation computes."""
     signer = RpcSigner(AK, SECRET, host="127.0.0.1:8080", version="2017-05-25", token=token)
     for nonce in ("n1", "n2"):  # the second request reuses what the first prepared
-        canonical, headers = signer.sign(action, dict(params), date=DATE, nonce=nonce, body=body, repeated=repeated)
+        canonical, headers = signer.sign(
+            action, dict(params), date=DATE, nonce=nonce, body=body, repeated=tuple(repeated.items())
+        )
         signed = {k: v for k, v in headers.items() if k != "authorization"}
         assert signed["x-acs-action"] == action and signed["x-acs-signature-nonce"] == nonce
         assert canonical == canonical_query({**params, **repeated})

@@ -184,7 +184,7 @@ class RpcSigner:
         self._secret, self._token = secret, token
         self._v3 = V3Signer(access_key_id, secret)
         self._stamp: tuple[int, str] = (-1, "")
-        self._encoded: dict[str, str] = {}
+        self._encoded: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self._actions: dict[str, _V3Headers] = {}
 
     def date(self, second: float) -> str:
@@ -203,16 +203,15 @@ class RpcSigner:
         nonce: str,
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
-        repeated: Mapping[str, str] | None = None,
+        repeated: tuple[tuple[str, str], ...] = (),
     ) -> tuple[str, dict[str, str]]:
         """``(canonical query, headers)`` for ``action`` with ``query`` as URL params and ``body``
-        (``form``, encoded). ``repeated`` are more URL params whose values recur between requests (sign
-        names, template codes: few and public), so their encoding is remembered."""
+        (``form``, encoded). ``repeated`` are more URL params, as ``(name, value)`` pairs, that recur
+        between requests (sign names, template codes: few and public): their encoding is remembered."""
         if self.signature_version == "v2":
-            return self._sign_v2(action, {**query, **repeated} if repeated else query, date, nonce, form)
+            return self._sign_v2(action, {**query, **dict(repeated)} if repeated else query, date, nonce, form)
         digest = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-        encoded = {name: self.encoded(value) for name, value in repeated.items()} if repeated else None
-        canonical = canonical_query(query, encoded)
+        canonical = canonical_query(query, self._encoded.get(repeated) or self._encode(repeated))
         return canonical, self.v3_headers(action).sign(canonical, digest, date, nonce)
 
     def v3_headers(self, action: str) -> _V3Headers:
@@ -255,11 +254,9 @@ class RpcSigner:
         query["Signature"] = rpc_signature("POST", {**query, **(form or {})}, self._secret)
         return canonical_query(query), {"host": self.host, "accept": "application/json", "content-type": _FORM}
 
-    def encoded(self, value: str) -> str:
-        """:func:`pct` of a value that repeats (sign names, template codes), remembered."""
-        encoded = self._encoded.get(value)
-        if encoded is None:
-            if len(self._encoded) >= 64:
-                self._encoded.clear()
-            encoded = self._encoded[value] = pct(value)
+    def _encode(self, repeated: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """The encoded values of ``repeated``, remembered (at most 64 combinations at once)."""
+        if len(self._encoded) >= 64:
+            self._encoded.clear()
+        encoded = self._encoded[repeated] = {name: pct(value) for name, value in repeated}
         return encoded

@@ -102,14 +102,14 @@ class AliyunProvider(Provider):
                 form["SmsUpExtendCodeJson"] = to_json([message.extend_code] * len(phones))
             body = urlencode(sorted(form.items())).encode()
             return self._signed(
-                "SendBatchSms", query, recipients, body=body, form=form, repeated={"TemplateCode": template}
+                "SendBatchSms", query, recipients, body=body, form=form, repeated=(("TemplateCode", template),)
             )
         query["PhoneNumbers"] = ",".join([wire_phone(p) for p in recipients])
         if message.params:
             query["TemplateParam"] = to_json(message.params)
         if message.extend_code:
             query["SmsUpExtendCode"] = message.extend_code
-        return self._signed("SendSms", query, recipients, repeated={"SignName": sign, "TemplateCode": template})
+        return self._signed("SendSms", query, recipients, repeated=(("SignName", sign), ("TemplateCode", template)))
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
@@ -160,7 +160,7 @@ class AliyunProvider(Provider):
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
-        repeated: Mapping[str, str] | None = None,
+        repeated: tuple[tuple[str, str], ...] = (),
     ) -> HttpRequest:
         """The signed request for ``action``: ``query`` in the URL, ``body`` (``form``, encoded)."""
         signer = self._signer
