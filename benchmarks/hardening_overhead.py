@@ -44,9 +44,18 @@ ALIYUN = {"access_key_id": "LTAI5t", "access_key_secret": "s3cr3t-k3y", "sign_na
 def unchecked() -> Message:
     message = object.__new__(Message)
     vars(message).update(
-        to=("13800138000",), template="SMS_123456789", params={"code": "123456"}, sign_name="阿里云短信测试",
-        text=None, templates={}, sign_names={}, param_order=None, recipient_params={}, idempotency_key=None,
-        out_id="order-42", extend_code=None,
+        to=("13800138000",),
+        template="SMS_123456789",
+        params={"code": "123456"},
+        sign_name="阿里云短信测试",
+        text=None,
+        templates={},
+        sign_names={},
+        param_order=None,
+        recipient_params={},
+        idempotency_key=None,
+        out_id="order-42",
+        extend_code=None,
     )
     return message
 
@@ -89,8 +98,10 @@ def main() -> None:
 
     compare(
         "Message construction",
-        {"Message(...) with checks": (lambda: Message(**FIELDS), plain),
-         "baseline: fields stored unchecked": (unchecked, plain)},
+        {
+            "Message(...) with checks": (lambda: Message(**FIELDS), plain),
+            "baseline: fields stored unchecked": (unchecked, plain),
+        },
         args.n,
         args.rounds,
     )
@@ -98,8 +109,10 @@ def main() -> None:
     memory = Gateway({"memory": {}}, retry=RetryPolicy(max_attempts=1))
     compare(
         "Gateway.send, memory provider",
-        {"checks on": (lambda: memory.send(Message(**FIELDS)), plain),
-         "baseline: checks off": (lambda: memory.send(Message(**FIELDS)), no_checks)},
+        {
+            "checks on": (lambda: memory.send(Message(**FIELDS)), plain),
+            "baseline: checks off": (lambda: memory.send(Message(**FIELDS)), no_checks),
+        },
         args.n // 4,
         args.rounds,
     )
@@ -109,8 +122,10 @@ def main() -> None:
     failing = Message(**FIELDS)
     compare(
         "Gateway.send, Aliyun refusal over MockTransport",
-        {"scrubbing on": (lambda: refusing.send(failing), plain),
-         "baseline: scrubbing off": (lambda: refusing.send(failing), no_scrub)},
+        {
+            "scrubbing on": (lambda: refusing.send(failing), plain),
+            "baseline: scrubbing off": (lambda: refusing.send(failing), no_scrub),
+        },
         args.n // 4,
         args.rounds,
     )

@@ -24,6 +24,12 @@ def test_set_get_delete(store: Store) -> None:
     assert store.get("a") is None
 
 
+def test_incr_counts_down_too(store: Store) -> None:
+    assert store.incr("open", 2, ttl=60) == 2
+    assert store.run([("incr", ("open", -1, 60)), ("incr", ("open", -1, 60))]) == [1, 0]
+    assert store.incr("fresh", -1, ttl=60) == -1  # a counter made by a decrement starts at zero
+
+
 def test_add_only_when_absent(store: Store) -> None:
     assert store.add("k", "first", ttl=60) is None
     assert store.add("k", "second", ttl=60) == "first"

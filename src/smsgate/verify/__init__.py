@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ._keys import ENV_KEYS, KeyRing
 from ._model import Budget, Verification, VerificationFailed, VerificationStatus, VerifyPolicy
+from ._stats import PurposeStats
 from ._verifier import AsyncVerifier, Verifier
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "AsyncVerifier",
     "Budget",
     "KeyRing",
+    "PurposeStats",
     "Verification",
     "VerificationFailed",
     "VerificationStatus",

@@ -52,19 +52,31 @@ class Checking(VerifierCore):
             if budget is not None and who is not None:
                 windows.append(budget.window(f"checks:{name}", who, now))
         live_now = ("get", (self.live_key(record.purpose, record.phone),))
-        live, full = yield Call(self.store, "run", ([live_now, ("hit", (windows,))],))  # one round trip where it can
+        checks_now = ("get", (self.key(vid, "checks"),))
+        live, full, checks = yield Call(self.store, "run", ([live_now, ("hit", (windows,)), checks_now],))
         if full is not None or (live is not None and live != vid) or not self.matches(vid, record, code):
+            if full is None and live in (None, vid) and int(checks or 0) >= p.max_attempts:  # the last attempt
+                yield from self._finish(record, vid, VerificationStatus.MAX_ATTEMPTS_REACHED, life)
             raise VerificationFailed()
-        taken = yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.APPROVED.value, life))
-        if taken is not None:
+        approved = VerificationStatus.APPROVED
+        if (yield Call(self.store, "add", (self.key(vid, "done"), approved.value, life))) is not None:
             raise VerificationFailed()
-        try:  # approved: from here on, only reads (a failure to read must not undo the approval)
+        try:  # approved: from here on, counted and read back in one go (a failure must not undo the approval)
             parts = [self.key(vid, part) for part in ("checks", "sends", "sent")]
-            counts = yield Call(self.store, "get_many", (parts,))
+            calls = [*self.counters.finished(record, approved, record.retention), ("get_many", (parts,))]
+            counts = (yield Call(self.store, "run", (calls,)))[-1]
         except Exception:
-            logger.warning("could not read back verification %s", vid, exc_info=True)
+            logger.warning("could not count or read back verification %s", vid, exc_info=True)
             counts = [None, None, None]
-        return _view(vid, record, VerificationStatus.APPROVED, *counts)
+        return _view(vid, record, approved, *counts)
+
+    def _finish(self, record: Record, vid: str, status: VerificationStatus, life: float) -> Flow[bool]:
+        """Write the terminal ``status`` unless one is there already (then ``False``), and count it."""
+        taken = yield Call(self.store, "add", (self.key(vid, "done"), status.value, life))
+        if taken is not None:
+            return False
+        yield from self.count(record, status)
+        return True
 
     def matches(self, vid: str, record: Record, code: str) -> bool:
         """Whether ``code`` is the one ``record`` was started with: digests compared in constant time."""
@@ -85,7 +97,7 @@ class Checking(VerifierCore):
         found = yield from self._state(vid)
         if found is not None and found[1].status is VerificationStatus.PENDING:
             life = found[0].life(self.clock())
-            yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.CANCELED.value, life))
+            yield from self._finish(found[0], vid, VerificationStatus.CANCELED, life)
         return (yield from self.get_flow(vid))
 
     def get_flow(self, vid: str) -> Flow[Verification | None]:

@@ -20,7 +20,9 @@ from .._steps import Call
 from ..stores.base import Store
 from ..stores.memory import MemoryStore
 from ._keys import ENV_KEYS, KeyRing
-from ._model import VerifyPolicy
+from ._model import VerificationStatus, VerifyPolicy
+from ._record import Record
+from ._stats import StatsKeys
 
 __all__ = ["Flow", "Send", "VerifierCore", "default_keys", "dumps", "loads", "logger"]
 
@@ -61,6 +63,7 @@ class VerifierCore:
         self.policy = policy or VerifyPolicy()
         self.code_param = code_param
         self.prefix = f"verify:{namespace}:" if namespace else "verify:"
+        self.counters = StatsKeys(self.store, self.prefix)
         self.screen = screen
         self.clock: Callable[[], float] = clock or gateway.clock
 
@@ -74,6 +77,13 @@ class VerifierCore:
 
     def live_key(self, purpose: str, phone: str) -> str:
         return f"{self.prefix}live:{purpose}:{phone}"
+
+    def count(self, record: Record, status: VerificationStatus) -> Flow[None]:
+        """Count ``record`` as having become ``status`` (see ``_stats``); a failure is only logged."""
+        try:
+            yield Call(self.store, "run", (self.counters.finished(record, status, record.retention),))
+        except Exception:
+            logger.warning("could not count a verification as %s", status.value, exc_info=True)
 
 
 def default_keys(store: Store) -> KeyRing:

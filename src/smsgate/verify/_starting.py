@@ -99,9 +99,13 @@ class Starting(Checking):
         if self.policy.resend_cooldown > 0:
             calls.append(("set", (self.key(vid, "cool"), "1", self.policy.resend_cooldown)))
         replies = yield Call(self.store, "run", (calls,))
+        try:
+            yield from self.counters.started(record, self.policy.retention)
+        except Exception:
+            logger.warning("could not count verification %s", vid, exc_info=True)
         previous = replies[2]
         if previous and previous != vid:  # a new verification cancels the previous one
-            yield Call(self.store, "add", (self.key(previous, "done"), VerificationStatus.CANCELED.value, life))
+            yield from self._cancel_previous(previous, life)
         return (yield from self._send(vid, record, number, code, sends=1))
 
     def resend_flow(self, vid: str, *, client: str | None) -> Flow[Verification]:
@@ -146,7 +150,7 @@ class Starting(Checking):
         try:
             result: SendResult = yield Send(message)
         except SmsError:  # refused before anything left: nothing to verify against
-            yield Call(self.store, "add", (self.key(vid, "done"), VerificationStatus.CANCELED.value, record.life(now)))
+            yield from self._finish(record, vid, VerificationStatus.CANCELED, record.life(now))
             raise
         row = result.recipients[0]
         sent = {"status": row.status.value, "provider": row.provider, "message_id": row.message_id}
@@ -167,6 +171,13 @@ class Starting(Checking):
             row.message_id,
             row.error,
         )
+
+    def _cancel_previous(self, previous: str, life: float) -> Flow[None]:
+        done = (self.key(previous, "done"), VerificationStatus.CANCELED.value, life)
+        if (yield Call(self.store, "add", done)) is None:
+            earlier = Record.loads((yield Call(self.store, "get", (self.key(previous),))))
+            if earlier is not None:
+                yield from self.count(earlier, VerificationStatus.CANCELED)
 
     def _send_windows(self, phone: str, client: str | None, now: float) -> list[tuple[str, Window]]:
         """``(rule, window)`` for each send budget that applies."""

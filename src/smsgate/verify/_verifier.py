@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._phone import PhoneNumber
 from ._core import Flow, Send
 from ._model import Verification
 from ._starting import Starting
+from ._stats import PurposeStats, stats_flow
 
 if TYPE_CHECKING:
     from .._gateway import AsyncGateway, Gateway
@@ -83,6 +84,11 @@ class Verifier(Starting):
         """The status lookup, or ``None`` for an unknown (or purged) id."""
         return self._drive(self.get_flow(verification_id))
 
+    def stats(self, purposes: Sequence[str] | None = None, *, hours: int = 24) -> list[PurposeStats]:
+        """Counts by status for each purpose (every one seen when ``None``) over the last ``hours``,
+        and how many were started each hour; never a code."""
+        return self._drive(stats_flow(self.counters, purposes, self.clock(), hours))
+
     def _drive(self, steps: Flow[T]) -> T:
         reply: Any = None
         error: BaseException | None = None
@@ -151,6 +157,10 @@ class AsyncVerifier(Starting):
 
     async def get(self, verification_id: str) -> Verification | None:
         return await self._drive(self.get_flow(verification_id))
+
+    async def stats(self, purposes: Sequence[str] | None = None, *, hours: int = 24) -> list[PurposeStats]:
+        """See :meth:`Verifier.stats`."""
+        return await self._drive(stats_flow(self.counters, purposes, self.clock(), hours))
 
     async def _drive(self, steps: Flow[T]) -> T:
         reply: Any = None

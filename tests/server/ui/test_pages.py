@@ -9,6 +9,7 @@ import pytest
 from .conftest import csrf
 
 PAGES = ["/ui/", "/ui/messages", "/ui/send", "/ui/keys", "/ui/providers", "/ui/messages/" + "0" * 32]
+PAGES += ["/ui/verifications", "/ui/campaigns"]
 MESSAGE_ID = re.compile(r"/ui/messages/([0-9a-f]{32})")
 
 
@@ -22,7 +23,10 @@ def test_pages_refused_without_a_session(dashboard, path):
         assert forged.headers.get("location") == "/ui/login"
 
 
-@pytest.mark.parametrize("path", ["/ui/send", "/ui/keys", "/ui/logout", "/ui/keys/000000000000/revoke"])
+@pytest.mark.parametrize(
+    "path",
+    ["/ui/send", "/ui/keys", "/ui/logout", "/ui/keys/000000000000/revoke", "/ui/campaigns/" + "0" * 16 + "/pause"],
+)
 def test_posts_refused_without_a_session(dashboard, path):
     with dashboard.client() as client:
         assert client.post(path, data={"csrf": "x"}).headers.get("location") == "/ui/login"

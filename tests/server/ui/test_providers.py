@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from smsgate.server.ui._providers import chart, health
+from smsgate.server.ui._providers import chart, delivery, health
 from smsgate.server.ui._render import templates
 
 NOW = 1_800_000_000.0
@@ -62,10 +62,27 @@ def test_chart_counts_per_minute_and_leaves_out_older_sends():
     ]
     messages.append(view("a", "accepted", at=NOW - 31 * 60))
     drawn = chart(messages, NOW)
-    lines = {line["provider"]: line for line in drawn["lines"]}
+    lines = {line["name"]: line for line in drawn["lines"]}
     assert drawn["top"] == 2 and lines["a"]["total"] == 2 and lines["b"]["total"] == 1
     assert lines["a"]["points"].split()[-1] == "300.0,5.0"  # the peak, this minute
     assert lines["b"]["points"].split()[-2].endswith(",52.5")  # half the peak, two minutes ago
+
+
+def test_delivery_rate_per_interval_by_provider():
+    messages = [
+        view("a", "accepted", at=NOW - 10, delivery="delivered"),
+        view("a", "accepted", at=NOW - 20),  # no receipt yet
+        view("a", "accepted", at=NOW - 400, delivery="delivered"),  # the interval before
+        view("b", "accepted", at=NOW - 30, delivery="undelivered"),
+        view("b", "rejected", at=NOW - 30),  # not accepted: not counted
+        view("a", "accepted", at=NOW - 31 * 60, delivery="delivered"),  # too old
+    ]
+    drawn = delivery(messages, NOW)
+    lines = {line["name"]: line for line in drawn["lines"]}
+    assert (lines["a"]["delivered"], lines["a"]["accepted"], lines["a"]["last"]) == (2, 3, 0.5)
+    assert (lines["b"]["delivered"], lines["b"]["accepted"], lines["b"]["last"]) == (0, 1, 0.0)
+    assert lines["a"]["points"].split() == ["240.0,5.0", "300.0,52.5"]  # gaps where nothing was accepted
+    assert lines["b"]["points"] == "300.0,100.0" and drawn["top"] == 1.0
 
 
 def _message_page(text: str) -> str:

@@ -13,6 +13,7 @@ from ..._errors import InvalidRequest, SmsError
 from .._keys import SCOPES, ApiKey
 from .._schemas import MessageIn
 from ._render import guard, page, service_of
+from ._tenancy import all_keys
 
 __all__ = ["router"]
 
@@ -60,11 +61,7 @@ def _send_context(request: Request, form: dict[str, str]) -> dict[str, Any]:
 
 
 async def _tenant_keys(request: Request, tenant: str) -> list[ApiKey]:
-    store = service_of(request).store
-    count = int(await store.aget("apikeys:count") or 0)
-    ids = [i for i in await store.aget_many([f"apikeys:{n}" for n in range(count, 0, -1)]) if i]
-    records = await store.aget_many([f"apikey:{i}" for i in ids])
-    return [k for k in (ApiKey.from_json(r) for r in records if r) if k.tenant == tenant]
+    return [k for k in await all_keys(request) if k.tenant == tenant]
 
 
 async def _keys_page(

@@ -13,6 +13,7 @@ from ..._errors import InvalidPhone
 from ..._phone import PhoneNumber
 from ._render import guard, page, service_of
 from ._session import Sessions, same
+from ._tenancy import shown_tenant, tenants
 
 __all__ = ["router"]
 
@@ -72,10 +73,12 @@ async def messages(
     provider: str = "",
     since: str = "",
     cursor: str = "",
+    tenant: str = "",
 ) -> Response:
     session = await guard(request)
     service = service_of(request)
-    filters = {"phone": phone, "status": status, "provider": provider, "since": since}
+    shown = shown_tenant(request, session, tenant)
+    filters = {"phone": phone, "status": status, "provider": provider, "since": since, "tenant": shown}
     problem, e164, after = None, None, None
     try:
         if phone.strip():
@@ -91,7 +94,7 @@ async def messages(
     next_cursor = None
     if problem is None:
         result = await service.records.page(
-            session.tenant,
+            shown,
             phone=e164,
             status=status if status in STATUSES else None,
             since=after,
@@ -107,17 +110,20 @@ async def messages(
         "providers": sorted(service.gateway.providers),
         "problem": problem,
         "next_cursor": next_cursor,
+        "tenant": shown,
+        "tenants": await tenants(request, session),
     }
     return page(request, "messages.html", session, context, 422 if problem else 200)
 
 
 @router.get("/messages/{message_id}")
-async def message(request: Request, message_id: str) -> Response:
+async def message(request: Request, message_id: str, tenant: str = "") -> Response:
     session = await guard(request)
     service = service_of(request)
+    shown = shown_tenant(request, session, tenant)
     view = None
     if len(message_id) == 32 and all(c in "0123456789abcdef" for c in message_id):
-        view = await service.records.get(session.tenant, message_id)
+        view = await service.records.get(shown, message_id)
     if view is None:
         return page(request, "error.html", session, {"problem": "no such message"}, 404)
     reports = await service.records.send_log.areports(message_id=message_id)

@@ -12,14 +12,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ._charts import lines
 from ._render import guard, page, service_of
 
-__all__ = ["Health", "chart", "health", "router"]
+__all__ = ["Health", "chart", "delivery", "health", "router"]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 RECENT = 200  # messages
 MINUTES = 30  # of the chart
-COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+STEP = 5  # minutes an interval of the delivery chart
 
 
 @dataclass
@@ -77,18 +78,29 @@ def chart(messages: list[dict[str, Any]], now: float, minutes: int = MINUTES) ->
             ago = int((now - attempt["created_at"]) // 60)
             if 0 <= ago < minutes:
                 counts[attempt["provider"]][minutes - 1 - ago] += 1
-    top = max((max(c) for c in counts.values()), default=0) or 1
-    step = 300 / (minutes - 1)
-    lines = [
-        {
-            "provider": name,
-            "color": COLORS[i % len(COLORS)],
-            "total": sum(c),
-            "points": " ".join(f"{x * step:.1f},{100 - n * 95 / top:.1f}" for x, n in enumerate(c)),
-        }
-        for i, (name, c) in enumerate(sorted(counts.items()))
-    ]
-    return {"lines": lines, "top": top, "minutes": minutes}
+    return {**lines(counts), "minutes": minutes}
+
+
+def delivery(messages: list[dict[str, Any]], now: float, minutes: int = MINUTES, step: int = STEP) -> dict[str, Any]:
+    """Delivered / accepted recipients by provider per ``step`` minutes (by when the message was
+    made) over the last ``minutes``, as SVG polyline points; an interval with none accepted is a gap."""
+    slots = minutes // step
+    tally: dict[str, list[list[int]]] = defaultdict(lambda: [[0, 0] for _ in range(slots)])
+    for message in messages:
+        ago = int((now - message["created_at"]) // (60 * step))
+        if not 0 <= ago < slots:
+            continue
+        for recipient in message["recipients"]:
+            if recipient["provider"] and recipient["status"] == "accepted":
+                cell = tally[recipient["provider"]][slots - 1 - ago]
+                cell[0] += recipient["delivery"] == "delivered"
+                cell[1] += 1
+    rates = {name: [d / a if a else None for d, a in cells] for name, cells in tally.items()}
+    drawn = lines(rates, top=1.0, marks=True)
+    for line in drawn["lines"]:
+        delivered, accepted = (sum(c[i] for c in tally[line["name"]]) for i in (0, 1))
+        line["delivered"], line["accepted"] = delivered, accepted
+    return {**drawn, "minutes": minutes, "step": step}
 
 
 @router.get("/providers")
@@ -97,5 +109,11 @@ async def providers(request: Request) -> Response:
     service = service_of(request)
     recent = (await service.records.page(session.tenant, limit=RECENT)).items
     breakers = {name: b.state for name, b in service.gateway.breakers.items()}
-    context = {"health": health(recent, breakers), "chart": chart(recent, time.time()), "recent": len(recent)}
+    now = time.time()
+    context = {
+        "health": health(recent, breakers),
+        "chart": chart(recent, now),
+        "delivery": delivery(recent, now),
+        "recent": len(recent),
+    }
     return page(request, "providers.html", session, context)
