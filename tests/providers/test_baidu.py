@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgate import Category, Message, Status
+from smsgate import Category, Message, RetryPolicy, Status
 from smsgate.emulators.baidu import expected_signature
 from smsgate.emulators.server import Received
 from smsgate.providers.baidu import BaiduProvider, bce_authorization
@@ -116,6 +116,35 @@ async def test_a_5xx_or_timeout_after_delivery_is_unknown(baidu_emulator: BaiduE
     assert result.recipients[0].status is Status.UNKNOWN
     await await_until(lambda: len(baidu_emulator.delivered) >= 2, what="both requests to arrive")
     assert len(baidu_emulator.delivered) == 2 and len(baidu_emulator.server.requests) == 2
+
+
+def test_the_client_token_is_stable_per_request_and_distinct_otherwise() -> None:
+    p = BaiduProvider(access_key_id="k", secret_access_key="s")
+    message = Message(to=CN, template="T", params={"c": "1"}).normalised()
+    first = p.build_request(message, message.phones).url
+    assert first == p.build_request(message, message.phones).url  # a retry: the same token
+    again = Message(to=CN, template="T", params={"c": "1"}).normalised()  # an equal, separate message
+    assert p.build_request(again, again.phones).url != first
+    assert p.build_request(message, message.phones[:1]).url != first  # fewer numbers: another request
+    keyed = [Message(to=CN, template="T", params={"c": "1"}, idempotency_key="order-7").normalised() for _ in "ab"]
+    assert p.build_request(keyed[0], keyed[0].phones).url == p.build_request(keyed[1], keyed[1].phones).url
+    other = BaiduProvider(access_key_id="k", secret_access_key="s", alias="backup")
+    assert other.build_request(keyed[0], keyed[0].phones).url != p.build_request(keyed[0], keyed[0].phones).url
+
+
+async def test_a_retry_after_a_5xx_is_deduplicated_by_the_client_token(
+    baidu_emulator: BaiduEmulator, gateway: Driver
+) -> None:
+    assert baidu_emulator.server is not None
+    baidu_emulator.server.fail_next(status=503, text="unavailable", after=True)
+    retry = RetryPolicy(retry_unknown=True, random=lambda: 1.0, base_delay=0.01)
+    message = Message(to=CN, template="T", params={"c": "1"})
+    result = await gateway.send([provider(baidu_emulator)], message, retry=retry)
+    assert result.ok and len(result.attempts) == 2 and len(baidu_emulator.server.requests) == 2
+    tokens = {dict(r.query)["clientToken"] for r in baidu_emulator.server.requests}
+    assert len(tokens) == 1 and len(baidu_emulator.delivered) == 2  # two numbers, each sent once
+    ids = {d["phone"]: d["messageId"] for d in baidu_emulator.delivered}
+    assert {r.phone.e164: r.message_id for r in result.recipients} == ids
 
 
 async def test_unicode_params_arrive_byte_exact(baidu_emulator: BaiduEmulator, gateway: Driver) -> None:

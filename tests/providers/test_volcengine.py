@@ -123,6 +123,55 @@ async def test_unicode_params_arrive_byte_exact(volcengine_emulator: VolcengineE
     assert result.ok and volcengine_emulator.delivered[0]["params"] == params
 
 
+async def test_per_recipient_params_go_in_one_send_batch_sms(
+    volcengine_emulator: VolcengineEmulator, gateway: Driver
+) -> None:
+    own = {CN[0]: {"name": "张三 🎉"}, "+85251234567": {"name": 'Zoë "q" \\ \u2028'}}
+    per_phone = {("+86" + k if k[0] != "+" else k): v for k, v in own.items()}
+    message = Message(to=[*CN, "+85251234567"], template="ST_1", params={"code": "0042", "name": "—"},
+                      recipient_params=per_phone, out_id="u1")  # fmt: skip
+    result = await gateway.send([provider(volcengine_emulator)], message)
+    assert result.ok and volcengine_emulator.server is not None
+    (request,) = volcengine_emulator.server.requests
+    assert dict(request.query) == {"Action": "SendBatchSms", "Version": "2021-01-01"}
+    body = json.loads(request.body)
+    assert "TemplateParam" not in body and "PhoneNumbers" not in body and body["Tag"] == "u1"
+    assert [m["PhoneNumber"] for m in body["Messages"]] == [*CN, "+85251234567"]
+    expected = [{"code": "0042", "name": own.get(p, {}).get("name", "—")} for p in [*CN, "+85251234567"]]
+    assert [json.loads(m["TemplateParam"]) for m in body["Messages"]] == expected
+    assert [d["params"] for d in volcengine_emulator.delivered] == expected  # byte-exact through the wire
+    ids = {d["phone"]: d["id"] for d in volcengine_emulator.delivered}
+    assert {r.phone.e164: r.message_id for r in result.recipients} == ids and len(ids) == 3
+
+
+async def test_send_batch_sms_splits_at_200_numbers(volcengine_emulator: VolcengineEmulator, gateway: Driver) -> None:
+    phones = [f"1380013{n:04d}" for n in range(401)]
+    own = {f"+86{p}": {"n": str(i)} for i, p in enumerate(phones)}
+    message = Message(to=phones, template="T", params={"c": "1"}, recipient_params=own)
+    result = await gateway.send([provider(volcengine_emulator)], message)
+    assert result.ok and volcengine_emulator.server is not None
+    sizes = [len(json.loads(r.body)["Messages"]) for r in volcengine_emulator.server.requests]
+    assert sorted(sizes) == [1, 200, 200]  # the batches may be sent concurrently
+    assert {d["mobile"]: d["params"] for d in volcengine_emulator.delivered} == {
+        p: {"c": "1", "n": str(i)} for i, p in enumerate(phones)
+    }
+
+
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=20), min_size=1, max_size=3))
+def test_any_per_recipient_params_are_signed_and_verify(values: list[str]) -> None:
+    p = VolcengineProvider(access_key_id="k", secret_access_key="s", sms_account="a")
+    phones = [f"+8613800138{n:03d}" for n in range(len(values))]
+    own = {phone: {"v": value} for phone, value in zip(phones, values, strict=True)}
+    message = Message(to=phones, template="T", recipient_params=own).normalised()
+    request = p.build_request(message, message.phones)
+    messages = json.loads(request.body)["Messages"]
+    assert [json.loads(m["TemplateParam"]) for m in messages] == [{"v": v} for v in values]
+    received = Received("POST", "/", [("Action", "SendBatchSms"), ("Version", "2021-01-01")], request.headers,
+                        request.body)  # fmt: skip
+    signed = ["content-type", "host", "x-content-sha256", "x-date"]
+    assert request.headers["Authorization"].endswith(expected_signature("s", received, signed, "cn-north-1"))
+
+
 @pytest.mark.parametrize(
     ("code", "category"),
     [("RE:0000", Category.AUTH), ("RE:0010", Category.QUOTA), ("RE:0004", Category.TEMPLATE),

@@ -6,14 +6,24 @@ import pytest
 
 from smsgate import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from smsgate.emulators import EMULATORS
-from smsgate.receipts import PARSERS, parse_push, receipt_parser, reply_for
+from smsgate.receipts import PARSERS, NotSupported, parse_push, receipt_parser, reply_for
 from smsgate.receipts._base import Received
+from smsgate.receipts._push import UNSUPPORTED
 
 
-def test_every_provider_with_an_emulator_has_receipts() -> None:
-    # Cloopen: push format not documented well enough; JD Cloud: pull only; Ctyun: no receipts documented
-    without_push = {"ronglian", "jdcloud", "ctyun"}
-    assert sorted(PARSERS) == sorted(set(EMULATORS) - without_push)
+def test_every_provider_with_an_emulator_has_receipts_or_says_why_not() -> None:
+    assert sorted(PARSERS) == sorted(set(EMULATORS) - set(UNSUPPORTED))
+    assert [name for name, cls in PARSERS.items() if not cls.pushes] == ["jdcloud"]  # pull only
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_a_provider_without_documented_receipts_says_so(name: str) -> None:
+    with pytest.raises(NotSupported, match=f"{name}: not supported by this provider") as info:
+        receipt_parser(name, {"path_token": "t"})
+    assert isinstance(info.value, ConfigError) and info.value.what == "push" and info.value.code == 46010
+    with pytest.raises(NotSupported):
+        parse_push(name, "POST", "https://x/t", {}, b"{}")
+    assert reply_for(info.value).status == 404
 
 
 def test_an_unknown_provider_type_is_a_config_error() -> None:

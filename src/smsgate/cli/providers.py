@@ -37,7 +37,8 @@ def providers(as_json: JsonOption = False) -> None:
             out.print(Text.assemble((info["name"], "bold"), "  ", (info["error"], "red")))
             continue
         kinds = " + ".join(k for k in ("template", "text") if info[k])
-        line = f"  takes {kinds}, up to {info['max_recipients']} per request"
+        own = ", per-recipient params" if info["per_recipient_params"] else ""
+        line = f"  takes {kinds}{own}, up to {info['max_recipients']} per request"
         out.print(Text.assemble((info["name"], "bold"), line))
         table = Table("setting", "type", "required", "default", "about", box=None, pad_edge=False)
         for field in info["settings"]:
@@ -70,5 +71,6 @@ def describe(name: str) -> dict[str, Any]:
         "template": cls.takes_template,
         "text": cls.takes_text,
         "max_recipients": cls.max_recipients,
+        "per_recipient_params": cls.per_recipient_params,
         "settings": fields,
     }

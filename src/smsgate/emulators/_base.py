@@ -12,9 +12,10 @@ __all__ = ["EmulatorBase"]
 
 @dataclass
 class EmulatorBase:
-    """Base of the emulators: ``delivered`` (one dict per delivery) and ``server`` (set by ``serve``)."""
+    """Base of the emulators: ``delivered`` (one entry per delivery: a dict, or the emulator's own
+    record type) and ``server`` (set by ``serve``)."""
 
-    delivered: list[dict[str, Any]] = field(default_factory=list)
+    delivered: list[Any] = field(default_factory=list)
     server: FakeServer | None = None
 
     @property

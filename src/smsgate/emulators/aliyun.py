@@ -20,71 +20,52 @@ headers, and legacy RPC HMAC-SHA1 over query plus form body. Unknown AccessKeyId
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import itertools
 import json
-import re
+import secrets
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._aliyun_wire import (
+    Reply,
+    beijing_time,
+    business,
+    gateway,
+    json_list,
+    national,
+    ok,
+    reference_rpc_signature,
+    reference_v3_authorization,
+    required,
+    signature_mismatch,
+    template_params,
+    valid_phone,
+)
+from ._base import EmulatorBase
+from ._outgoing import Outgoing, beijing, json_push
+from .server import Received
 
 __all__ = [
     "AliyunFake",
     "Delivery",
+    "aliyun_report",
+    "aliyun_up",
     "reference_rpc_signature",
     "reference_v3_authorization",
 ]
 
-HOST_ID = "dysmsapi.aliyuncs.com"
 VERSION = "2017-05-25"
 MAX_SKEW = 15 * 60
 _ACTIONS = ("SendSms", "SendBatchSms", "QuerySendDetails")
-_BEIJING = timezone(timedelta(hours=8))
-_MAINLAND = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
-_INTERNATIONAL = re.compile(r"(?:\+|00)?((?!86)(?:1\d{10}|[2-9]\d{7,14}))")  # NANP is 1 + 10 digits
-
-
-# -- the reference algorithm (spec §7.0), kept independent of smsgate's signer ---------------
-
-
-def _enc(text: str) -> str:
-    return quote(str(text), safe="~")
-
-
-def _canon(params: dict[str, str]) -> str:
-    return "&".join(f"{_enc(k)}={_enc(v)}" for k, v in sorted(params.items()))
-
-
-def reference_v3_authorization(
-    method: str, query: dict[str, str], headers: dict[str, str], body: bytes, ak: str, secret: str
-) -> tuple[str, str]:
-    """(Authorization, StringToSign) for ``headers`` = exactly the signed ones."""
-    payload = hashlib.sha256(body or b"").hexdigest()
-    h = {k.lower(): str(v).strip() for k, v in headers.items()}
-    names = sorted(h)
-    creq = f"{method}\n/\n{_canon(query)}\n" + "".join(f"{k}:{h[k]}\n" for k in names)
-    creq += f"\n{';'.join(names)}\n{payload}"
-    sts = "ACS3-HMAC-SHA256\n" + hashlib.sha256(creq.encode()).hexdigest()
-    sig = hmac.new(secret.encode(), sts.encode(), hashlib.sha256).hexdigest()
-    return f"ACS3-HMAC-SHA256 Credential={ak},SignedHeaders={';'.join(names)},Signature={sig}", sts
-
-
-def reference_rpc_signature(method: str, params: dict[str, str], secret: str) -> tuple[str, str]:
-    """(Signature, StringToSign) for the legacy RPC scheme; ``params`` = query + form, no Signature."""
-    sts = f"{method.upper()}&{_enc('/')}&{_enc(_canon(params))}"
-    digest = hmac.new(f"{secret}&".encode(), sts.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode(), sts
 
 
 # -- what the fake records ------------------------------------------------------------------
@@ -106,23 +87,15 @@ class Delivery:
     sent_at: float = 0.0
 
 
-class _Reply(Exception):
-    """Stops processing with this response."""
-
-    def __init__(self, response: web.Response) -> None:
-        self.response = response
-
-
 @dataclass
-class AliyunFake:
-    """The fake's state and knobs. ``handle`` is the :class:`FakeServer` handler."""
+class AliyunFake(EmulatorBase):
+    """The fake's state and knobs. ``handle`` is the :class:`FakeServer` handler; ``delivered`` holds
+    one :class:`Delivery` per accepted phone."""
 
     credentials: dict[str, str] = field(default_factory=lambda: {"testAK": "testSecret"})
     tokens: dict[str, str] = field(default_factory=dict)  # AK → STS token it requires
     templates: dict[str, tuple[str, ...]] | None = None  # when set: known templates and their params
     clock: Callable[[], float] = time.time
-    server: FakeServer | None = None
-    delivered: list[Delivery] = field(default_factory=list)
     receipts: dict[str, tuple[int, str]] = field(default_factory=dict)  # phone → (SendStatus, ErrCode)
     _failures: list[tuple[str | None, str | None, str, str, int | None]] = field(default_factory=list)
     _throttles: list[tuple[float | None, str]] = field(default_factory=list)
@@ -153,7 +126,7 @@ class AliyunFake:
     def fail_phone(self, phone: str, code: str, message: str = "", *, times: int | None = None) -> None:
         """Answer any request that includes ``phone`` with business ``code`` (HTTP 200)."""
         with self._lock:
-            self._failures.append((_national(phone), None, code, message or code, times))
+            self._failures.append((national(phone), None, code, message or code, times))
 
     def fail_template(self, template: str, code: str, message: str = "", *, times: int | None = None) -> None:
         """Answer any request for ``template`` with business ``code`` (HTTP 200)."""
@@ -172,19 +145,25 @@ class AliyunFake:
 
     def set_receipt(self, phone: str, status: int, err_code: str) -> None:
         """What QuerySendDetails reports for ``phone`` (default: 3, ``DELIVERED``)."""
-        self.receipts[_national(phone)] = (status, err_code)
+        self.receipts[national(phone)] = (status, err_code)
 
     def phones(self) -> list[str]:
         """Every delivered phone, in order."""
         with self._lock:
             return [d.phone for d in self.delivered]
 
+    def receipt_pushes(self, deliveries: Sequence[Delivery], url: str, *, delivered: bool) -> list[Outgoing]:
+        """One JSON array of ``SmsReport`` rows for the deliveries, as Aliyun's HTTP batch pushes them."""
+        code = "DELIVERED" if delivered else "MK:0001"
+        rows = [aliyun_report(d.phone, d.biz_id, success=delivered, err_code=code) for d in deliveries]
+        return [json_push(url, rows)]
+
     # -- serving -----------------------------------------------------------------------------
 
     async def handle(self, received: Received) -> web.StreamResponse:
         try:
             return self._process(received)
-        except _Reply as reply:
+        except Reply as reply:
             return reply.response
 
     def _process(self, r: Received) -> web.Response:
@@ -197,12 +176,12 @@ class AliyunFake:
         elif "Signature" in query:
             action, scheme = self._verify_rpc(r, query, form), "rpc"
         else:
-            raise _Reply(_gateway(400, "IncompleteSignature", "The request signature does not conform."))
+            raise Reply(gateway(400, "IncompleteSignature", "The request signature does not conform."))
         with self._lock:
             if self._throttles:
                 retry_after, code = self._throttles.pop(0)
                 headers = {"x-acs-retry-after": str(int(retry_after * 1000))} if retry_after is not None else {}
-                raise _Reply(_gateway(400, code, "Request was denied due to user flow control.", headers))
+                raise Reply(gateway(400, code, "Request was denied due to user flow control.", headers))
         params = {**query, **form}
         if action == "QuerySendDetails":
             return self._query(params)
@@ -210,7 +189,7 @@ class AliyunFake:
         with self._lock:
             if self._server_errors:
                 status, headers = self._server_errors.pop(0)
-                return _gateway(
+                return gateway(
                     status, "ServiceUnavailable", "The request has failed due to a temporary failure.", headers
                 )
         return response
@@ -221,20 +200,20 @@ class AliyunFake:
         fields = dict(part.split("=", 1) for part in r.headers["authorization"][17:].split(",") if "=" in part)
         ak, signed, signature = fields.get("Credential"), fields.get("SignedHeaders"), fields.get("Signature")
         if not (ak and signed and signature):
-            raise _Reply(_gateway(400, "IncompleteSignature", "The Authorization header is incomplete."))
+            raise Reply(gateway(400, "IncompleteSignature", "The Authorization header is incomplete."))
         names = signed.split(";")
         must = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"}
         must |= {n for n in r.headers if n.startswith("x-acs-")} | ({"content-type"} & set(r.headers))
         missing = sorted(must - set(names) - {"authorization"})
         if missing or any(n not in r.headers for n in names):
-            raise _Reply(_gateway(400, "IncompleteSignature", f"Headers not signed or absent: {missing or names}"))
+            raise Reply(gateway(400, "IncompleteSignature", f"Headers not signed or absent: {missing or names}"))
         if hashlib.sha256(r.body).hexdigest() != r.headers["x-acs-content-sha256"]:
-            raise _Reply(_gateway(400, "InvalidParameter", "x-acs-content-sha256 does not match the body."))
+            raise Reply(gateway(400, "InvalidParameter", "x-acs-content-sha256 does not match the body."))
         secret = self._secret(ak)
         headers = {n: r.headers[n] for n in names}
         expected, sts = reference_v3_authorization(r.method, query, headers, r.body, ak, secret)
         if not hmac.compare_digest(expected.rsplit("Signature=", 1)[1], signature):
-            raise _Reply(_signature_mismatch(sts))
+            raise Reply(signature_mismatch(sts))
         self._check_token(ak, r.headers.get("x-acs-security-token"))
         action, version = r.headers["x-acs-action"], r.headers["x-acs-version"]
         self._check_fresh(r.headers["x-acs-date"], r.headers["x-acs-signature-nonce"])
@@ -244,94 +223,94 @@ class AliyunFake:
         params = {k: v for k, v in {**query, **form}.items() if k != "Signature"}
         for name in ("AccessKeyId", "Timestamp", "SignatureNonce", "Action", "Version"):
             if not params.get(name):
-                raise _Reply(_gateway(400, f"Missing{name}", f"{name} is mandatory for this action."))
+                raise Reply(gateway(400, f"Missing{name}", f"{name} is mandatory for this action."))
         if params.get("SignatureMethod") != "HMAC-SHA1" or params.get("SignatureVersion") != "1.0":
-            raise _Reply(_gateway(400, "InvalidParameter", "SignatureMethod or SignatureVersion is not supported."))
+            raise Reply(gateway(400, "InvalidParameter", "SignatureMethod or SignatureVersion is not supported."))
         ak = params["AccessKeyId"]
         secret = self._secret(ak)
         expected, sts = reference_rpc_signature(r.method, params, secret)
         if not hmac.compare_digest(expected, query["Signature"]):
-            raise _Reply(_signature_mismatch(sts))
+            raise Reply(signature_mismatch(sts))
         self._check_token(ak, params.get("SecurityToken"))
         self._check_fresh(params["Timestamp"], params["SignatureNonce"])
         if params.get("Format", "XML").upper() != "JSON":
-            raise _Reply(web.Response(status=400, text="<Error><Code>XmlNotSupportedByFake</Code></Error>"))
+            raise Reply(web.Response(status=400, text="<Error><Code>XmlNotSupportedByFake</Code></Error>"))
         return self._check_action(params["Action"], params["Version"])
 
     def _secret(self, ak: str) -> str:
         secret = self.credentials.get(ak)
         if secret is None:
-            raise _Reply(_gateway(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."))
+            raise Reply(gateway(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."))
         return secret
 
     def _check_token(self, ak: str, token: str | None) -> None:
         if ak in self.tokens and token != self.tokens[ak]:
-            raise _Reply(_gateway(400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken is not valid."))
+            raise Reply(gateway(400, "InvalidSecurityToken.Mismatch", "Specified SecurityToken is not valid."))
 
     def _check_fresh(self, stamp: str, nonce: str) -> None:
         try:
             when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
-            raise _Reply(_gateway(400, "InvalidTimeStamp.Format", "Specified time stamp is not valid.")) from None
+            raise Reply(gateway(400, "InvalidTimeStamp.Format", "Specified time stamp is not valid.")) from None
         if abs(self.clock() - when) > MAX_SKEW:
-            raise _Reply(_gateway(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."))
+            raise Reply(gateway(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."))
         with self._lock:
             if nonce in self._nonces:
-                raise _Reply(_gateway(400, "SignatureNonceUsed", "Specified signature nonce was used already."))
+                raise Reply(gateway(400, "SignatureNonceUsed", "Specified signature nonce was used already."))
             self._nonces.add(nonce)
 
     @staticmethod
     def _check_action(action: str, version: str) -> str:
         if version != VERSION:
-            raise _Reply(_gateway(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid."))
+            raise Reply(gateway(400, "InvalidVersion", f"Specified parameter Version {version!r} is not valid."))
         if action not in _ACTIONS:
-            raise _Reply(_gateway(404, "InvalidAction.NotFound", f"Specified api {action!r} is not found."))
+            raise Reply(gateway(404, "InvalidAction.NotFound", f"Specified api {action!r} is not found."))
         return action
 
     # -- business ----------------------------------------------------------------------------
 
     def _send(self, action: str, p: dict[str, str], scheme: str) -> web.Response:
-        template = _required(p, "TemplateCode")
+        template = required(p, "TemplateCode")
         if action == "SendSms":
-            phones = _required(p, "PhoneNumbers").split(",")
-            signs = [_required(p, "SignName")] * len(phones)
-            params = [_params(p.get("TemplateParam"))] * len(phones)
+            phones = required(p, "PhoneNumbers").split(",")
+            signs = [required(p, "SignName")] * len(phones)
+            params = [template_params(p.get("TemplateParam"))] * len(phones)
             extend = [p.get("SmsUpExtendCode")] * len(phones)
             limit = 1000
         else:
-            phones = _json_list(_required(p, "PhoneNumberJson"))
-            signs = _json_list(_required(p, "SignNameJson"))
-            raw_params = _json_list(p["TemplateParamJson"]) if p.get("TemplateParamJson") else [None] * len(phones)
-            params = [_params(x if isinstance(x, str) or x is None else json.dumps(x)) for x in raw_params]
-            extend = _json_list(p["SmsUpExtendCodeJson"]) if p.get("SmsUpExtendCodeJson") else [None] * len(phones)
+            phones = json_list(required(p, "PhoneNumberJson"))
+            signs = json_list(required(p, "SignNameJson"))
+            raw_params = json_list(p["TemplateParamJson"]) if p.get("TemplateParamJson") else [None] * len(phones)
+            params = [template_params(x if isinstance(x, str) or x is None else json.dumps(x)) for x in raw_params]
+            extend = json_list(p["SmsUpExtendCodeJson"]) if p.get("SmsUpExtendCodeJson") else [None] * len(phones)
             limit = 100
             if not (len(phones) == len(signs) == len(params) == len(extend)):
-                raise _Reply(_business("isv.INVALID_PARAMETERS", "JSON arrays differ in length"))
+                raise Reply(business("isv.INVALID_PARAMETERS", "JSON arrays differ in length"))
         if len(phones) > limit:
-            raise _Reply(_business("isv.MOBILE_COUNT_OVER_LIMIT", f"more than {limit} numbers"))
-        national = []
+            raise Reply(business("isv.MOBILE_COUNT_OVER_LIMIT", f"more than {limit} numbers"))
+        numbers = []
         for phone in phones:
-            n = _national(phone) if _valid(phone) else None
+            n = national(phone) if valid_phone(phone) else None
             if n is None:
-                raise _Reply(_business("isv.MOBILE_NUMBER_ILLEGAL", f"invalid mobile number {phone}"))
-            national.append(n)
+                raise Reply(business("isv.MOBILE_NUMBER_ILLEGAL", f"invalid mobile number {phone}"))
+            numbers.append(n)
         if self.templates is not None:
             if template not in self.templates:
-                raise _Reply(_business("isv.SMS_TEMPLATE_ILLEGAL", "template not found or not approved"))
+                raise Reply(business("isv.SMS_TEMPLATE_ILLEGAL", "template not found or not approved"))
             for given in params:
                 absent = [k for k in self.templates[template] if k not in given]
                 if absent:
-                    raise _Reply(_business("isv.TEMPLATE_MISSING_PARAMETERS", f"missing {','.join(absent)}"))
-        self._take_failure(national, template)
+                    raise Reply(business("isv.TEMPLATE_MISSING_PARAMETERS", f"missing {','.join(absent)}"))
+        self._take_failure(numbers, template)
         biz_id = f"{next(self._ids)}^0"
         now = self.clock()
         rows = [
             Delivery(n, s, template, dict(par), biz_id, action, p.get("OutId"), e, scheme, now)
-            for n, s, par, e in zip(national, signs, params, extend, strict=True)
+            for n, s, par, e in zip(numbers, signs, params, extend, strict=True)
         ]
         with self._lock:
             self.delivered.extend(rows)
-        return _ok({"BizId": biz_id})
+        return ok({"BizId": biz_id})
 
     def _take_failure(self, phones: list[str], template: str) -> None:
         with self._lock:
@@ -342,108 +321,62 @@ class AliyunFake:
                             self._failures.pop(i)
                         else:
                             self._failures[i] = (phone, tpl, code, message, times - 1)
-                    raise _Reply(_business(code, message))
+                    raise Reply(business(code, message))
 
     def _query(self, p: dict[str, str]) -> web.Response:
-        phone = _national(_required(p, "PhoneNumber"))
-        day = _required(p, "SendDate")
-        size, page = int(_required(p, "PageSize")), int(_required(p, "CurrentPage"))
+        phone = national(required(p, "PhoneNumber"))
+        day = required(p, "SendDate")
+        size, page = int(required(p, "PageSize")), int(required(p, "CurrentPage"))
         if not 1 <= size <= 50:
-            raise _Reply(_business("isv.INVALID_PARAMETERS", "PageSize must be 1-50"))
+            raise Reply(business("isv.INVALID_PARAMETERS", "PageSize must be 1-50"))
         with self._lock:
             rows = [
                 d
                 for d in self.delivered
                 if d.phone == phone
-                and _beijing(d.sent_at).strftime("%Y%m%d") == day
+                and beijing_time(d.sent_at).strftime("%Y%m%d") == day
                 and (not p.get("BizId") or d.biz_id == p["BizId"])
             ]
         chosen = rows[(page - 1) * size : page * size]
         dtos = [self._dto(d) for d in chosen]
-        return _ok({"TotalCount": len(rows), "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos}})
+        return ok({"TotalCount": len(rows), "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos}})
 
     def _dto(self, d: Delivery) -> dict[str, Any]:
         status, err = self.receipts.get(d.phone, (3, "DELIVERED"))
-        sent = _beijing(d.sent_at).strftime("%Y-%m-%d %H:%M:%S")
-        received = _beijing(d.sent_at + 3).strftime("%Y-%m-%d %H:%M:%S") if status != 1 else ""
+        sent = beijing_time(d.sent_at).strftime("%Y-%m-%d %H:%M:%S")
+        received = beijing_time(d.sent_at + 3).strftime("%Y-%m-%d %H:%M:%S") if status != 1 else ""
         dto = {"PhoneNum": d.phone, "SendStatus": status, "ErrCode": err, "TemplateCode": d.template_code}
         dto.update(Content=f"【{d.sign_name}】{json.dumps(d.params, ensure_ascii=False)}", SendDate=sent)
         dto.update(ReceiveDate=received, OutId=d.out_id or "")
         return dto
 
 
-# -- helpers --------------------------------------------------------------------------------
+# -- receipts (provider-specs-2 §21.1): JSON arrays, unsigned -----------------------------------
 
 
-def _request_id() -> str:
-    return str(uuid.uuid4()).upper()
+def aliyun_report(phone: str, biz_id: str, *, success: bool = True, err_code: str = "DELIVERED") -> dict[str, Any]:
+    """One ``SmsReport`` row."""
+    now = time.time()
+    return {
+        "phone_number": phone,
+        "send_time": beijing(now - 5),
+        "report_time": beijing(now),
+        "success": success,
+        "err_code": err_code,
+        "err_msg": "用户接收成功" if success else "失败",
+        "sms_size": "1",
+        "biz_id": biz_id,
+        "out_id": "",
+    }
 
 
-def _ok(extra: dict[str, Any]) -> web.Response:
-    return web.json_response({"Code": "OK", "Message": "OK", "RequestId": _request_id(), **extra})
-
-
-def _business(code: str, message: str) -> web.Response:
-    return web.json_response({"Code": code, "Message": message, "RequestId": _request_id()})
-
-
-def _gateway(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    rid = _request_id()
-    body = {"RequestId": rid, "HostId": HOST_ID, "Code": code, "Message": message}
-    body["Recommend"] = f"https://api.aliyun.com/troubleshoot?q={code}&product=Dysmsapi&requestId={rid}"
-    return web.Response(
-        body=json.dumps(body, ensure_ascii=False).encode(),
-        status=status,
-        headers={"Content-Type": "application/json;charset=utf-8", **(headers or {})},
-    )
-
-
-def _signature_mismatch(sts: str) -> web.Response:
-    text = f"Specified signature is not matched with our calculation. server string to sign is:{sts}"
-    return _gateway(400, "SignatureDoesNotMatch", text)
-
-
-def _required(p: dict[str, str], name: str) -> str:
-    value = p.get(name)
-    if not value:
-        raise _Reply(_gateway(400, f"Missing{name}", f"{name} is mandatory for this action."))
-    return value
-
-
-def _params(text: str | None) -> dict[str, str]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise _Reply(_business("isv.INVALID_JSON_PARAM", "TemplateParam is not valid JSON")) from None
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise _Reply(_business("isv.INVALID_JSON_PARAM", "TemplateParam must be an object of strings"))
-    return value
-
-
-def _json_list(text: str) -> list[Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, list):
-        raise _Reply(_business("isv.INVALID_JSON_PARAM", "expected a JSON array"))
-    return value
-
-
-def _valid(phone: Any) -> bool:
-    return isinstance(phone, str) and bool(_MAINLAND.fullmatch(phone) or _INTERNATIONAL.fullmatch(phone))
-
-
-def _national(phone: str) -> str:
-    """Mainland numbers as 11 digits; others as country code + number."""
-    m = _MAINLAND.fullmatch(phone)
-    if m:
-        return m.group(1)
-    m = _INTERNATIONAL.fullmatch(phone)
-    return m.group(1) if m else phone
-
-
-def _beijing(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, _BEIJING)
+def aliyun_up(phone: str, content: str) -> dict[str, Any]:
+    """One ``SmsUp`` row (an inbound message)."""
+    return {
+        "phone_number": phone,
+        "send_time": beijing(time.time()),
+        "content": content,
+        "sign_name": "Acme",
+        "dest_code": "1234",
+        "sequence_id": secrets.randbelow(10**9),
+    }

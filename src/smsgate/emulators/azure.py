@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCESS_KEY = base64.b64encode(b"azure-access-key-not-a-real-one!").decode()

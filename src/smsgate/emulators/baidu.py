@@ -26,7 +26,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCESS_KEY = "baidu-access-key"

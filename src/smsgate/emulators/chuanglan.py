@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCOUNT = "N1234567"

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 API_KEY = "clickatell-api-key-not-a-real-one=="

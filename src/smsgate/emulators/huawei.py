@@ -22,13 +22,15 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import web
 
+from ._base import EmulatorBase
+from ._outgoing import Outgoing
 from .server import FakeServer, Received
 
 APP_KEY = "fakeHuaweiAppKey0000000000"
@@ -160,7 +162,7 @@ def check_aksk(
     return None
 
 
-class HuaweiFake:
+class HuaweiFake(EmulatorBase):
     """The fake's state: credentials, sender channels, deliveries, and failures to inject.
 
     ``fail_phone(phone, status)`` and ``fail_template(template_id, status)`` refuse those numbers
@@ -190,16 +192,8 @@ class HuaweiFake:
 
     def summaries(self) -> list[dict[str, Any]]:
         """What was delivered, one dict per phone, without credentials."""
-        return [
-            {
-                "phone": d.phone,
-                "sender": d.sender,
-                "signature": d.signature,
-                "template": d.template_id,
-                "params": d.params,
-            }
-            for d in self.delivered
-        ]
+        keep = ("phone", "sender", "signature", "template_id", "params")
+        return [{k.removesuffix("_id"): getattr(d, k) for k in keep} for d in self.delivered]
 
     # -- knobs ---------------------------------------------------------------------------------
 
@@ -214,12 +208,20 @@ class HuaweiFake:
     ) -> None:
         self.request_errors.extend([(http_status, code, description or f"{code} (injected)")] * times)
 
-    # -- for tests -----------------------------------------------------------------------------
+    def receipt_pushes(
+        self, deliveries: Sequence[Delivery], url: str, *, delivered: bool, aksk: bool = False
+    ) -> list[Outgoing]:
+        """A form status report for each delivery; signed with the first AK/SK when ``aksk``."""
+        pushes = []
+        for d in deliveries:
+            body = urlencode(huawei_report(d.sms_msg_id, d.phone, "DELIVRD" if delivered else "UNDELIV")).encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if aksk:
+                headers = huawei_signed(url, body, *next(iter(self.credentials.items())))
+            pushes.append(Outgoing("POST", url, headers, body))
+        return pushes
 
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None, "start the fake with FakeServer(fake.handle)"
-        return self.server.url
+    # -- for tests -----------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[Received]:
@@ -331,3 +333,42 @@ class HuaweiFake:
 
 def _error(status: int, code: str, description: str) -> tuple[int, dict[str, Any]]:
     return status, {"code": code, "description": description}
+
+
+# -- receipts (provider-specs-2 §21.3): a form per report, SDK-HMAC-SHA256 when AK/SK is on -----------
+
+
+def huawei_report(sms_msg_id: str, to: str, status: str = "DELIVRD") -> dict[str, str]:
+    """One status report's form fields."""
+    return {
+        "smsMsgId": sms_msg_id,
+        "total": "1",
+        "sequence": "1",
+        "status": status,
+        "source": "2",
+        "updateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "orgCode": "DELIVRD" if status == "DELIVRD" else "UNDELIV",
+        "to": to,
+    }
+
+
+def huawei_signed(
+    url: str, body: bytes, app_key: str, app_secret: str, *, when: float | None = None, payload: str | None = None
+) -> dict[str, str]:
+    """Headers of a push signed with AK/SK (§3.2 reference), the body hash signed unless ``payload``."""
+    parts = urlsplit(url)
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "host": parts.netloc,
+        "x-sdk-content-sha256": payload or hashlib.sha256(body).hexdigest(),
+        "x-sdk-date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if when is None else when)),
+    }
+    names = sorted(headers)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    canonical = "\n".join(
+        ["POST", path, "", "".join(f"{k}:{headers[k]}\n" for k in names), ";".join(names), headers[names[2]]]
+    )
+    sts = f"SDK-HMAC-SHA256\n{headers['x-sdk-date']}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    signature = hmac.new(app_secret.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    auth = f"SDK-HMAC-SHA256 Access={app_key}, SignedHeaders={';'.join(names)}, Signature={signature}"
+    return {**headers, "authorization": auth}

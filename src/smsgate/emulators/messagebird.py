@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCESS_KEY = "live_messagebird-access-key-not-real"

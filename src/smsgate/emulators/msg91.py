@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 AUTHKEY = "msg91-authkey-not-a-real-one"

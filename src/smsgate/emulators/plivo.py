@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 AUTH_ID = "MA" + "A1B2C3D4E5" * 2

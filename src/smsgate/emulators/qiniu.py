@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCESS_KEY = "qiniu-access-key"

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 SERVICE_PLAN_ID = "c0ffee00c0ffee00c0ffee00c0ffee00"

@@ -9,14 +9,17 @@ SNS's XML shape. Knobs: :meth:`FakeSns.throttle`, :meth:`FakeSns.fail_phone`.
 
 from __future__ import annotations
 
+import base64
 import calendar
+import datetime
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -24,6 +27,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from ._base import EmulatorBase
+from ._outgoing import Outgoing, json_push
 from .server import FakeServer, Received
 
 ACCESS_KEY = "AKIDFAKESNS0000000001"
@@ -75,28 +80,30 @@ def expected_signature(request: Received, signed: list[str], secret: str, date: 
 
 
 @dataclass
-class FakeSns:
+class FakeSns(EmulatorBase):
     """One AWS account's SNS in one region: keys (with optional session tokens) and what it sent."""
 
     keys: dict[str, str] = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
     tokens: dict[str, str] = field(default_factory=dict)
     region: str = REGION
     clock: Callable[[], float] = time.time
-    delivered: list[dict[str, str]] = field(default_factory=list)
     failures: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     throttles: list[str | None] = field(default_factory=list)
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: str) -> dict[str, str]:
         base = {"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY, "region": self.region}
         if self.server is not None:
             base["endpoint"] = self.endpoint
         return {**base, **overrides}
+
+    def receipt_pushes(
+        self, deliveries: Sequence[Mapping[str, str]], url: str, *, delivered: bool, sns: SnsSigner | None = None
+    ) -> list[Outgoing]:
+        """An SNS notification of each delivery's status log event, signed by ``sns`` (or a new signer)."""
+        signer = sns or SnsSigner()
+        state = "SUCCESS" if delivered else "FAILURE"
+        return [json_push(url, signer.envelope(sns_delivery(d["MessageId"], d["PhoneNumber"], state)))
+                for d in deliveries]  # fmt: skip
 
     def summaries(self) -> list[dict[str, Any]]:
         """What was delivered, one dict per message, without credentials."""
@@ -170,3 +177,87 @@ class FakeSns:
         if not hmac.compare_digest(wanted, match["signature"]):
             return error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
         return None
+
+
+# -- receipts (provider-specs-2 §21.5): RSA-signed envelopes, the certificate served over HTTP -------
+
+
+class SnsSigner:
+    """An SNS signing key and its self-signed certificate, served at :attr:`cert_url`."""
+
+    def __init__(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(self.key, hashes.SHA256())
+        )
+        self.pem = cert.public_bytes(serialization.Encoding.PEM)
+        self.server: FakeServer | None = None
+
+    async def handle(self, request: Received) -> web.StreamResponse:
+        return web.Response(body=self.pem, content_type="application/x-pem-file")
+
+    @property
+    def cert_url(self) -> str:
+        assert self.server is not None
+        return f"{self.server.url}/SimpleNotificationService-0000.pem"
+
+    def envelope(
+        self,
+        message: Any,
+        *,
+        when: float | None = None,
+        topic: str = "arn:aws:sns:us-east-1:1:sms",
+        cert_url: str | None = None,
+    ) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        stamp = datetime.datetime.fromtimestamp(time.time() if when is None else when, datetime.timezone.utc)
+        env = {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic,
+            "Message": message if isinstance(message, str) else json.dumps(message),
+            "Timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "SignatureVersion": "2",
+            "SigningCertURL": cert_url or self.cert_url,
+            "UnsubscribeURL": "http://127.0.0.1/unsubscribe",
+        }
+        to_sign = "".join(
+            f"{k}\n{env[k]}\n" for k in ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type") if k in env
+        )
+        signature = self.key.sign(to_sign.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return {**env, "Signature": base64.b64encode(signature).decode()}
+
+
+def sns_delivery(message_id: str, phone: str, status: str = "SUCCESS") -> dict[str, Any]:
+    return {
+        "notification": {"messageId": message_id, "timestamp": "2024-01-01 00:00:00.000"},
+        "delivery": {
+            "phoneCarrier": "Carrier",
+            "mnc": 1,
+            "mcc": 310,
+            "numberOfMessageParts": 1,
+            "destination": phone,
+            "priceInUSD": 0.00645,
+            "smsType": "Transactional",
+            "providerResponse": "Message has been accepted by phone carrier",
+            "dwellTimeMs": 599,
+            "dwellTimeMsUntilDeviceAck": 1344,
+        },
+        "status": status,
+    }

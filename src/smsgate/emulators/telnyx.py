@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 API_KEY = "KEY0123456789ABCDEF_telnyx-not-a-real-one"

@@ -17,12 +17,14 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from ._base import EmulatorBase
+from ._outgoing import Outgoing, beijing, json_push
 from .server import FakeServer, Received
 
 SECRET_ID = "AKIDfakeTencentSecretId000000000000"
@@ -98,7 +100,7 @@ def is_domestic(phone: str) -> bool:
     return phone.startswith("+86") or not phone.startswith("+")
 
 
-class TencentFake:
+class TencentFake(EmulatorBase):
     """The fake's state: credentials, apps, what was delivered, and failures to inject.
 
     ``fail_phone(phone, code)`` and ``fail_template(template_id, code)`` refuse those numbers in
@@ -146,12 +148,11 @@ class TencentFake:
     def fail_next_request(self, code: str = "RequestLimitExceeded", times: int = 1) -> None:
         self.request_errors.extend([code] * times)
 
-    # -- for tests -----------------------------------------------------------------------------
+    def receipt_pushes(self, deliveries: Sequence[Delivery], url: str, *, delivered: bool) -> list[Outgoing]:
+        """One JSON array of status callbacks for the deliveries, as Tencent batches them."""
+        return [json_push(url, [tencent_report(d.phone, d.serial_no, success=delivered) for d in deliveries])]
 
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None, "start the fake with FakeServer(fake.handle)"
-        return self.server.url
+    # -- for tests -----------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[Received]:
@@ -322,3 +323,25 @@ _ACTIONS = ("SendSms", "PullSmsSendStatus", "PullSmsReplyStatus")
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"Error": {"Code": code, "Message": message}}
+
+
+# -- receipts (provider-specs-2 §21.2): JSON arrays, unsigned -----------------------------------
+
+
+def tencent_report(phone_e164: str, sid: str, *, success: bool = True) -> dict[str, Any]:
+    """One status callback row."""
+    nation, mobile = ("86", phone_e164[3:]) if phone_e164.startswith("+86") else ("1", phone_e164[2:])
+    return {
+        "user_receive_time": beijing(time.time()),
+        "nationcode": nation,
+        "mobile": mobile,
+        "report_status": "SUCCESS" if success else "FAIL",
+        "errmsg": "DELIVRD" if success else "MK:0001",
+        "description": "用户短信送达成功" if success else "failed",
+        "sid": sid,
+    }
+
+
+def tencent_reply(mobile: str, text: str) -> dict[str, Any]:
+    """One reply callback row (an inbound message)."""
+    return {"extend": "", "mobile": mobile, "nationcode": "86", "sign": "Acme", "text": text, "time": int(time.time())}

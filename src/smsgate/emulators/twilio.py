@@ -11,16 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import re
 import secrets
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._base import EmulatorBase
+from ._outgoing import Outgoing
+from .server import Received
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "twilio-auth-token-not-a-real-one"
@@ -43,22 +49,15 @@ def error(status: int, code: int, message: str) -> web.Response:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(EmulatorBase):
     """One Twilio account: its credentials, what it delivered, and the failures it is told to give."""
 
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     api_keys: dict[str, str] = field(default_factory=lambda: {API_KEY_SID: API_KEY_SECRET})
-    delivered: list[dict[str, str]] = field(default_factory=list)
     failures: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     throttles: list[str | None] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)  # message SID → status a fetch reports
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: str) -> dict[str, str]:
         """Provider settings that authenticate with this account, sending from a test number."""
@@ -69,6 +68,12 @@ class FakeTwilio:
             "endpoint": self.endpoint,
         }
         return {**base, **overrides}
+
+    def receipt_pushes(self, deliveries: Sequence[Mapping[str, str]], url: str, *, delivered: bool) -> list[Outgoing]:
+        """A status callback for each delivery, signed with the account's auth token."""
+        state = "delivered" if delivered else "undelivered"
+        return [twilio_post(url, self.auth_token, twilio_status(self.account_sid, d["sid"], d["To"], state))
+                for d in deliveries]  # fmt: skip
 
     def summaries(self) -> list[dict[str, Any]]:
         """What was delivered, one dict per message, without credentials."""
@@ -184,3 +189,57 @@ class FakeTwilio:
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
         return web.Response(status=201, text=json.dumps(resource), content_type="application/json")
+
+
+# -- receipts (provider-specs-2 §21.4, §23.0 twilio_sig): form POSTs, X-Twilio-Signature -------------
+
+
+def twilio_sig(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """``X-Twilio-Signature`` of a form POST to ``url``."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def twilio_status(account_sid: str, sid: str, to: str, status: str = "delivered") -> dict[str, str]:
+    """A status callback's form fields."""
+    form = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "AccountSid": account_sid,
+        "From": "+15005550006",
+        "To": to,
+        "ApiVersion": "2010-04-01",
+    }
+    if status in ("failed", "undelivered"):
+        form["ErrorCode"] = "30003"
+    return form
+
+
+def twilio_inbound(account_sid: str, sender: str, text: str) -> dict[str, str]:
+    """An incoming message's form fields."""
+    sid = "SM" + secrets.token_hex(16)
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": account_sid,
+        "From": sender,
+        "To": "+15005550006",
+        "Body": text,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+
+
+def twilio_post(url: str, auth_token: str, form: Mapping[str, str]) -> Outgoing:
+    """``form`` POSTed to ``url``, signed as Twilio signs its webhooks."""
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": twilio_sig(auth_token, url, form),
+        "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+    }
+    return Outgoing("POST", url, headers, urlencode(form).encode())

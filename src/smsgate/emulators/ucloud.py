@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 PUBLIC_KEY = "ucloud-public-key"

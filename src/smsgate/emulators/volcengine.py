@@ -1,6 +1,7 @@
 """A Volcengine SMS API on loopback, checking the ``HMAC-SHA256`` signature as Volcengine does.
 
-``POST /?Action=SendSms&Version=2020-01-01`` with a JSON body. The signature is recomputed over the
+``POST /?Action=SendSms&Version=2020-01-01`` with a JSON body, or ``Action=SendBatchSms&Version=2021-01-01``
+with ``Messages: [{"PhoneNumber", "TemplateParam"}]`` (≤ 200, params per number). The signature is recomputed over the
 headers the ``Authorization`` header lists (``host``, ``x-date`` and ``x-content-sha256`` among them;
 the body must hash to ``X-Content-Sha256``). Answers ``{"ResponseMetadata": {...}, "Result":
 {"MessageID": [...]}}`` (input order), or ``ResponseMetadata.Error``: ``SignatureDoesNotMatch`` /
@@ -26,7 +27,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ._base import EmulatorBase
-from .receipts import Outgoing
+from ._outgoing import Outgoing
 from .server import Received
 
 ACCESS_KEY = "AKLT-volcengine-access-key"
@@ -35,6 +36,28 @@ SMS_ACCOUNT = "7a2b0001"
 _NUMBER = re.compile(r"^(\+?86)?1\d{10}$|^\+[1-9]\d{6,14}$")
 _AUTH = re.compile(r"^HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/volcSMS/request, SignedHeaders=([a-z0-9;-]+), "
                    r"Signature=([0-9a-f]{64})$")  # fmt: skip
+
+
+_VERSIONS = {"SendSms": "2020-01-01", "SendBatchSms": "2021-01-01"}
+
+
+def _single(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """SendSms: every number of ``PhoneNumbers`` with the one ``TemplateParam``."""
+    params = json.loads(body.get("TemplateParam") or "{}")
+    if not isinstance(params, dict) or not body.get("PhoneNumbers"):
+        raise ValueError("TemplateParam must be a JSON object")
+    return [(phone, params) for phone in str(body["PhoneNumbers"]).split(",")]
+
+
+def _batch(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """SendBatchSms: each of ``Messages`` with its own ``PhoneNumber`` and ``TemplateParam``."""
+    wanted = []
+    for item in body["Messages"]:
+        params = json.loads(item.get("TemplateParam") or "{}")
+        if not isinstance(params, dict) or not isinstance(item["PhoneNumber"], str):
+            raise ValueError("each message needs a PhoneNumber and a JSON object TemplateParam")
+        wanted.append((item["PhoneNumber"], params))
+    return wanted
 
 
 def answer(code: str, message: str, status: int = 200, code_n: int | None = None) -> web.Response:
@@ -95,7 +118,8 @@ class VolcengineEmulator(EmulatorBase):
 
     async def handle(self, request: Received) -> web.StreamResponse:
         query = dict(request.query)
-        if request.method != "POST" or request.path != "/" or query.get("Action") != "SendSms":
+        action = query.get("Action")
+        if request.method != "POST" or request.path != "/" or query.get("Version") != _VERSIONS.get(action or ""):
             return answer("InvalidActionOrVersion", "Could not find operation", 404, 100008)
         refusal = self._refusal(request)
         if refusal is not None:
@@ -105,24 +129,22 @@ class VolcengineEmulator(EmulatorBase):
             return answer("FlowLimitExceeded", "Flow limit exceeded", 429, 100018)
         try:
             body = json.loads(request.body)
-            params = json.loads(body.get("TemplateParam") or "{}")
-        except (ValueError, AttributeError):
+            wanted = _batch(body) if action == "SendBatchSms" else _single(body)
+        except (ValueError, AttributeError, TypeError, KeyError):
             return answer("RE:0009", "参数错误")
-        if not all(body.get(k) for k in ("SmsAccount", "Sign", "TemplateID", "PhoneNumbers")):
+        if not all(body.get(k) for k in ("SmsAccount", "Sign", "TemplateID")) or not 0 < len(wanted) <= 200:
             return answer("RE:0009", "参数错误")
-        phones = str(body["PhoneNumbers"]).split(",")
-        if len(phones) > 200 or not isinstance(params, dict):
-            return answer("RE:0009", "参数错误")
+        phones = [phone for phone, _ in wanted]
         if not all(_NUMBER.match(p) for p in phones) or (len(phones) == 1 and phones[0] in self.failures):
             return answer("RE:0006", "手机号码格式错误")
         ids = []
-        for phone in phones:
+        for phone, params in wanted:
             ids.append(uuid.uuid4().hex)
             e164 = phone if phone.startswith("+") else "+86" + phone.removeprefix("86")
             self.delivered.append({"phone": e164, "mobile": phone, "template": body["TemplateID"], "params": params,
-                                   "id": ids[-1], "tag": body.get("Tag", ""),
+                                   "id": ids[-1], "tag": body.get("Tag", ""), "action": action,
                                    "refused": phone in self.failures})  # fmt: skip
-        meta = {"RequestId": uuid.uuid4().hex, "Action": "SendSms", "Version": "2020-01-01", "Service": "volcSMS",
+        meta = {"RequestId": uuid.uuid4().hex, "Action": action, "Version": query["Version"], "Service": "volcSMS",
                 "Region": "cn-north-1"}  # fmt: skip
         return web.json_response({"ResponseMetadata": meta, "Result": {"MessageID": ids}})
 

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
 import secrets
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from .server import FakeServer, Received
+from ._base import EmulatorBase
+from ._outgoing import Outgoing
+from .server import Received
 
 API_KEY = "a1b2c3d4"
 API_SECRET = "vonage-secret-not-real"
@@ -67,24 +74,30 @@ def _answer(parts: list[dict[str, Any]]) -> web.Response:
 
 
 @dataclass
-class FakeVonage:
+class FakeVonage(EmulatorBase):
     """One Vonage account: its key and secret, what it delivered, and the failures it is told to give."""
 
     api_key: str = API_KEY
     api_secret: str = API_SECRET
-    delivered: list[dict[str, str]] = field(default_factory=list)
     failures: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)
     throttles: int = 0
-    server: FakeServer | None = None
-
-    @property
-    def endpoint(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def settings(self, **overrides: str) -> dict[str, str]:
         base = {"api_key": self.api_key, "api_secret": self.api_secret, "from": "smsgate", "endpoint": self.endpoint}
         return {**base, **overrides}
+
+    def receipt_pushes(
+        self, deliveries: Sequence[Mapping[str, str]], url: str, *, delivered: bool, signature_secret: str | None = None
+    ) -> list[Outgoing]:
+        """A delivery receipt form for each delivery, signed when ``signature_secret`` is given."""
+        pushes = []
+        for d in deliveries:
+            params = vonage_dlr(self.api_key, d["message-id"], d["to"], "delivered" if delivered else "failed")
+            if signature_secret:
+                params = vonage_signed(params, signature_secret)
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            pushes.append(Outgoing("POST", url, headers, urlencode(params).encode()))
+        return pushes
 
     def summaries(self) -> list[dict[str, Any]]:
         """What was delivered, one dict per message, without credentials."""
@@ -152,3 +165,36 @@ class FakeVonage:
         if any(p["status"] == "0" for p in parts):
             self.delivered.append({**form, "message-id": parts[0].get("message-id", ""), "parts": str(count)})
         return _answer(parts)
+
+
+# -- receipts (provider-specs-2 §21.6, §23.0 vonage_sig): forms, signed when a secret is set ---------
+
+
+def vonage_sig(secret: str, params: Mapping[str, str], digest: str = "sha256") -> str:
+    """A signed webhook's ``sig`` over ``params``."""
+    s = "".join(f"&{k}={str(v).replace('&', '_').replace('=', '_')}" for k, v in sorted(params.items()))
+    if digest == "md5hash":
+        return hashlib.md5((s + secret).encode()).hexdigest()
+    return hmac.new(secret.encode(), s.encode(), digest).hexdigest()
+
+
+def vonage_dlr(api_key: str, message_id: str, msisdn: str, status: str = "delivered") -> dict[str, str]:
+    """A delivery receipt's fields."""
+    return {
+        "msisdn": msisdn,
+        "to": "AcmeInc",
+        "network-code": "23410",
+        "messageId": message_id,
+        "price": "0.03330000",
+        "status": status,
+        "scts": time.strftime("%y%m%d%H%M", time.gmtime()),
+        "err-code": "0" if status == "delivered" else "6",
+        "api-key": api_key,
+        "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+    }
+
+
+def vonage_signed(params: Mapping[str, str], secret: str, *, when: float | None = None) -> dict[str, str]:
+    """``params`` with ``timestamp``, ``nonce`` and their ``sig``."""
+    signed = {**params, "timestamp": str(int(time.time() if when is None else when)), "nonce": str(uuid.uuid4())}
+    return {**signed, "sig": vonage_sig(secret, signed)}

@@ -4,13 +4,19 @@
 (comma-separated; mainland numbers national, others E.164 with ``+``), ``template``, ``signatureId``,
 ``contentVar`` (the named params) and ``custom`` (the out id); signed ``bce-auth-v1`` over
 ``content-type;host;x-bce-date``. The answer is ``{"code": "1000", "data": [...]}`` with a code and
-``messageId`` per number, or another top-level ``code``.
+``messageId`` per number, or another top-level ``code``. ``clientToken`` is the same for every try
+of a request, so Baidu answers a retry (``retry_unknown=True``) with the first result, sending once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
+import threading
 import time
+import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -68,7 +74,7 @@ class BaiduProvider(Provider):
         if message.out_id:
             payload["custom"] = message.out_id
         body = json.dumps(payload, ensure_ascii=False).encode()
-        query = {"clientToken": self.nonce()}  # Baidu's idempotency key for this request
+        query = {"clientToken": self.client_token(message, recipients)}
         date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
         headers = {"Content-Type": CONTENT_TYPE, "Host": self.endpoint.host, "x-bce-date": date}
         secret = s.secret_access_key.get_secret_value()
@@ -77,6 +83,16 @@ class BaiduProvider(Provider):
         )
         url = f"{self.endpoint.base}{PATH}?{urlencode(query)}"
         return self.request("POST", url, recipients, headers=headers, body=body)
+
+    def client_token(self, message: Message, recipients: Sequence[PhoneNumber]) -> str:
+        """Baidu's idempotency key: the same for every try of the same request (this message, these
+        numbers, this provider), so Baidu answers a retry with the first result and sends nothing
+        again. Seeded by the message's ``idempotency_key`` when it has one (stable across processes),
+        else by a random value kept with the message object."""
+        seed = message.idempotency_key or _seed(message)
+        numbers = ",".join(p.e164 for p in recipients)
+        digest = hashlib.sha256(f"{seed}|{self.alias}|{numbers}".encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16]))
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = response.json()
@@ -111,3 +127,12 @@ class BaiduProvider(Provider):
         if category is None:  # frequency limits and anything else undocumented: may have been processed
             return OutcomeUnknown(f"no usable verdict ({code}): {text}", raw=raw, **kw)
         return Rejected(f"refused: {text or code}", category=category, raw=raw, **kw)
+
+
+_SEEDS: weakref.WeakKeyDictionary[Message, str] = weakref.WeakKeyDictionary()
+_SEEDS_LOCK = threading.Lock()
+
+
+def _seed(message: Message) -> str:
+    with _SEEDS_LOCK:
+        return _SEEDS.setdefault(message, secrets.token_hex(16))

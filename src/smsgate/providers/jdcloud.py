@@ -24,9 +24,14 @@ from .._phone import PhoneNumber
 from ._hmac_chain import jdcloud_authorization
 from .base import Provider, ProviderSettings
 
-__all__ = ["JdCloudProvider", "JdCloudSettings", "jdcloud_authorization"]
+__all__ = ["JdCloudProvider", "JdCloudSettings", "jdcloud_authorization", "national"]
 
 API_HOST = "sms.jdcloud-api.com"
+
+
+def national(phone: PhoneNumber) -> str:
+    """How JD Cloud wants a number: national for mainland China, else E.164."""
+    return phone.national_number if phone.is_mainland_china else phone.e164
 
 
 class JdCloudSettings(ProviderSettings):
@@ -35,11 +40,12 @@ class JdCloudSettings(ProviderSettings):
     sign_id: str | None = Field(None, description="the default signature id (signId)")
     region: str = Field("cn-north-1", min_length=1, description="the region (regionId)")
     param_order: list[str] | None = Field(None, description="which named param fills params[0], [1], …")
+    app_id: str | None = Field(None, description="the SMS app id (appId): pulls its replies when set")
 
 
 class JdCloudProvider(Provider):
     """JD Cloud SMS. Settings: ``access_key_id``, ``secret_access_key``; optional ``sign_id``,
-    ``region``, ``param_order``, ``endpoint``."""
+    ``region``, ``param_order``, ``app_id``, ``endpoint``."""
 
     name = "jdcloud"
     settings_model = JdCloudSettings
@@ -53,16 +59,21 @@ class JdCloudProvider(Provider):
         return tuple(message.ordered_params(phone, self.param_order))
 
     def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
-        s: JdCloudSettings = self.settings
         payload = {
-            "regionId": s.region,
             "templateId": self.template(message),
             "signId": self.sign_name(message),
-            "phoneList": [p.national_number if p.is_mainland_china else p.e164 for p in recipients],
+            "phoneList": [national(p) for p in recipients],
             "params": message.ordered_params(recipients[0], self.param_order),
         }
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        path = f"/v1/regions/{s.region}/batchSend"
+        return self.api_request("batchSend", payload, recipients)
+
+    def api_request(
+        self, action: str, fields: dict[str, Any], recipients: Sequence[PhoneNumber] = (), **context: Any
+    ) -> HttpRequest:
+        """A signed ``POST /v1/regions/{region}/{action}`` carrying ``regionId`` and ``fields``."""
+        s: JdCloudSettings = self.settings
+        body = json.dumps({"regionId": s.region, **fields}, ensure_ascii=False).encode()
+        path = f"/v1/regions/{s.region}/{action}"
         x_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.clock()))
         headers = {
             "Content-Type": "application/json",
@@ -75,7 +86,20 @@ class JdCloudProvider(Provider):
             s.access_key_id, s.secret_access_key.get_secret_value(), method="POST", path=path, query={},
             headers=headers, body=body, x_date=x_date, region=s.region,
         )  # fmt: skip
-        return self.request("POST", f"{self.endpoint.base}{path}", recipients, headers=headers, body=body)
+        url = f"{self.endpoint.base}{path}"
+        return self.request("POST", url, recipients, headers=headers, body=body, context=context)
+
+    def result_data(self, response: HttpResponse) -> Any:
+        """``result.data`` of a successful answer (a query's rows); else the classified error."""
+        data = response.json()
+        body = data if isinstance(data, dict) else {}
+        result, error = body.get("result"), body.get("error")
+        if response.status == 200 and isinstance(result, dict) and result.get("status") is True:
+            return result.get("data")
+        err = error if isinstance(error, dict) else result if isinstance(result, dict) else {}
+        code = str(err.get("status") or err.get("code") or "") or None
+        raw = data if data is not None else response.text
+        raise self.http_error(response, code=code, text=str(err.get("message") or "") or None, raw=raw)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = response.json()

@@ -5,7 +5,9 @@
 JSON string of the named params), ``PhoneNumbers`` (comma-separated; mainland national, others E.164)
 and ``Tag`` (the out id); signed ``HMAC-SHA256`` (service ``volcSMS``). The answer is
 ``{"ResponseMetadata": {...}, "Result": {"MessageID": [...]}}``, one id per number in input order,
-or ``ResponseMetadata.Error`` with a ``Code``.
+or ``ResponseMetadata.Error`` with a ``Code``. With per-recipient params, ``Action=SendBatchSms``
+(``Version=2021-01-01``, up to 200 numbers) carries ``Messages: [{"TemplateParam", "PhoneNumber"}]``
+instead of ``TemplateParam`` and ``PhoneNumbers`` (field names [INF]); it answers the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = ["VolcengineProvider", "VolcengineSettings", "volcengine_authorization
 
 API_HOST = "sms.volcengineapi.com"
 QUERY = {"Action": "SendSms", "Version": "2020-01-01"}
+BATCH_QUERY = {"Action": "SendBatchSms", "Version": "2021-01-01"}
 _CATEGORIES = {
     **dict.fromkeys(["RE:0000", "RE:0007"], Category.AUTH),  # account auth, IP allow-list
     **dict.fromkeys(["RE:0001", "RE:0002", "RE:0010"], Category.QUOTA),  # not enabled, shut down, arrears
@@ -57,18 +60,22 @@ class VolcengineProvider(Provider):
 
     name = "volcengine"
     settings_model = VolcengineSettings
-    max_recipients = 200
+    max_recipients = 200  # SendSms and SendBatchSms alike
+    per_recipient_params = True
     default_endpoint = API_HOST
 
     def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
         s: VolcengineSettings = self.settings
-        payload: dict[str, Any] = {
-            "SmsAccount": s.sms_account,
-            "Sign": self.sign_name(message),
-            "TemplateID": self.template(message),
-            "TemplateParam": json.dumps(message.params_for(recipients[0]), ensure_ascii=False),
-            "PhoneNumbers": ",".join(p.national_number if p.is_mainland_china else p.e164 for p in recipients),
-        }
+        payload: dict[str, Any] = {"SmsAccount": s.sms_account, "Sign": self.sign_name(message),
+                                   "TemplateID": self.template(message)}  # fmt: skip
+        query = BATCH_QUERY if message.recipient_params else QUERY
+        if message.recipient_params:  # SendBatchSms: each number with its own params
+            payload["Messages"] = [
+                {"TemplateParam": _params(message, p), "PhoneNumber": _number(p)} for p in recipients
+            ]
+        else:
+            payload["TemplateParam"] = _params(message, recipients[0])
+            payload["PhoneNumbers"] = ",".join(_number(p) for p in recipients)
         if message.out_id:
             payload["Tag"] = message.out_id
         body = json.dumps(payload, ensure_ascii=False).encode()
@@ -80,10 +87,10 @@ class VolcengineProvider(Provider):
             "X-Date": x_date,
         }
         headers["Authorization"] = volcengine_authorization(
-            s.access_key_id, s.secret_access_key.get_secret_value(), method="POST", path="/", query=QUERY,
+            s.access_key_id, s.secret_access_key.get_secret_value(), method="POST", path="/", query=query,
             headers=headers, body=body, x_date=x_date, region=s.region,
         )  # fmt: skip
-        url = f"{self.endpoint.base}/?Action=SendSms&Version=2020-01-01"
+        url = f"{self.endpoint.base}/?Action={query['Action']}&Version={query['Version']}"
         return self.request("POST", url, recipients, headers=headers, body=body)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
@@ -113,3 +120,12 @@ class VolcengineProvider(Provider):
         if category is None:  # RE:0500, FlowLimitExceeded and anything undocumented: may have been processed
             return OutcomeUnknown(f"no usable verdict ({code}): {text}", raw=raw, **kw)
         return Rejected(f"refused: {text or code}", category=category, raw=raw, **kw)
+
+
+def _number(phone: PhoneNumber) -> str:
+    return phone.national_number if phone.is_mainland_china else phone.e164
+
+
+def _params(message: Message, phone: PhoneNumber) -> str:
+    """``TemplateParam``: the recipient's named params as a JSON string."""
+    return json.dumps(message.params_for(phone), ensure_ascii=False)

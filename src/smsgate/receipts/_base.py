@@ -30,6 +30,7 @@ __all__ = [
     "BAD_REQUEST",
     "BEIJING",
     "REFUSED",
+    "NotSupported",
     "Pending",
     "Push",
     "ReceiptParser",
@@ -46,6 +47,15 @@ __all__ = [
 
 BEIJING = timezone(timedelta(hours=8))
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}").fullmatch
+
+
+class NotSupported(ConfigError):
+    """The provider does not offer this way of reporting (``what``: ``"push"`` or ``"pull"``), or
+    documents none smsgate could build on; nothing was asked or read."""
+
+    def __init__(self, message: str, *, what: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,7 @@ class ReceiptParser:
     name: ClassVar[str] = ""
     settings_model: ClassVar[type[ReceiptSettings]] = ReceiptSettings
     needs_token: ClassVar[bool] = False  # the provider does not sign: a path token is required
+    pushes: ClassVar[bool] = True  # False: the provider documents no push (receipts are pulled)
     blocking: ClassVar[bool] = False  # verify() may do network I/O (fetch a certificate)
 
     def __init__(
@@ -205,6 +216,11 @@ class ReceiptParser:
     def pull_requests(self, provider: Provider, pending: Sequence[Pending]) -> list[HttpRequest]:
         """The query requests that report on ``pending`` (and on anything the provider queued)."""
         raise NotImplementedError
+
+    def pull_new(self, provider: Provider, since: float, now: float) -> list[HttpRequest]:
+        """Queries for what the provider holds apart from the sent messages (replies since ``since``),
+        made after the per-message queries; none by default."""
+        return []
 
     def parse_pull(self, provider: Provider, request: HttpRequest, response: HttpResponse, now: float) -> Push:
         raise NotImplementedError

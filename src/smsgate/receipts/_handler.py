@@ -104,7 +104,8 @@ class Receipts:
         extra = dict(receipts or {})
         providers: dict[str, dict[str, Any]] = {}
         for alias, provider in gateway.providers.items():
-            if provider.name in PARSERS and (alias in extra or not PARSERS[provider.name].needs_token):
+            kind = PARSERS.get(provider.name)
+            if kind is not None and (alias in extra or (kind.pushes and not kind.needs_token)):
                 providers[alias] = {**provider.settings.model_dump(), **extra.get(alias, {}), "provider": provider.name}
         options.setdefault("send_log", gateway.send_log)
         options.setdefault("store", gateway.store)

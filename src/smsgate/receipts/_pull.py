@@ -17,9 +17,9 @@ from .._errors import RequestFailed, SmsError
 from .._http import HttpRequest, HttpResponse
 from .._reports import DeliveryReport, InboundMessage
 from ..stores.base import LogRecord, Store
-from ._base import Pending, ReceiptParser
+from ._base import NotSupported, Pending, ReceiptParser
 from ._handler import Receipts
-from ._push import PARSERS
+from ._push import PARSERS, UNSUPPORTED
 
 if TYPE_CHECKING:
     from .._gateway import AsyncGateway, Gateway, _GatewayCore
@@ -60,7 +60,7 @@ def poll_flow(
         pending, last = _pending(core.send_log, alias, start, now - max_age) if parser.pulls_by_message else ([], start)
         unsettled: list[float] = []
         try:
-            for request, item in _requests(parser, provider, pending):
+            for request, item in _requests(parser, provider, pending, start, now):
                 response = yield request
                 push = parser.parse_pull(provider, request, response, core.clock())
                 receipts.accept(push)
@@ -79,7 +79,7 @@ def poll_flow(
 
 
 def _requests(
-    parser: ReceiptParser, provider: Any, pending: list[Pending]
+    parser: ReceiptParser, provider: Any, pending: list[Pending], since: float, now: float
 ) -> Generator[tuple[HttpRequest, Pending | None], None, None]:
     if not parser.pulls_by_message:
         for request in parser.pull_requests(provider, ()):
@@ -88,6 +88,8 @@ def _requests(
     for item in pending:
         (request,) = parser.pull_requests(provider, [item])
         yield request, item
+    for request in parser.pull_new(provider, since, now):
+        yield request, None
 
 
 def _settings(receipts: Receipts, alias: str, provider: Any) -> Any:
@@ -181,8 +183,15 @@ def _failed(exc: Exception) -> SmsError:
 
 
 def _aliases(core: _GatewayCore, providers: Sequence[str] | None) -> list[str]:
+    """The providers to ask: those named (each must have a query API), else every one that has."""
     names = list(providers) if providers is not None else list(core.providers)
     unknown = [n for n in names if n not in core.providers]
     if unknown:
         raise SmsError(f"poll_reports: unknown provider(s) {', '.join(unknown)}")
-    return [n for n in names if getattr(PARSERS.get(core.providers[n].name), "can_pull", False)]
+    can = [n for n in names if getattr(PARSERS.get(core.providers[n].name), "can_pull", False)]
+    if providers is not None and len(can) < len(names):
+        cannot = [n for n in names if n not in can]
+        kinds = sorted({core.providers[n].name for n in cannot})
+        why = "; ".join(f"{k}: {UNSUPPORTED.get(k, 'no query API for receipts')}" for k in kinds)
+        raise NotSupported(f"poll_reports: {', '.join(cannot)} cannot be polled ({why})", what="pull")
+    return can

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._errors import ConfigError, InvalidRequest, NotAuthentic, SmsError
 from ..stores.base import Store
-from ._base import BAD_REQUEST, REFUSED, Push, ReceiptParser, ReceiptSettings, Received, Reply
+from ._base import BAD_REQUEST, REFUSED, NotSupported, Push, ReceiptParser, ReceiptSettings, Received, Reply
 from .aliyun import AliyunReceipts
 from .azure import AzureReceipts
 from .baidu import BaiduReceipts
@@ -19,6 +19,7 @@ from .chuanglan import ChuanglanReceipts
 from .clickatell import ClickatellReceipts
 from .huawei import HuaweiReceipts
 from .infobip import InfobipReceipts
+from .jdcloud import JdCloudReceipts
 from .messagebird import MessageBirdReceipts
 from .msg91 import Msg91Receipts
 from .netease import NeteaseReceipts
@@ -35,7 +36,7 @@ from .volcengine import VolcengineReceipts
 from .vonage import VonageReceipts
 from .yunpian import YunpianReceipts
 
-__all__ = ["PARSERS", "parse_push", "receipt_parser", "replay_ttl", "replayed", "reply_for"]
+__all__ = ["PARSERS", "UNSUPPORTED", "parse_push", "receipt_parser", "replay_ttl", "replayed", "reply_for"]
 
 PARSERS: dict[str, type[ReceiptParser]] = {
     cls.name: cls
@@ -48,6 +49,7 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         ClickatellReceipts,
         HuaweiReceipts,
         InfobipReceipts,
+        JdCloudReceipts,
         MessageBirdReceipts,
         Msg91Receipts,
         NeteaseReceipts,
@@ -65,13 +67,21 @@ PARSERS: dict[str, type[ReceiptParser]] = {
         YunpianReceipts,
     )
 }
+UNSUPPORTED: dict[str, str] = {  # provider types with no documented receipts, and why
+    "ctyun": "Ctyun documents no status-report push or query API for SMS",
+    "ronglian": "Cloopen documents no status-report format or query API in its SDKs or API pages",
+}
 UNAVAILABLE = Reply(503, "text/plain", b"try again")
+NOT_FOUND = Reply(404, "text/plain", b"not supported")
 
 
 def receipt_parser(
     provider: str, settings: ReceiptSettings | Mapping[str, Any] | None = None, *, alias: str | None = None
 ) -> ReceiptParser:
     """The receipt parser of provider type ``provider``, configured with ``settings``."""
+    if provider in UNSUPPORTED:
+        raise NotSupported(f"receipts: {provider}: not supported by this provider ({UNSUPPORTED[provider]})",
+                           provider=alias or provider, what="push")  # fmt: skip
     cls = PARSERS.get(provider)
     if cls is None:
         known = ", ".join(sorted(PARSERS))
@@ -125,10 +135,12 @@ def replayed(parser: ReceiptParser) -> NotAuthentic:
 
 
 def reply_for(error: SmsError) -> Reply:
-    """The answer to a push that raised ``error``: 403 not authentic, 400 unreadable, 503 otherwise
-    (a store that failed: the provider should push again)."""
+    """The answer to a push that raised ``error``: 403 not authentic, 400 unreadable, 404 for a
+    provider that does not push, 503 otherwise (a store that failed: the provider should push again)."""
     if isinstance(error, NotAuthentic):
         return REFUSED
+    if isinstance(error, NotSupported):
+        return NOT_FOUND
     if isinstance(error, InvalidRequest):
         return BAD_REQUEST
     return UNAVAILABLE
