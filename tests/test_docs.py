@@ -14,6 +14,7 @@ def python_blocks(path: Path) -> str:
 
 
 DOCS = [
+    "docs/bulk.md",
     "docs/configuration.md",
     "docs/emulators.md",
     "docs/receipts.md",

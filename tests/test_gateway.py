@@ -371,11 +371,11 @@ async def test_send_many_streams_every_message_with_bounded_reading(kind: str, a
     ahead: list[int] = []
     sent = []
     if kind == "sync":
-        for item in gw.send_many(source, in_flight=8):
+        for item in gw.send_many(source, in_flight=8, group=False):
             ahead.append(source.read - len(sent))
             sent.append(item)
     else:
-        async for item in gw.send_many(source, in_flight=8):
+        async for item in gw.send_many(source, in_flight=8, group=False):
             ahead.append(source.read - len(sent))
             sent.append(item)
     assert len(sent) == 300 and max(ahead) <= 8
@@ -403,11 +403,11 @@ async def test_stopping_send_many_early_finishes_what_is_in_flight(kind: str, ab
     gw = Both(kind, [a]).gw
     source = Counted(100)
     if kind == "sync":
-        stream = gw.send_many(source, in_flight=4)
+        stream = gw.send_many(source, in_flight=4, group=False)
         first = next(stream)
         stream.close()
     else:
-        stream = gw.send_many(source, in_flight=4)
+        stream = gw.send_many(source, in_flight=4, group=False)
         first = await stream.__anext__()
         await stream.aclose()
     assert first.ok and source.read <= 5

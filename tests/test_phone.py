@@ -105,3 +105,19 @@ def test_a_phone_that_is_not_a_string_is_named_by_its_type(raw):
     with pytest.raises(InvalidPhone) as info:
         PhoneNumber.parse(raw)
     assert info.value.message == f"phone number 'a {type(raw).__name__}': must be a string"
+
+
+@settings(max_examples=400, deadline=None)
+@given(region=st.sampled_from(REGIONS), digits=st.text("0123456789", min_size=4, max_size=15))
+def test_the_plus_country_code_fast_path_agrees_with_phonenumbers(region, digits):
+    form = f"+{phonenumbers.country_code_for_region(region)}{digits}"
+    assert ours(form, region) == reference(form, region)
+
+
+def test_unique_numbers_leave_the_parse_cache_as_it_was():
+    from smsgate._phone import _parse
+
+    before = _parse.cache_info().currsize
+    parsed = {PhoneNumber.parse(f"139{n:08d}").e164 for n in range(2000)}
+    parsed |= {PhoneNumber.parse(f"+86137{n:08d}").e164 for n in range(2000)}
+    assert len(parsed) == 4000 and _parse.cache_info().currsize == before

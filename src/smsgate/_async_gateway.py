@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _batching
+from ._bulk import LINGER, astream
 from ._errors import SmsError
-from ._gateway_core import OPTIONS, After, Before, GatewayCore, Providers, failed_quietly, sent
+from ._gateway_core import OPTIONS, After, Before, GatewayCore, Providers, failed_quietly
 from ._models import Message, SendResult, Sent
 from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
@@ -109,38 +112,20 @@ class AsyncGateway(GatewayCore):
         result = self.flow.settle(straight, done)
         return result if result is not None else await self._drive(self.flow.resume(straight, done))
 
-    async def send_many(
+    def send_many(
         self,
         messages: Iterable[Message] | AsyncIterable[Message],
         *,
         providers: Sequence[str] | None = None,
         in_flight: int | None = None,
+        group: bool = True,
+        linger: float = LINGER,
     ) -> AsyncIterator[Sent]:
         """Send every message of ``messages`` (an iterable or async iterable, read as it goes),
         yielding one :class:`Sent` per message as it finishes; see :meth:`Gateway.send_many`."""
-        import asyncio
-
+        grouper = _batching.grouper(self.providers, providers, self.default_region, group)
         width = max(1, in_flight or self.concurrency)
-        source = _aiter(messages)
-        running: dict[asyncio.Task[SendResult], Message] = {}
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(running) < width:
-                    try:
-                        message = await anext(source)
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    running[asyncio.ensure_future(self.send(message, providers=providers))] = message
-                if not running:
-                    return
-                finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in finished:
-                    yield sent(running.pop(task), task)
-        finally:
-            if running:  # nothing outlives the call, and nothing in flight is cut off
-                await asyncio.wait(running)
+        return astream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     async def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""
@@ -215,15 +200,6 @@ class AsyncGateway(GatewayCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-
-
-async def _aiter(messages: Iterable[Message] | AsyncIterable[Message]) -> AsyncIterator[Message]:
-    if isinstance(messages, AsyncIterable):
-        async for message in messages:
-            yield message
-    else:
-        for message in messages:
-            yield message
 
 
 async def _all(*jobs: Awaitable[Done]) -> list[Done]:

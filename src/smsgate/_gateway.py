@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _batching
 from ._async_gateway import AsyncGateway
+from ._bulk import LINGER, stream
 from ._errors import SmsError
-from ._gateway_core import OPTIONS, After, Before, GatewayCore, Providers, open_sqlite, run_quietly, sent
+from ._gateway_core import OPTIONS, After, Before, GatewayCore, Providers, open_sqlite, run_quietly
 from ._models import Message, SendResult, Sent
 from ._observe import Hooks, Metrics
 from ._phone import DEFAULT_REGION
@@ -126,33 +128,27 @@ class Gateway(GatewayCore):
         return result if result is not None else self._drive(self.flow.resume(straight, done))
 
     def send_many(
-        self, messages: Iterable[Message], *, providers: Sequence[str] | None = None, in_flight: int | None = None
+        self,
+        messages: Iterable[Message],
+        *,
+        providers: Sequence[str] | None = None,
+        in_flight: int | None = None,
+        group: bool = True,
+        linger: float = LINGER,
     ) -> Iterator[Sent]:
         """Send every message of ``messages`` (any iterable, read as it goes), yielding one :class:`Sent`
         per message as it finishes, in no set order.
 
-        At most ``in_flight`` messages (``concurrency`` by default) are sent at once, so memory stays
-        bounded whatever the count. A message refused before anything was sent (bad input, a policy)
-        comes back with its ``error``; the others go on. Stopping early lets the sends in flight finish.
+        At most ``in_flight`` sends (``concurrency`` by default) run at once, so memory stays bounded
+        whatever the count. With ``group``, consecutive messages that can share a request are sent as
+        one, each still answered on its own (see ``docs/bulk.md``); a partial group waits at most
+        ``linger`` seconds for the next message. A message refused before anything
+        was sent (bad input, a policy) comes back with its ``error``; the others go on. Stopping early
+        sends what was read and lets the sends in flight finish.
         """
+        grouper = _batching.grouper(self.providers, providers, self.default_region, group)
         width = max(1, in_flight or self.concurrency)
-        source = iter(messages)
-        running: dict[Future[SendResult], Message] = {}
-        with ThreadPoolExecutor(width, thread_name_prefix="smsgate-bulk") as pool:
-            try:
-                while True:
-                    while len(running) < width:
-                        message = next(source, None)
-                        if message is None:
-                            break
-                        running[pool.submit(self.send, message, providers=providers)] = message
-                    if not running:
-                        return
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        yield sent(running.pop(future), future)
-            finally:
-                wait(running)  # nothing outlives the call, and nothing in flight is cut off
+        return stream(partial(self.send, providers=providers), grouper, messages, width, linger)
 
     def poll_reports(self, providers: Sequence[str] | None = None, **options: Any) -> Poll:
         """Pull delivery receipts from providers with a query API (see :mod:`smsgate.receipts`)."""

@@ -180,8 +180,17 @@ class Message:
             per[key] = values
         return self._ready(tuple(phones.values()), per)
 
-    def _ready(self, phones: tuple[PhoneNumber, ...], recipient_params: Mapping[str, Mapping[str, str]]) -> Outgoing:
+    def _ready(
+        self,
+        phones: tuple[PhoneNumber, ...],
+        recipient_params: Mapping[str, Mapping[str, str]],
+        params: Mapping[str, str] | None = None,
+    ) -> Outgoing:
+        """This message (its fields checked already) to ``phones``, parsed; ``_batching`` builds its
+        merged messages with it too."""
         fields = vars(self) | {"to": phones, "recipient_params": recipient_params, "phones": phones}
+        if params is not None:
+            fields["params"] = params
         return Outgoing(**fields)
 
     def template_for(self, *names: str) -> str | None:

@@ -13,8 +13,6 @@ __all__ = ["DEFAULT_REGION", "PhoneNumber", "mask_phone"]
 
 DEFAULT_REGION = "CN"
 
-
-
 def mask_phone(e164: str) -> str:
     """``+8613800138000`` → ``+86138****8000``: enough to correlate, not enough to dial."""
     if len(e164) <= 8:
@@ -62,15 +60,18 @@ class PhoneNumber:
             return raw
         if not isinstance(raw, str):
             raise InvalidPhone(f"a {type(raw).__name__}", "must be a string")  # never repr(): it may be huge
-        return _parse(raw.strip(), (region or DEFAULT_REGION).upper())
+        raw, region = raw.strip(), (region or DEFAULT_REGION).upper()
+        fast = _fast(region)
+        if fast is not None:  # a plain national or +cc mobile: no cache, so unique numbers cost no memory
+            pattern, code, plus = fast
+            national = raw[len(plus) :] if plus and raw.startswith(plus) else raw
+            if pattern.fullmatch(national):
+                return cls(f"+{code}{national}", code, national, region)
+        return _parse(raw, region)
 
 
 @lru_cache(maxsize=65536)
 def _parse(raw: str, region: str) -> PhoneNumber:
-    fast = _fast_path(region)
-    if fast is not None and fast.fullmatch(raw):
-        code = _country_code(region)
-        return _make(f"+{code}{raw}", code, raw, region)
     import phonenumbers
 
     if raw.startswith("00"):
@@ -87,18 +88,21 @@ def _parse(raw: str, region: str) -> PhoneNumber:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.national_significant_number(number)
     found = phonenumbers.region_code_for_number(number) or region
-    return _make(e164, int(number.country_code or 0), national, found)
-
-
-def _make(e164: str, country_code: int, national: str, region: str) -> PhoneNumber:
-    return PhoneNumber(e164, country_code, national, region)
+    return PhoneNumber(e164, int(number.country_code or 0), national, found)
 
 
 @lru_cache(maxsize=256)
-def _country_code(region: str) -> int:
+def _fast(region: str) -> tuple[re.Pattern[str], int, str] | None:
+    """The fast path of ``region``: its national mobile pattern, its country code, and the ``+cc``
+    prefix that may come before a national number (only when the code is this region's alone)."""
+    pattern = _fast_path(region)
+    if pattern is None:
+        return None
     import phonenumbers
 
-    return phonenumbers.country_code_for_region(region)
+    code = phonenumbers.country_code_for_region(region)
+    alone = phonenumbers.region_codes_for_country_code(code) == (region,)
+    return pattern, code, f"+{code}" if alone else ""
 
 
 @lru_cache(maxsize=256)

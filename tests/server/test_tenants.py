@@ -24,12 +24,14 @@ def test_a_tenant_with_its_own_aliyun_account_sends_there_and_others_use_the_ser
     own, shared = keys.create("acme", ["send", "read"]).token, keys.create("globex", ["send", "read"]).token
     with serve(create("aliyun")) as aliyun:
         settings = aliyun.settings()
-        platform.save_settings("acme", PACKAGE, {k: settings[k] for k in ("access_key_id", "access_key_secret",
-                                                                          "endpoint")})
+        platform.save_settings(
+            "acme", PACKAGE, {k: settings[k] for k in ("access_key_id", "access_key_secret", "endpoint")}
+        )
         app = create_app(Config(providers={"memory": {}}), store=store, tenant_settings=platform)
         with Served(app) as served, httpx.Client(base_url=served.url) as http:
-            mine = http.post("/v1/messages", json={**MESSAGE, "sign_name": "Acme"},
-                             headers={"Authorization": f"Bearer {own}"}).json()
+            mine = http.post(
+                "/v1/messages", json={**MESSAGE, "sign_name": "Acme"}, headers={"Authorization": f"Bearer {own}"}
+            ).json()
             theirs = http.post("/v1/messages", json=MESSAGE, headers={"Authorization": f"Bearer {shared}"}).json()
             assert "message_id" in mine, mine
             seen = http.get(f"/v1/messages/{mine['message_id']}", headers={"Authorization": f"Bearer {own}"}).json()
@@ -46,8 +48,12 @@ def test_a_tenant_with_its_own_aliyun_account_sends_there_and_others_use_the_ser
 def test_a_tenants_endpoint_outside_the_policy_is_a_422_naming_the_field(tmp_path):
     platform = Platform(tmp_path / "extensions.sqlite3")  # only the providers' public hosts
     platform.load_entry_points()
-    platform.store.put_settings("acme", PACKAGE, {"access_key_id": "a", "access_key_secret": "b",
-                                                  "endpoint": "127.0.0.1:9"}, secrets=["access_key_secret"])
+    platform.store.put_settings(
+        "acme",
+        PACKAGE,
+        {"access_key_id": "a", "access_key_secret": "b", "endpoint": "127.0.0.1:9"},
+        secrets=["access_key_secret"],
+    )
     store = SQLiteStore(tmp_path / "s.sqlite3")
     token = ApiKeys(store).create("acme", ["send"]).token
     with Served(create_app(Config(providers={"memory": {}}), store=store, tenant_settings=platform)) as served:

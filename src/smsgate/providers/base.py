@@ -76,6 +76,7 @@ class Provider:
     takes_template: ClassVar[bool] = True  # sends a template code with params
     takes_text: ClassVar[bool] = False  # sends rendered text
     per_recipient_params: ClassVar[bool] = False  # one request can carry different params per phone
+    batch_max_recipients: ClassVar[int | None] = None  # per request with per-recipient params (max_recipients)
     positional_params: ClassVar[bool] = False  # template params go as an ordered list
     default_endpoint: ClassVar[str] = ""  # the vendor's public API (host or URL) when ``endpoint`` is unset
     sign_name_setting: ClassVar[str] = "sign_name"  # the setting holding the default sign name
@@ -170,6 +171,8 @@ class Provider:
         for phone in recipients:
             groups.setdefault(self.batch_key(message, phone), []).append(phone)
         size = max(1, self.max_recipients)
+        if message.recipient_params and self.per_recipient_params and self.batch_max_recipients:
+            size = max(1, self.batch_max_recipients)
         return [tuple(group[i : i + size]) for group in groups.values() for i in range(0, len(group), size)]
 
     def batch_key(self, message: Outgoing, phone: PhoneNumber) -> Hashable:

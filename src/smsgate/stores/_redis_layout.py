@@ -1,0 +1,177 @@
+"""How :class:`~smsgate.stores.redis.RedisStore` lays out its keys and shapes the commands and
+replies both of its twins (sync and async) share: nothing here does I/O."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from .._reports import DeliveryReport, InboundMessage
+from ._redis_pipe import Command
+from ._redis_scripts import SHAS
+from .base import (
+    LogRecord,
+    Refusal,
+    Store,
+    Window,
+    dump_inbound,
+    dump_report,
+    inbound_key,
+    load_report,
+    provider_refs,
+)
+
+__all__ = ["RedisLayout"]
+
+Call = tuple[str, tuple[Any, ...]]
+
+
+class RedisLayout(Store):
+    """Keys under ``prefix``; the send log as strings indexed in sorted sets by time, message and
+    phone; delivery reports as hashes; every compound operation a script called by its SHA."""
+
+    prefix: str
+    log_ttl: float | None
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    @staticmethod
+    def _script(name: str, keys: Sequence[str], args: Sequence[Any]) -> Command:
+        return ("EVALSHA", SHAS[name], len(keys), *keys, *args)
+
+    def _set(self, key: str, value: str, ttl: float | None) -> Command:
+        return ("SET", self._k(key), value) if ttl is None else ("SET", self._k(key), value, "PX", self._ms(ttl))
+
+    def _command(self, name: str, args: tuple[Any, ...]) -> Command:
+        """The command of one :meth:`~smsgate.stores.Store.run` call (see :attr:`_BATCHED`)."""
+        if name == "set":
+            key, value, *ttl = args
+            return self._set(key, value, ttl[0] if ttl else None)
+        if name == "delete":
+            return ("DEL", self._k(args[0]))
+        if name == "get":
+            return ("GET", self._k(args[0]))
+        return self._script("log_put", *self._log_args(args[0]))
+
+    def _replies(self, calls: Sequence[Call], replies: Sequence[Any]) -> list[Any]:
+        return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
+
+    _BATCHED = frozenset({"set", "delete", "log_put", "get"})
+
+    @staticmethod
+    def _ms(ttl: float | None) -> int:
+        return 0 if ttl is None else max(1, int(ttl * 1000))
+
+    def _hit_args(self, windows: Sequence[Window]) -> tuple[list[str], list[Any]]:
+        keys = [self._k(key) for key, _limit, _ttl in windows]
+        args: list[Any] = []
+        for _key, limit, ttl in windows:
+            args += [limit, self._ms(ttl)]
+        return keys, args
+
+    def _log_args(self, record: LogRecord) -> tuple[list[str], list[Any]]:
+        keys = [self._k(f"log:r:{record.id}"), self._k("log:all"), self._k(f"log:m:{record.message_id}")]
+        keys.append(self._k(f"log:r:{record.message_id}"))
+        keys += [self._k(f"log:p:{phone}") for phone in record.phones]
+        keys += [self._k(f"log:f:{record.provider}|{ref}") for ref in provider_refs(record)]
+        args = [_json(record), record.created_at, record.id, self._ms(self.log_ttl)]
+        return keys, [*args, record.kind, record.message_id, len(record.phones)]
+
+    def _report_args(self, report: DeliveryReport, matched: str | None) -> tuple[list[str], list[Any]]:
+        keys = [self._k(f"rep:r:{report.key}"), self._k("rep:seq"), self._k("rep:all")]
+        keys += [self._k(f"rep:p:{report.phone}"), self._k(f"rep:m:{matched}"), self._k(f"log:d:{matched}")]
+        data = dump_report(report)
+        return keys, [report.key, data, matched or "", report.phone, report.status.value, self._ms(self.log_ttl)]
+
+    def _inbound_args(self, message: InboundMessage) -> tuple[list[str], list[Any]]:
+        member = inbound_key(message) or f"~{uuid.uuid4().hex}"  # no id: never a duplicate
+        keys = [self._k(f"in:r:{member}"), self._k("in:seq"), self._k("in:all"), self._k(f"in:p:{message.sender}")]
+        return keys, [member, dump_inbound(message), self._ms(self.log_ttl)]
+
+    @staticmethod
+    def _matching(report: DeliveryReport, rows: Sequence[Any]) -> str | None:
+        """The message id of the newest attempt that gave ``report.phone`` the report's provider id."""
+        records = [LogRecord.from_json(row) for row in rows if row is not None]
+        found = [r for r in records if r.message_ids.get(report.phone) == report.provider_message_id]
+        return max(found, key=lambda r: r.created_at).message_id if found else None
+
+    def _report_index(self, message_id: str | None, phone: str | None) -> str:
+        if message_id is not None:
+            return self._k(f"rep:m:{message_id}")
+        return self._k("rep:all" if phone is None else f"rep:p:{phone}")
+
+    def _reports_of(self, rows: Sequence[Any], phone: str | None, limit: int) -> list[DeliveryReport]:
+        found = []
+        for data, matched in rows:
+            if data is not None:
+                report = load_report(data, self._decode(matched) or None)
+                if phone is None or report.phone == phone:
+                    found.append(report)
+        return found[:limit]
+
+    def _admit_args(
+        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
+    ) -> tuple[list[str], list[Any]]:
+        keys = [self._k(k) for k in blocked]
+        args: list[Any] = [
+            len(blocked),
+            "1" if claim else "0",
+            claim[1] if claim else "",
+            self._ms(claim[2]) if claim else 0,
+        ]
+        if claim:
+            keys.append(self._k(claim[0]))
+        for key, limit, ttl in windows:
+            keys.append(self._k(key))
+            args += [limit, self._ms(ttl)]
+        return keys, args
+
+    def _admitted(self, reply: Sequence[Any]) -> Refusal | None:
+        kind = int(reply[0])
+        if kind == 0:
+            return None
+        if kind == 2:
+            return Refusal("claimed", self._decode(reply[1]))
+        return Refusal("blocked" if kind == 1 else "full", int(reply[1]))
+
+    def _index(self, message_id: str | None) -> str:
+        return self._k("log:all" if message_id is None else f"log:m:{message_id}")
+
+    @staticmethod
+    def _decode(value: Any) -> str | None:
+        return value.decode() if isinstance(value, bytes) else value
+
+    def _filter(self, rows: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+        message_id, phone, status = filters.get("message_id"), filters.get("phone"), filters.get("status")
+        records = [LogRecord.from_json(row) for row in rows if row is not None]
+        found = [
+            r
+            for r in records
+            if (message_id is None or r.message_id == message_id)
+            and (phone is None or phone in r.phones)
+            and (status is None or r.status == status)
+        ]
+        found.sort(key=lambda r: r.created_at, reverse=bool(filters.get("newest_first")))
+        return found[: filters.get("limit", 1000)]
+
+    @staticmethod
+    def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
+        since, until = filters.get("since"), filters.get("until")
+        return ("-inf" if since is None else since), ("+inf" if until is None else until)
+
+    def _with_deliveries(self, records: list[LogRecord], found: Sequence[Any]) -> list[LogRecord]:
+        for record, deliveries in zip([r for r in records if r.kind == "message"], found, strict=True):
+            record.deliveries = {self._decode(k) or "": self._decode(v) or "" for k, v in deliveries.items()}
+        return records
+
+
+def _json(record: LogRecord) -> bytes | str:
+    """What :meth:`LogRecord.to_json` gives, made by orjson (this runs for every record written)."""
+    try:
+        return orjson.dumps(vars(record))
+    except TypeError:  # something orjson declines (an integer past 64 bits): the standard library's
+        return record.to_json()

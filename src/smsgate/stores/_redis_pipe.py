@@ -1,0 +1,296 @@
+"""Auto-pipelining for :class:`~smsgate.stores.redis.RedisStore`: the commands of concurrent callers
+go to Redis together.
+
+While one batch is on the wire, the commands that callers (tasks of one event loop, or threads)
+submit meanwhile queue up, and leave together as the next pipeline: one round trip for all of
+them instead of one each. A caller's reply is handed over only after Redis answered the batch
+holding its commands, so a write is acknowledged before its caller goes on. Each call's commands
+stay together and in order; the pipeline is not a transaction (every compound operation is one
+script, atomic on its own). Scripts are called by SHA; when the server has lost them (restarted,
+flushed), they are loaded again and only the commands that found them missing are sent again
+(those had no effect).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import hiredis
+import redis
+import redis.asyncio as aredis
+
+from ._redis_scripts import SCRIPTS
+
+__all__ = ["AsyncPipeliner", "Command", "Pipeliner"]
+
+Command = tuple[Any, ...]
+"""One Redis command and its arguments, e.g. ``("EVALSHA", sha, 1, key, value)``."""
+
+
+class _Call:
+    """One caller's commands and, once the batch holding them was answered, their replies."""
+
+    __slots__ = ("commands", "error", "replies")
+
+    def __init__(self, commands: Sequence[Command]) -> None:
+        self.commands = commands
+        self.replies: list[Any] | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.replies is not None or self.error is not None
+
+    def result(self) -> list[Any]:
+        if self.error is not None:
+            raise _own(self.error)
+        assert self.replies is not None
+        for reply in self.replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return self.replies
+
+
+def _own(error: BaseException) -> BaseException:
+    """A failed batch fails every call in it: each caller raises its own copy (tracebacks apart)."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception class that cannot be rebuilt from its args
+        return error
+
+
+_pack: Callable[[Command], bytes] = hiredis.pack_command
+"""One command in Redis's protocol, packed in C."""
+
+_LOADS = b"".join([_pack(("SCRIPT", "LOAD", source)) for source in SCRIPTS.values()])
+
+
+class _Wire:
+    """What one round trip sends: the packed commands of the calls that could be packed."""
+
+    __slots__ = ("calls", "commands", "data")
+
+    def __init__(self, batch: Sequence[_Call]) -> None:
+        self.calls: list[_Call] = []
+        chunks: list[bytes] = []
+        for call in batch:
+            try:
+                chunks.append(b"".join([_pack(command) for command in call.commands]))
+            except Exception as exc:  # an argument Redis cannot take: this call fails alone
+                call.error = exc
+                continue
+            self.calls.append(call)
+        self.commands = [command for call in self.calls for command in call.commands]
+        self.data = b"".join(chunks)
+
+    def reloading(self, replies: Sequence[Any]) -> tuple[list[int], bytes, int] | None:
+        """The commands that found their script missing (so had no effect), after the scripts' loads."""
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, redis.exceptions.NoScriptError)]
+        if not missing:
+            return None
+        data = _LOADS + b"".join([_pack(self.commands[i]) for i in missing])
+        return missing, data, len(SCRIPTS) + len(missing)
+
+    def answer(self, replies: list[Any], missing: Sequence[int] = (), again: Sequence[Any] = ()) -> None:
+        for i, reply in zip(missing, again[len(SCRIPTS) :], strict=True):
+            replies[i] = reply
+        start = 0
+        for call in self.calls:
+            end = start + len(call.commands)
+            call.replies = replies[start:end]
+            start = end
+
+    def fail(self, exc: BaseException) -> None:
+        for call in self.calls:
+            if not call.finished:
+                call.error = exc
+
+
+def _read(connection: Any, count: int) -> list[Any]:
+    replies: list[Any] = []
+    for _ in range(count):
+        try:
+            replies.append(connection.read_response())
+        except redis.ResponseError as exc:  # an error reply: its command's own
+            replies.append(exc)
+    return replies
+
+
+async def _aread(connection: Any, count: int) -> list[Any]:
+    replies: list[Any] = []
+    for _ in range(count):
+        try:  # no timeout of its own: the batch has one (see AsyncPipeliner._execute)
+            replies.append(await connection.read_response(timeout=math.inf))
+        except redis.ResponseError as exc:
+            replies.append(exc)
+    return replies
+
+
+class Pipeliner:
+    """Auto-pipelining for threads sharing one sync client: the first caller to find no batch on
+    the wire sends every queued command; the others wait for their replies (or their turn)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._connection: Any = None  # its own: one batch is on the wire at a time
+        self._pid = 0
+        self._ready = threading.Condition()
+        self._queue: list[_Call] = []
+        self._sending = False
+        self.round_trips = 0  # pipelines sent, for tests and benchmarks
+
+    def call(self, *commands: Command) -> list[Any]:
+        """Send ``commands`` (with whatever else is queued) and return their replies, in order."""
+        call = _Call(commands)
+        with self._ready:
+            self._queue.append(call)
+            while self._sending and not call.finished:
+                self._ready.wait()
+            batch: list[_Call] = []
+            if not call.finished:  # nobody is sending and this call is still queued: send the queue
+                self._sending = True
+                batch, self._queue = self._queue, []
+        if batch:
+            try:
+                self._send(_Wire(batch))
+            finally:
+                with self._ready:
+                    self._sending = False
+                    self._ready.notify_all()
+        return call.result()
+
+    def _send(self, wire: _Wire) -> None:
+        try:
+            if wire.calls:
+                replies = self._execute(wire.data, len(wire.commands))
+                retry = wire.reloading(replies)
+                if retry is None:
+                    wire.answer(replies)
+                else:
+                    wire.answer(replies, retry[0], self._execute(*retry[1:]))
+        except BaseException as exc:
+            wire.fail(exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _execute(self, data: bytes, count: int) -> list[Any]:
+        """One round trip; a connection that failed is dropped (the next batch connects again)."""
+        connection = self._connected()
+        try:
+            connection.send_packed_command([data], check_health=False)
+            self.round_trips += 1
+            return _read(connection, count)
+        except BaseException:
+            connection.disconnect()
+            raise
+
+    def _connected(self) -> Any:
+        """The pipeliner's connection, checked as the client's pool checks its own before use."""
+        if self._connection is None or self._pid != os.getpid():  # a forked child makes its own
+            self._connection, self._pid = self._pool.connection_class(**self._pool.connection_kwargs), os.getpid()
+        connection = self._connection
+        connection.connect()
+        try:
+            if connection.can_read():  # unread data or closed by the server: start afresh
+                raise redis.ConnectionError("the connection is not ready")
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            connection.disconnect()
+            connection.connect()
+        return connection
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.disconnect()
+
+
+class AsyncPipeliner:
+    """Auto-pipelining for the tasks of one event loop sharing one async client: a sender task runs
+    while commands are queued and ends when none are left (nothing outlives the calls it serves)."""
+
+    def __init__(self, client: aredis.Redis) -> None:
+        self.client = client
+        self._pool = client.connection_pool
+        self._connection: Any = None
+        self._queue: list[tuple[_Call, asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
+        self.round_trips = 0
+
+    async def call(self, *commands: Command) -> list[Any]:
+        """Send ``commands`` (with whatever else is queued) and return their replies, in order."""
+        call = _Call(commands)
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((call, done))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_all())
+        await done
+        return call.result()
+
+    async def _send_all(self) -> None:
+        batch: list[tuple[_Call, asyncio.Future[None]]] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._send(_Wire([call for call, _ in batch]))
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        except BaseException as exc:  # cancelled (its loop is closing): every waiting call fails
+            for call, done in [*batch, *self._queue]:
+                if not call.finished:
+                    call.error = redis.ConnectionError(f"the Redis pipeline stopped ({type(exc).__name__})")
+                if not done.done():
+                    done.set_result(None)
+            self._queue = []
+            raise
+        finally:
+            self._sender = None
+
+    async def _send(self, wire: _Wire) -> None:
+        try:
+            if wire.calls:
+                replies = await self._execute(wire.data, len(wire.commands))
+                retry = wire.reloading(replies)
+                if retry is None:
+                    wire.answer(replies)
+                else:
+                    wire.answer(replies, retry[0], await self._execute(*retry[1:]))
+        except Exception as exc:
+            wire.fail(exc)
+
+    async def _execute(self, data: bytes, count: int) -> list[Any]:
+        connection = await self._connected()
+        try:
+            await connection.send_packed_command([data], check_health=False)
+            self.round_trips += 1
+            timeout = self._pool.connection_kwargs.get("socket_timeout")
+            try:  # one timeout for every reply of the batch, not one each
+                return await asyncio.wait_for(_aread(connection, count), timeout)
+            except asyncio.TimeoutError:
+                raise redis.TimeoutError(f"no reply from Redis within {timeout} s") from None
+        except BaseException:
+            await connection.disconnect()
+            raise
+
+    async def _connected(self) -> Any:
+        if self._connection is None:
+            self._connection = self._pool.connection_class(**self._pool.connection_kwargs)
+        connection = self._connection
+        await connection.connect()
+        try:
+            ready = getattr(connection, "can_read", None) or connection.can_read_destructive  # redis-py < 8
+            if await ready():
+                raise redis.ConnectionError("the connection is not ready")
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            await connection.disconnect()
+            await connection.connect()
+        return connection
+
+    async def aclose(self) -> None:
+        if self._connection is not None:
+            await self._connection.disconnect()

@@ -1,0 +1,142 @@
+"""The Lua scripts of :class:`~smsgate.stores.redis.RedisStore`: every compound operation runs on
+the server in one script, atomically, called by its SHA (loaded once per connection pool)."""
+
+from __future__ import annotations
+
+import hashlib
+
+__all__ = ["SCRIPTS", "SHAS"]
+
+# KEYS: the key. ARGV: value, ttl in ms (0: none). Returns nil when stored, else the value there.
+_ADD = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else redis.call('SET', KEYS[1], ARGV[1]) end
+return false
+"""
+
+# KEYS: the counter. ARGV: amount, ttl in ms (0: none). TTL only when created: fixed windows.
+_INCR = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+"""
+
+# KEYS: counters. ARGV: limit1, ttl1_ms, limit2, ttl2_ms... Returns -1 when counted, else the full index.
+_HIT = """
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[2 * i - 1]) then return i - 1 end
+end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return -1
+"""
+
+# KEYS: the bucket. ARGV: interval, burst, max_wait, now. Returns the wait as a string, or false.
+_RESERVE = """
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_wait, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local wait = new_tat - burst * interval - now
+if wait < 0 then wait = 0 end
+if wait > max_wait then return false end
+local ttl = math.ceil((math.max(new_tat - now, interval) + 1) * 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', ttl)
+return string.format('%.6f', wait)
+"""
+
+# KEYS: blocked keys, then the claim key (when ARGV[2] == '1'), then window counters.
+# ARGV: n_blocked, has_claim, claim value, claim ttl ms, then limit, ttl ms per window.
+# Returns {0} admitted, {1, index} blocked, {2, existing} claimed, {3, index} full.
+_ADMIT = """
+local n_blocked, has_claim = tonumber(ARGV[1]), ARGV[2] == '1'
+for i = 1, n_blocked do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return {1, i - 1} end
+end
+local first = n_blocked + 1
+if has_claim then
+  local existing = redis.call('GET', KEYS[first])
+  if existing then return {2, existing} end
+  first = first + 1
+end
+local n = 0
+for i = first, #KEYS do
+  n = n + 1
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[3 + 2 * n]) then return {3, n - 1} end
+end
+if has_claim then redis.call('SET', KEYS[n_blocked + 1], ARGV[3], 'PX', ARGV[4]) end
+n = 0
+for i = first, #KEYS do
+  n = n + 1
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[4 + 2 * n]) end
+end
+return {0}
+"""
+
+# KEYS: record, all-index, message-index, the message's record, n phone indexes, then ref sets.
+# ARGV: json, created_at, id, ttl_ms (0: none), kind, message id, n. A message's phones are indexed
+# once (phone -> message id), by its first record; attempts are indexed by the provider's message ids.
+_LOG_PUT = """
+local new = redis.call('EXISTS', KEYS[1]) == 0
+local ttl, n = tonumber(ARGV[4]), tonumber(ARGV[7])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+if new and (ARGV[5] ~= 'attempt' or redis.call('EXISTS', KEYS[4]) == 0) then
+  for i = 5, 4 + n do redis.call('ZADD', KEYS[i], 'NX', ARGV[2], ARGV[6]) end
+end
+for i = 5 + n, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+"""
+
+# KEYS: the report, seq counter, all-index, phone index, message index, the message's deliveries.
+# ARGV: report key, json, message id ('' when unmatched), phone, status, ttl_ms. 0 for a duplicate.
+_REPORT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 'm', ARGV[3])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[5], seq, ARGV[1])
+  redis.call('HSET', KEYS[6], ARGV[4], ARGV[5])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[6], ttl) end
+end
+return 1
+"""
+
+# KEYS: the message, seq counter, all-index, sender index. ARGV: member, json, ttl_ms. 0 for a duplicate.
+_INBOUND = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+else redis.call('SET', KEYS[1], ARGV[2]) end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[3], seq, ARGV[1])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
+return 1
+"""
+
+
+SCRIPTS = {
+    "add": _ADD,
+    "incr": _INCR,
+    "hit": _HIT,
+    "reserve": _RESERVE,
+    "log_put": _LOG_PUT,
+    "admit": _ADMIT,
+    "report": _REPORT,
+    "inbound": _INBOUND,
+}
+
+SHAS = {name: hashlib.sha1(source.encode()).hexdigest() for name, source in SCRIPTS.items()}
+"""Each script's SHA1, as ``EVALSHA`` names it."""
