@@ -5,13 +5,12 @@ own (``_gateway``, ``_async_gateway``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError, OutcomeUnknown, SmsError
 from ._flow import Policies, SendFlow
 from ._http import HttpRequest, HttpResponse
-from ._models import Message, RecipientResult, SendResult, Sent
+from ._models import RecipientResult
 from ._observe import Hooks, Metrics, logger
 from ._redact import needles, redact, scrubbed
 from ._registry import ProviderSpec, build_providers
@@ -27,7 +26,7 @@ from .stores.memory import MemoryStore
 from .strategies import Strategy
 
 if TYPE_CHECKING:
-    import asyncio
+    pass
 
 __all__ = [
     "OPTIONS",
@@ -38,7 +37,6 @@ __all__ = [
     "failed_quietly",
     "open_sqlite",
     "run_quietly",
-    "sent",
 ]
 
 Providers = Mapping[str, ProviderSpec] | Sequence[Provider]
@@ -204,15 +202,6 @@ class GatewayCore:
 
     def _failed(self, job: Job, error: SmsError, started: float) -> Done:
         return Done(_owned(error, job), started, self.clock() - started)
-
-
-def sent(message: Message, done: Future[SendResult] | asyncio.Task[SendResult]) -> Sent:
-    error = done.exception()
-    if error is None:
-        return Sent(message, done.result())
-    if not isinstance(error, Exception):
-        raise error
-    return Sent(message, error=error)
 
 
 def run_quietly(op: StoreOp[Any]) -> Any:
