@@ -2,13 +2,15 @@
 
 Run by hand (never as a test), from the repository root, with the ``test`` extra installed::
 
-    .venv/bin/python benchmarks/campaign_throughput.py [--rows 50000] [--rounds 2]
+    .venv/bin/python benchmarks/campaign_throughput.py [--rows 50000] [--rounds 3] [--workers 1,2,3]
 
 nginx (pinned to the last CPU) answers every request with Aliyun's OK JSON; redis-server is the
 broker and the shared store. Every campaign sends ``--rows`` rows of a CSV, each with its own param,
 in messages of 100 (one SendBatchSms each), 8 in flight per process. Baseline, in the same run: the
-same batches through ``Gateway.send`` with no campaign at all (no claims, no counts). Each figure is
-the best of ``--rounds``; rows/s from the first chunk queued to the campaign ``done``.
+same batches through ``Gateway.send`` with no campaign at all (no claims, no counts). The paths are
+interleaved, round after round (a Celery pool is started, warmed up and stopped for each of its
+runs); each row of the table is the median of ``--rounds`` with the slowest and fastest, rows/s from
+the first chunk queued to the campaign ``done``, and, in-process, the process's CPU time per row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,7 @@ from smsgate._config import load_config  # noqa: E402
 from smsgate.campaigns import CampaignSettings  # noqa: E402
 
 BATCH, IN_FLIGHT, CHUNK = 100, 8, 1000
+BASELINE = "Gateway.send, no campaign (baseline)"
 _serial = iter(range(10**9))
 
 
@@ -121,47 +125,69 @@ def on_workers(cfg_path: Path, source: Path) -> float:
     return elapsed
 
 
-def best(rounds: int, run: Callable[[], float]) -> float:
-    return min(run() for _ in range(rounds))
+Measure = Callable[[], tuple[float, float]]  # (seconds, CPU seconds of this process)
+
+
+def timed(run: Callable[[], float]) -> Measure:
+    def measure() -> tuple[float, float]:
+        cpu = time.process_time()
+        seconds = run()
+        return seconds, time.process_time() - cpu
+
+    return measure
+
+
+def pool_of(count: int, cfg: Path, tmp: Path, rows: int) -> Measure:
+    def measure() -> tuple[float, float]:
+        with workers(cfg, count, tmp / f"worker-{count}.log"):
+            on_workers(cfg, write_csv(tmp / "w.csv", 3 * CHUNK))  # warm-up: workers up
+            return on_workers(cfg, write_csv(tmp / "w.csv", rows)), float("nan")
+
+    return measure
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", default="1,2,3", help="Celery pool sizes to measure")
     args = parser.parse_args()
     rows, rounds = args.rows, args.rounds
-    results: dict[str, float] = {}
+    results: dict[str, list[tuple[float, float]]] = {}
     with nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-campaigns-") as tmp_name:
         tmp = Path(tmp_name)
         redis = RedisServer("/usr/bin/redis-server")
         try:
-            results["Gateway.send, no campaign (baseline)"] = best(
-                rounds, lambda: gateway_only(port, write_csv(tmp / "b.csv", rows))
-            )
             sqlite_cfg = config(tmp, port, store=str(tmp / "state.sqlite3"), batch_size=BATCH, concurrency=IN_FLIGHT)
-            results["in-process, SQLite store"] = best(
-                rounds, lambda: in_process(sqlite_cfg, write_csv(tmp / "s.csv", rows))
-            )
             redis_cfg = config(tmp, port, store=redis.url, broker=redis.url.replace("/0", "/1"), batch_size=BATCH,
                                concurrency=IN_FLIGHT, chunk_size=CHUNK)  # fmt: skip
-            results["in-process, Redis store"] = best(
-                rounds, lambda: in_process(redis_cfg, write_csv(tmp / "r.csv", rows))
-            )
-            for count in (1, 2, 3):
-                with workers(redis_cfg, count, tmp / f"worker-{count}.log"):
-                    on_workers(redis_cfg, write_csv(tmp / "w.csv", 3 * CHUNK))  # warm-up: workers up
-                    results[f"Celery, {count} worker process(es)"] = best(
-                        rounds, lambda: on_workers(redis_cfg, write_csv(tmp / "w.csv", rows))
-                    )
+            paths: dict[str, Measure] = {
+                BASELINE: timed(lambda: gateway_only(port, write_csv(tmp / "b.csv", rows))),
+                "in-process, SQLite store": timed(lambda: in_process(sqlite_cfg, write_csv(tmp / "s.csv", rows))),
+                "in-process, Redis store": timed(lambda: in_process(redis_cfg, write_csv(tmp / "r.csv", rows))),
+                **{
+                    f"Celery, {n} worker process(es)": pool_of(n, redis_cfg, tmp, rows)
+                    for n in map(int, args.workers.split(","))
+                },
+            }
+            for round_ in range(rounds):
+                for name, measure in paths.items():
+                    results.setdefault(name, []).append(measure())
+                    print(f"round {round_ + 1}: {name}: {rows / results[name][-1][0]:,.0f} rows/s", flush=True)
         finally:
             redis.stop()
-    base = rows / results["Gateway.send, no campaign (baseline)"]
-    print(f"\n{rows:,} rows per campaign, best of {rounds}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n")
-    print(f"| {'path':<38} | {'rows/s':>9} | {'vs baseline':>11} |\n|{'-' * 40}|{'-' * 11}:|{'-' * 12}:|")
-    for name, seconds in results.items():
-        rate = rows / seconds
-        print(f"| {name:<38} | {rate:>9,.0f} | {rate / base:>10.2f}x |")
+    print(f"\n{rows:,} rows per campaign, {rounds} interleaved rounds, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.2f}\n")  # fmt: skip
+    base = rows / statistics.median(s for s, _ in results[BASELINE])
+    head = ("rows/s (median)", "slowest-fastest", "vs baseline", "CPU µs/row")
+    print(f"| {'path':<38} | {head[0]:>15} | {head[1]:>17} | {head[2]:>11} | {head[3]:>10} |")
+    print(f"|{'-' * 40}|{'-' * 16}:|{'-' * 18}:|{'-' * 12}:|{'-' * 11}:|")
+    for name, runs in results.items():
+        rates = sorted(rows / s for s, _ in runs)
+        rate = statistics.median(rates)
+        cpu = statistics.median(c for _, c in runs) / rows * 1e6
+        spread = f"{rates[0]:,.0f}-{rates[-1]:,.0f}"
+        print(f"| {name:<38} | {rate:>15,.0f} | {spread:>17} | {rate / base:>10.2f}x | {cpu:>10.0f} |")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ BLOCK = re.compile(r"<!-- run -->\n```python\n(.*?)```", re.S)
 def test_the_examples_run(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     blocks = BLOCK.findall((ROOT / "docs/campaigns.md").read_text(encoding="utf-8"))
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     for number, block in enumerate(blocks):
         exec(compile(block, f"docs/campaigns.md block {number}", "exec"), {"__name__": "docs_example"})
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "done 2 1" and printed[1].startswith("3 12345 ")
-    assert printed[2:] == ["6 3", "['reminders']"]
+    assert printed[2:] == ["6 3", "['reminders']", "2"]
 
 
 def test_the_deploy_config_is_valid():

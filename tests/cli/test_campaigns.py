@@ -14,7 +14,8 @@ from pathlib import Path
 import redis
 from typer.testing import CliRunner
 
-from smsgate.campaigns import Campaigns
+from smsgate import DeliveryReport, DeliveryStatus
+from smsgate.campaigns import Campaigns, count_deliveries
 from smsgate.cli import app
 from smsgate.stores import SQLiteStore
 
@@ -144,3 +145,18 @@ def test_ctrl_c_pauses_and_resume_sends_each_row_once(tmp_path, aliyun_server):
     with open(tmp_path / "rejects.csv", encoding="utf-8", newline="") as src:
         assert [int(r["row"]) for r in csv.DictReader(src)] == sorted(bad)
     store.close()
+
+
+def test_show_counts_delivery_reports_once_some_came(tmp_path, aliyun_server):
+    config = config_for(tmp_path / "smsgate.toml", aliyun_server)
+    source = write_csv(tmp_path / "r.csv", 10)
+    sent = runner.invoke(app, ["send", "--csv", str(source), "--template", "SMS_1", "--config", str(config)])
+    campaign_id = sent.output.split("campaign ", 1)[1].split()[0]
+    assert "delivered" not in sent.output  # no report yet: not shown
+    store = SQLiteStore(tmp_path / "state.sqlite3")
+    count = count_deliveries(store)
+    for d in aliyun_server.delivered[:4] * 2:  # each report twice: a row counts once
+        count(DeliveryReport("aliyun", d.biz_id, f"+86{d.phone}", DeliveryStatus.DELIVERED, "DELIVERED"))
+    store.close()
+    shown = runner.invoke(app, ["campaigns", "show", campaign_id, "--config", str(config)])
+    assert "delivered 4" in shown.output and "undelivered" not in shown.output, shown.output

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from smsgate._config import Config
 from smsgate.server import ApiKeys, Service, create_app
 from smsgate.stores.sqlite import SQLiteStore
+from tests.stores.conftest import store  # noqa: F401  (every store: memory, SQLite, Redis, PostgreSQL)
 
 
 class Served:
@@ -79,15 +80,15 @@ VERIFY_KEYS = "1:" + "k" * 40
 @pytest.fixture
 def api(tmp_path, monkeypatch) -> Iterator[Api]:
     monkeypatch.setenv("SMSGATE_VERIFY_KEYS", VERIFY_KEYS)
-    store = SQLiteStore(tmp_path / "service.sqlite3")
-    keys = ApiKeys(store)
+    kept = SQLiteStore(tmp_path / "service.sqlite3")
+    keys = ApiKeys(kept)
     tokens = {
         "all": keys.create("acme", ["send", "verify", "read"]).token,
         "reader": keys.create("acme", ["read"]).token,
         "sender": keys.create("acme", ["send"]).token,
         "other": keys.create("globex", ["send", "verify", "read"]).token,
     }
-    app = create_app(Config(providers={"memory": {}}), store=store, key_cache_ttl=0)
+    app = create_app(Config(providers={"memory": {}}), store=kept, key_cache_ttl=0)
     with Served(app) as served:
-        yield Api(served.url, store, app, keys, tokens)
-    store.close()
+        yield Api(served.url, kept, app, keys, tokens)
+    kept.close()

@@ -104,3 +104,11 @@ def test_a_send_is_answered_even_when_its_ownership_cannot_be_written(api, monke
     assert reply.status_code == 200 and reply.json()["ok"]
     assert len(api.outbox()) == 2
     assert "could not record that message" in caplog.text
+
+
+def test_a_malformed_cursor_is_a_problem_naming_it(api):
+    with api.client() as http:
+        reply = http.get("/v1/messages", params={"cursor": "12.5"})
+    assert reply.status_code == 422
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["field"] == "cursor"

@@ -38,7 +38,9 @@ class Campaign:
     (``.jsonl``), or an iterable of mappings, ``(phone, params)`` pairs or phones. Each row is sent
     at most once, whatever is run again: resume a campaign with its ``id`` (or
     :meth:`resume`), and rows already sent, rejected or of unknown outcome are skipped.
-    ``limits`` are per-phone limits counted per row, shared through the store.
+    ``limits`` are per-phone limits counted per row, shared through the store. Rows a lost run
+    (a killed worker) claimed are looked up at the provider ``settle_after`` seconds after they
+    are found lost, then recorded or sent (see ``docs/campaigns.md``).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Campaign:
         batch_size: int = 100,
         concurrency: int = 8,
         lease: float = 60.0,
+        settle_after: float = 60.0,
     ) -> None:
         if not (template or text or templates):
             raise InvalidRequest("a campaign needs a template code or a text", field="template")
@@ -86,6 +89,7 @@ class Campaign:
         self.chunk_size = max(1, chunk_size)
         self.concurrency = max(1, concurrency)
         self.lease = lease
+        self.settle_after = settle_after
 
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.name!r}>"
@@ -104,6 +108,7 @@ class Campaign:
             "chunk_size": self.chunk_size,
             "concurrency": self.concurrency,
             "lease": self.lease,
+            "settle_after": self.settle_after,
         }
 
     @classmethod
@@ -125,6 +130,7 @@ class Campaign:
             "batch_size",
             "concurrency",
             "lease",
+            "settle_after",
         )
         return cls(
             source,
@@ -175,7 +181,7 @@ class Campaign:
         """
         store = _store(gateway, store)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="smsgate-campaign") as pool:
-            policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
+            policy = self.policy(gateway, store)
             flow = self.flow(
                 gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
             )
@@ -191,11 +197,15 @@ class Campaign:
     ) -> CampaignState:
         """The asyncio twin of :meth:`run`."""
         store = _store(gateway, store)
-        policy = Policy.of(gateway, store, self.limits, self.lease, self.concurrency)
+        policy = self.policy(gateway, store)
         flow = self.flow(
             gateway, store, lambda chunk: chunk_flow(self.spec, policy, chunk, Keys(self.id)), stop, on_chunk
         )
         return await adrive(flow, gateway)  # type: ignore[no-any-return]
+
+    def policy(self, gateway: _GatewayCore, store: Store) -> Policy:
+        """Per-row admission and settling for this campaign, through ``gateway`` and ``store``."""
+        return Policy.of(gateway, store, self.limits, self.lease, self.concurrency, self.settle_after)
 
     def flow(
         self,
@@ -220,6 +230,9 @@ class Campaign:
                     break
                 yield from queue_flow(store, keys, chunk)
                 tally = yield from dispatch(chunk)
+                while tally.status == "later":  # rows a lost run claimed, decided once settled
+                    yield tally.wait
+                    tally = yield from dispatch(chunk)
                 if tally.status == "paused":
                     break
                 if tally.status == "busy":

@@ -1,20 +1,22 @@
 """The two drivers of campaign flows: threads and blocking calls, or asyncio.
 
-This is the one place that sends a wave of batches concurrently (``Together``: the flow bounds a
-wave by ``concurrency``); when the gateways grow a streaming ``send_many``, it is the place to change.
+A wave of batches (``Together``: the flow bounds a wave by ``concurrency``) goes through the
+gateway's ``send_many``; lookups (``Ask``) go over the gateway's transport, concurrently.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .._gateway import AsyncGateway, Gateway
+from .._models import Message, SendResult, Sent
 from .._steps import Call
 from ._flow import Together
+from ._settle import Ask
 
 __all__ = ["adrive", "drive"]
 
@@ -32,13 +34,21 @@ def drive(flow: Generator[Any, Any, Any], gateway: Gateway, pool: ThreadPoolExec
             if isinstance(step, Call):
                 reply = getattr(step.target, step.name)(*step.args)
             elif isinstance(step, Together):
-                reply = list(pool.map(lambda m: _caught(gateway.send, m), step.messages))
+                reply = _in_order(step.messages, gateway.send_many(step.messages, in_flight=len(step.messages)))
+            elif isinstance(step, Ask):
+                reply = list(pool.map(lambda r: _caught(gateway.transport.handle_request, r), step.requests))
             else:
                 time.sleep(step)
                 reply = None
             error = None
         except Exception as exc:
             reply, error = None, exc
+
+
+def _in_order(messages: list[Message], sent: Iterable[Sent]) -> list[SendResult | Exception]:
+    """Each message's result, or the exception that refused it, in the order of ``messages``."""
+    found = {id(s.message): s.result if s.result is not None else s.error for s in sent}
+    return [found[id(m)] for m in messages]  # type: ignore[misc]
 
 
 def _caught(run: Any, *args: Any) -> Any:
@@ -61,7 +71,11 @@ async def adrive(flow: Generator[Any, Any, Any], gateway: AsyncGateway) -> Any:
             if isinstance(step, Call):
                 reply = await getattr(step.target, "a" + step.name)(*step.args)
             elif isinstance(step, Together):
-                reply = await asyncio.gather(*(gateway.send(m) for m in step.messages), return_exceptions=True)
+                sent = gateway.send_many(step.messages, in_flight=len(step.messages))
+                reply = _in_order(step.messages, [s async for s in sent])
+            elif isinstance(step, Ask):
+                asked = (gateway.transport.handle_async_request(r) for r in step.requests)
+                reply = await asyncio.gather(*asked, return_exceptions=True)
             else:
                 await asyncio.sleep(step)
                 reply = None

@@ -5,10 +5,13 @@ same batches on every run). Batches go out in waves of ``concurrency``: the wave
 claimed in the store (``add`` of ``pending`` under the batch's key, so a row is claimed exactly
 once, with its batch) before their requests leave, admitted row by row (country allowlist,
 blocklist, per-phone limits), sent concurrently, and their rows' outcomes recorded under the same
-keys. A batch already recorded is skipped; one found ``pending`` was claimed by a run lost while
-sending (a killed worker): its rows may have been delivered, so they are *unknown*, never resent.
+keys. Each batch's message carries its own ``out_id`` (campaign, chunk, batch). A batch already
+recorded is skipped; one found *pending* was claimed by a run lost while sending (a killed
+worker): it is settled (``_settle``): looked up at the provider, recorded when found, sent again
+when the provider says it never arrived, else *unknown*, never resent.
 Steps: :class:`~smsgate._steps.Call` (a store operation), :class:`Together` (messages to send
-concurrently; answered with a result or the exception for each), a float (seconds to sleep).
+through the gateway's ``send_many``; answered with a result or the exception for each),
+:class:`~smsgate.campaigns._settle.Ask` (lookup requests), a float (seconds to sleep).
 """
 
 from __future__ import annotations
@@ -18,18 +21,17 @@ import os
 import socket
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._errors import InvalidRequest, SmsError
 from .._models import Message, SendResult, Status
 from .._steps import Call
 from ..stores.base import Store
 from ._admit import NOT_SENT, Policy, admit
+from ._receipts import receipt_writes
+from ._settle import Claim, Settled, settle
 from ._sources import Reject, Row
-from ._state import DONE, FAILED, PAUSED, PENDING, Keys
-
-if TYPE_CHECKING:
-    pass
+from ._state import DONE, FAILED, PAUSED, Keys
 
 __all__ = [
     "Chunk",
@@ -43,7 +45,6 @@ __all__ = [
     "queue_flow",
 ]
 
-LOST = "the run that claimed this row was lost while sending: it may have been delivered"
 Flow = Generator[Any, Any, Any]
 
 
@@ -68,7 +69,7 @@ class Spec:
     sign_names: dict[str, str] = field(default_factory=dict)
     batch_size: int = 100
 
-    def message(self, rows: Sequence[Row]) -> Message:
+    def message(self, rows: Sequence[Row], out_id: str | None = None) -> Message:
         first = rows[0].params
         same = all(r.params == first for r in rows)  # one SendSms of up to 1000 phones, else per-phone params
         return Message(
@@ -80,6 +81,7 @@ class Spec:
             templates=self.templates,
             sign_names=self.sign_names,
             recipient_params={} if same else {r.phone: r.params for r in rows},
+            out_id=out_id,
         )
 
 
@@ -101,7 +103,8 @@ class Tally:
     """What one run of a chunk recorded (the store's counters hold the campaign's totals)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    status: str = "sent"  # sent | busy | paused | skipped
+    status: str = "sent"  # sent | busy | paused | skipped | later
+    wait: float = 0.0  # later: seconds until the chunk can be finished
 
     def add(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
@@ -134,7 +137,8 @@ def _holder_is_gone(holder: str) -> bool:
 
 
 def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
-    """Send a chunk's batches that no run has claimed yet; returns a :class:`Tally`."""
+    """Send a chunk's batches that no run has claimed yet, settle those a lost run claimed; returns
+    a :class:`Tally` (``later`` when lost batches can be decided only after ``tally.wait`` seconds)."""
     store, tally = policy.store, Tally()
     lease = keys.chunk(chunk.number, "lease")
     done, status, holder = yield Call(store, "get_many", ([keys.chunk(chunk.number, "done"), keys.status, lease],))
@@ -150,14 +154,21 @@ def chunk_flow(spec: Spec, policy: Policy, chunk: Chunk, keys: Keys) -> Flow:
         return tally
     renew = ("set", (lease, token, policy.lease))  # taken with the first claims, kept with each record
     cut = batches(chunk.rows, spec.batch_size)
+    later: float | None = None
     for start in range(0, len(cut), policy.concurrency):
-        wave = {keys.batch(chunk.number, i): cut[i] for i in range(start, min(len(cut), start + policy.concurrency))}
-        outcomes = yield from _wave(spec, policy, wave, renew)
+        numbers = range(start, min(len(cut), start + policy.concurrency))
+        wave = {keys.batch(chunk.number, i): (cut[i], keys.out_id(chunk.number, i)) for i in numbers}
+        outcomes, writes, wait = yield from _wave(spec, policy, wave, renew, keys)
         record = [("set", (key, json.dumps(rows, ensure_ascii=False))) for key, rows in outcomes.items()]
-        yield Call(store, "run", ([*record, renew],))
+        yield Call(store, "run", ([*record, *writes, renew],))
+        later = wait if later is None or wait is None else min(later, wait)
         for rows in outcomes.values():
             for _, value in rows:
                 tally.add(value.split("\t", 1)[0])
+    if later is not None:  # batches a lost run claimed, to decide later: the chunk is let go until then
+        yield Call(store, "delete", (lease,))
+        tally.status, tally.wait = "later", later
+        return tally
     yield from close_chunk(store, keys, chunk, spec.batch_size)
     return tally
 
@@ -179,24 +190,43 @@ def batches(rows: Sequence[Row], size: int) -> list[list[Row]]:
 
 
 def _wave(
-    spec: Spec, policy: Policy, wave: dict[str, list[Row]], lease: tuple[str, tuple[Any, ...]]
-) -> Generator[Any, Any, dict[str, list[list[Any]]]]:
-    """Claim, admit, send and judge one wave of batches: ``{batch key: [[row, outcome], …]}`` for
-    the batches this run claimed (or found lost)."""
+    spec: Spec,
+    policy: Policy,
+    wave: dict[str, tuple[list[Row], str]],
+    lease: tuple[str, tuple[Any, ...]],
+    keys: Keys,
+) -> Generator[Any, Any, tuple[dict[str, list[list[Any]]], list[Any], float | None]]:
+    """Claim, admit, send and judge one wave of batches (key → rows, out_id): ``{batch key: [[row,
+    outcome], …]}`` for the batches decided, the store writes to make with them, and the seconds
+    until the batches left pending (claimed by a lost run) can be decided."""
     store = policy.store
-    _, *claims = yield Call(store, "run", ([lease, *(("add", (key, PENDING)) for key in wave)],))
+    now = policy.clock()
+    claim = Claim((now,)).encode()
+    _, *claims = yield Call(store, "run", ([lease, *(("add", (key, claim)) for key in wave)],))
     outcomes: dict[str, dict[int, str]] = {}
-    for (key, rows), existing in zip(wave.items(), claims, strict=True):
+    lost: dict[str, tuple[list[Row], Claim, str]] = {}
+    mine: dict[str, list[Row]] = {}
+    for (key, (rows, out_id)), existing in zip(wave.items(), claims, strict=True):
+        found = None if existing is None else Claim.decode(existing)
         if existing is None:
-            outcomes[key] = {}
-        elif existing == PENDING:
-            outcomes[key] = {r.number: f"unknown\t{LOST}" for r in rows}
+            outcomes[key], mine[key] = {}, rows
+        elif found is not None:
+            lost[key] = (rows, found, out_id)
         elif sorted(n for n, _ in json.loads(existing)) != [r.number for r in rows]:
             raise InvalidRequest(f"{key}: the source changed since the campaign started", field="source")
-    mine = {key: rows for key, rows in wave.items() if key in outcomes and not outcomes[key]}
-    admitted = yield from admit(policy, mine, outcomes)
+    settled = Settled()
+    if lost:
+        settled = yield from settle(policy.providers, lost, now, policy.settle_after)
+    outcomes.update(settled.outcomes)
+    for key, rows in settled.resend.items():
+        outcomes.setdefault(key, {})
+        mine[key] = rows
+    if settled.resend:  # the new attempt is claimed before it leaves
+        yield Call(store, "run", ([w for w in settled.writes if w[1][0] in settled.resend],))
+    writes: list[Any] = [w for w in settled.writes if w[1][0] not in settled.resend]
+    admitted = yield from admit(policy, mine, outcomes, keys.row)
     sendable = {key: rows for key, rows in admitted.items() if rows}
-    results = yield Together([spec.message(rows) for rows in sendable.values()])
+    results = yield Together([spec.message(rows, wave[key][1]) for key, rows in sendable.items()])
     failure: BaseException | None = None
     for (key, rows), result in zip(sendable.items(), results, strict=True):
         if isinstance(result, SendResult):
@@ -204,16 +234,19 @@ def _wave(
             outcomes[key].update(
                 (by_phone[line.phone.e164], _outcome(line.status, line.error)) for line in result.recipients
             )
+            writes += receipt_writes(keys, result, by_phone)
         elif isinstance(result, SmsError):  # raised before anything was sent
             outcomes[key].update((r.number, f"rejected\t{result.code} {result}{NOT_SENT}") for r in rows)
         else:  # nothing left for this batch: release it, so a later run sends it
             failure = result
             del outcomes[key]
-            yield Call(store, "delete", (key,))
+            if key not in settled.resend:  # a settled batch stays claimed: settled again, found rows kept
+                yield Call(store, "delete", (key,))
     if failure is not None:
         yield Call(store, "run", ([("set", (k, json.dumps(sorted(v.items())))) for k, v in outcomes.items()],))
         raise failure
-    return {key: [[n, v] for n, v in sorted(rows.items())] for key, rows in outcomes.items()}
+    decided = {key: [[n, v] for n, v in sorted(rows.items())] for key, rows in outcomes.items()}
+    return decided, writes, settled.later
 
 
 def _outcome(status: Status, error: SmsError | None) -> str:
@@ -235,7 +268,7 @@ def close_chunk(store: Store, keys: Keys, chunk: Chunk, batch_size: int) -> Flow
     rejects = json.loads(queued or "{}").get("rejects", [])
     counts = dict.fromkeys(("sent", "accepted", "rejected", "unknown"), 0)
     for key, text in zip(names[1:], recorded, strict=True):
-        if text is None or text == PENDING:
+        if text is None or Claim.decode(text) is not None:
             raise RuntimeError(f"{key} has no recorded outcome")
         for number, value in json.loads(text):
             kind, _, reason = value.partition("\t")

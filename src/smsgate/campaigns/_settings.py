@@ -7,6 +7,7 @@
     [campaigns]
     broker = "redis://127.0.0.1:6379/1"   # Celery broker; none: campaigns run in the sending process
     chunk_size = 1000                     # rows per chunk (one Celery task)
+    settle_after = 60                     # seconds before a lost run's batches are looked up
 
 Campaigns keep their state in ``store``; with the default ``memory`` store, in the send log's
 SQLite file instead (``smsgate.sqlite3``), so that a campaign outlives its process.
@@ -38,6 +39,9 @@ class CampaignSettings(BaseModel):
     batch_size: int = Field(100, ge=1, le=1000, description="rows per message")
     concurrency: int = Field(8, ge=1, le=1024, description="batches in flight per process")
     lease: float = Field(60.0, gt=0, description="seconds a chunk stays with a silent run before another takes it")
+    settle_after: float = Field(
+        60.0, ge=0, description="seconds a batch found claimed by a lost run waits before it is looked up"
+    )
     uploads: str | None = Field(None, description="where the service keeps uploaded sources")
 
     @classmethod

@@ -4,10 +4,12 @@ Everything is kept with the store's own atomic operations, so every process shar
 (Redis, PostgreSQL, one SQLite file) sees one campaign:
 
 * ``campaign:<id>`` the spec (JSON); ``…:status`` running / paused / done / failed;
-* ``…:n:<count>`` counters: total, invalid, queued, sent, accepted, rejected, unknown, delivered;
-* ``…:batch:<chunk>:<i>`` a batch's rows: claimed ``pending`` (``add``) before its request leaves,
-  then each row's outcome (JSON ``[[row, outcome], …]``: ``accepted``, ``unknown\\t<reason>`` or
-  ``rejected\\t<reason>``);
+* ``…:n:delivered`` / ``…:n:undelivered`` counters moved by delivery reports, a row once
+  (``…:receipt:<row>``), see ``_receipts``;
+* ``…:batch:<chunk>:<i>`` a batch's rows: claimed ``pending {"at": […], "lost": …}`` (``add``)
+  before its request leaves, then each row's outcome (JSON ``[[row, outcome], …]``: ``accepted``,
+  ``unknown\\t<reason>`` or ``rejected\\t<reason>``);
+* ``…:row:<row>`` a row counted in its per-phone windows (with limits only, expiring with them);
 * ``…:chunk:<n>:queued`` the chunk's source counts and invalid rows, ``…:done`` its outcome counts
   (JSON), each written once, whole; ``…:lease`` who sends it; ``…:chunks`` once all are queued;
 * ``…:rejects:<n>`` a chunk's rejects (JSON), ``campaigns:count`` / ``campaigns:<i>`` the listing.
@@ -29,11 +31,12 @@ from .._steps import Call
 from ..stores.base import Store
 from ._sources import Reject
 
-__all__ = ["COUNTS", "CampaignState", "Campaigns", "Keys", "run_sync", "state_flow"]
+__all__ = ["COUNTS", "RECEIPTS", "CampaignState", "Campaigns", "Keys", "run_sync", "state_flow"]
 
 T = TypeVar("T")
 
-COUNTS = ("total", "invalid", "queued", "sent", "accepted", "rejected", "unknown", "delivered")
+COUNTS = ("total", "invalid", "queued", "sent", "accepted", "rejected", "unknown", "delivered", "undelivered")
+RECEIPTS = ("delivered", "undelivered")  # moved by delivery reports, not by sending
 RUNNING, PAUSED, DONE, FAILED = "running", "paused", "done", "failed"
 PENDING = "pending"
 
@@ -54,6 +57,22 @@ class Keys:
 
     def rejects(self, chunk: int) -> str:
         return f"{self._base}:rejects:{chunk}"
+
+    def out_id(self, chunk: int, index: int) -> str:
+        """The reference a batch's message carries to the provider (Aliyun ``OutId``)."""
+        return f"{self._base.removeprefix('campaign:')}.{chunk}.{index}"
+
+    def row(self, number: int) -> str:
+        """A row's claim on its per-phone windows (taken when it is counted)."""
+        return f"{self._base}:row:{number}"
+
+    def receipt(self, number: int) -> str:
+        """A row's first final delivery report (so that a row counts once)."""
+        return f"{self._base}:receipt:{number}"
+
+    def count(self, name: str) -> str:
+        """A counter moved by delivery reports: ``delivered`` or ``undelivered``."""
+        return f"{self._base}:n:{name}"
 
 
 @dataclass(frozen=True)
@@ -92,7 +111,8 @@ class CampaignState:
 def state_flow(store: Store, campaign_id: str) -> Generator[Call, Any, CampaignState]:
     """Read a campaign's state: its spec, status and the sums of its chunks' counts."""
     keys = Keys(campaign_id)
-    spec, status, chunks = yield Call(store, "get_many", ([keys.spec, keys.status, keys.chunks],))
+    names = [keys.spec, keys.status, keys.chunks, *(keys.count(n) for n in RECEIPTS)]
+    spec, status, chunks, *receipts = yield Call(store, "get_many", (names,))
     if spec is None:
         raise InvalidRequest(f"no campaign {campaign_id!r}", field="campaign")
     data = json.loads(spec)
@@ -114,6 +134,7 @@ def state_flow(store: Store, campaign_id: str) -> Generator[Call, Any, CampaignS
         else:
             continue
         break
+    counts.update((name, int(n or 0)) for name, n in zip(RECEIPTS, receipts, strict=True))
     total = None if chunks is None else int(chunks)
     return CampaignState(campaign_id, data.get("name") or campaign_id, status or RUNNING, counts, total, done,
                          float(data.get("created_at", 0.0)), data)  # fmt: skip

@@ -5,7 +5,8 @@ what enqueues a campaign; ``import smsgate`` never imports Celery. Each worker p
 config file named by ``$SMSGATE_CONFIG`` (or ``./smsgate.toml``) once, and shares state with every
 other process through ``[campaigns] store`` (Redis). Chunks are acknowledged late and given back
 when their worker is lost, so a killed worker's chunk runs again; its rows already claimed are
-skipped (those claimed and not recorded are counted *unknown*, never resent).
+skipped; those it claimed and did not record are settled: looked up at the provider, then recorded
+or sent (``_settle``), or where no lookup exists counted *unknown*, never resent.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from .._config import Config, load_config
 from .._errors import ConfigError
 from .._gateway import Gateway
 from ..stores.base import Store
-from ._admit import Policy
 from ._campaign import Campaign
 from ._drive import drive
 from ._flow import Chunk, Tally, chunk_flow, close_chunk
@@ -88,7 +88,7 @@ def send_chunk(
     ``rejects`` the chunk's invalid rows ``[row number, reason, phone]`` (recorded when queued)."""
     run = runtime()
     campaign = _campaign(campaign_id)
-    policy = Policy.of(run.gateway, run.store, campaign.limits, campaign.lease, campaign.concurrency)
+    policy = campaign.policy(run.gateway, run.store)
     chunk = Chunk(number, tuple(Row(*row) for row in rows), tuple(Reject(*reject) for reject in rejects or ()))
     try:
         tally: Tally = drive(chunk_flow(campaign.spec, policy, chunk, Keys(campaign_id)), run.gateway, run.pool)
@@ -98,6 +98,8 @@ def send_chunk(
         raise self.retry(countdown=RETRY_BUSY)
     if tally.status == "paused":
         raise self.retry(countdown=RETRY_PAUSED)
+    if tally.status == "later":  # rows a killed worker claimed: looked up at the provider then
+        raise self.retry(countdown=tally.wait)
     return tally.counts
 
 

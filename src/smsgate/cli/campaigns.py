@@ -21,7 +21,7 @@ from rich.text import Text
 
 from .._config import Config, load_config
 from .._errors import SmsError
-from ..campaigns import COUNTS, Campaign, Campaigns, CampaignSettings, CampaignState
+from ..campaigns import COUNTS, RECEIPTS, Campaign, Campaigns, CampaignSettings, CampaignState
 from ..stores.base import Store
 from ._output import ConfigOption, JsonOption, err, fail, out
 
@@ -69,7 +69,7 @@ def send_campaign(
                 csv_file, template=template, text=text, params=params, sign_name=sign_name, name=name,
                 phone_column=phone_column, param_columns=param_columns or None, limits=settings.limits(cfg),
                 chunk_size=settings.chunk_size, batch_size=settings.batch_size, concurrency=settings.concurrency,
-                lease=settings.lease,
+                lease=settings.lease, settle_after=settings.settle_after,
             )  # fmt: skip
         state = _run(campaign, cfg, settings, store)
         if rejects is not None:
@@ -146,7 +146,8 @@ def _write_rejects(campaigns: Campaigns, campaign_id: str, path: Path) -> None:
 
 
 def _summary(state: CampaignState) -> None:
-    counts = "  ".join(f"{name} {state.counts[name]:,}" for name in COUNTS if name != "delivered")
+    shown = [name for name in COUNTS if name not in RECEIPTS or state.counts[name]]  # receipts once some came
+    counts = "  ".join(f"{name} {state.counts[name]:,}" for name in shown)
     out.print(Text(f"campaign {state.id} {state.status}: {counts}"), highlight=False, soft_wrap=True)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
@@ -26,7 +28,9 @@ def serve(
 ) -> None:
     """Serve the /v1 API, /healthz, /readyz, /metrics and /docs until SIGTERM or Ctrl-C.
 
-    On shutdown, sends still running finish and are recorded before the process exits.
+    On shutdown, sends still running finish and are recorded before the process exits. With
+    several workers, /metrics reports them all (from a metrics directory made for this run and
+    removed after it).
     """
     try:
         import uvicorn
@@ -41,12 +45,19 @@ def serve(
     if config is not None:  # the workers load the same file
         os.environ[ENV_FILE] = str(config.resolve())
     err.print(f"smsgate: serving {settings.source} on http://{host}:{port} ({workers} worker(s))", markup=False)
-    uvicorn.run(
-        "smsgate.server:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    shared = tempfile.mkdtemp(prefix="smsgate-metrics-") if workers > 1 else None
+    if shared is not None:  # the workers start after this and keep their metrics there
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+    try:
+        uvicorn.run(
+            "smsgate.server:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)

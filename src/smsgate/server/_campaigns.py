@@ -72,6 +72,29 @@ def _owner(campaign_id: str) -> str:
     return f"campaign-owner:{campaign_id}"
 
 
+def _listed(tenant: str, index: int | str) -> str:
+    return f"tenant-campaigns:{tenant}:{index}"
+
+
+async def _assign(store: Store, tenant: str, campaign_id: str) -> None:
+    """The campaign belongs to ``tenant``, and joins the end of that tenant's own listing."""
+    await store.aset(_owner(campaign_id), tenant)
+    await store.aset(_listed(tenant, await store.aincr(_listed(tenant, "count"))), campaign_id)
+
+
+def assign(store: Store, tenant: str, campaign_id: str) -> None:
+    """:func:`_assign`, blocking (for campaigns recorded outside the service)."""
+    store.set(_owner(campaign_id), tenant)
+    store.set(_listed(tenant, store.incr(_listed(tenant, "count"))), campaign_id)
+
+
+def tenant_campaign_ids(store: Store, tenant: str, limit: int) -> list[str]:
+    """The ids of the tenant's newest ``limit`` campaigns, newest first."""
+    count = int(store.get(_listed(tenant, "count")) or 0)
+    ids = store.get_many([_listed(tenant, i) for i in range(count, max(0, count - limit), -1)])
+    return [i for i in ids if i is not None]
+
+
 async def _owned(service: Service, tenant: str, campaign_id: str) -> Campaigns:
     if await service.store.aget(_owner(campaign_id)) != tenant:
         raise Problem(404, f"no campaign {campaign_id}", code=46001, field="campaign_id")
@@ -105,9 +128,10 @@ async def create_campaign(
     campaign = Campaign(path, template=template, text=text, sign_name=sign_name, name=name or file.filename,
                         params=shared, phone_column=phone_column, limits=settings.limits(config),
                         chunk_size=settings.chunk_size, batch_size=settings.batch_size,
-                        concurrency=settings.concurrency, lease=settings.lease)  # fmt: skip
+                        concurrency=settings.concurrency, lease=settings.lease,
+                        settle_after=settings.settle_after)  # fmt: skip
     next(iter(campaign.source.read(config.default_region)), None)  # a file that cannot be read: 422 now
-    await service.store.aset(_owner(campaign.id), key.tenant)
+    await _assign(service.store, key.tenant, campaign.id)
     await asyncio.to_thread(campaign.record, service.store, time.time())
     _start(campaign, config, settings, service.store)
     return _json({"id": campaign.id, "status": "running"}, 202)

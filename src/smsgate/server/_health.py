@@ -42,4 +42,4 @@ async def readyz(service: Annotated[Service, Depends(service_of)]) -> Response:
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
 async def metrics(service: Annotated[Service, Depends(service_of)]) -> Response:
     """Prometheus metrics: provider attempts, outcomes, latency, breakers, HTTP requests."""
-    return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(service.metrics.exposed()), media_type=CONTENT_TYPE_LATEST)

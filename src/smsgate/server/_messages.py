@@ -14,10 +14,11 @@ from .._phone import PhoneNumber
 from ._auth import require, service_of
 from ._keys import ApiKey
 from ._problems import MEDIA_TYPE, Problem
+from ._records import CURSOR
 from ._schemas import MessageIn, MessageOut, MessagePage, ProblemOut, SendOut
 from ._service import Service
 
-__all__ = ["router"]
+__all__ = ["router", "send_answer"]
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -43,6 +44,11 @@ async def send_message(
     ] = None,
 ) -> Response:
     """Send one message; the result has a line per recipient (``ok`` when every one was accepted)."""
+    return await send_answer(service, key, body, idempotency_key)
+
+
+async def send_answer(service: Service, key: ApiKey, body: MessageIn, idempotency_key: str | None) -> Response:
+    """Send ``body`` for ``key``'s tenant; the answer (errors are raised, as :class:`~smsgate.SmsError`)."""
     scoped = f"{key.tenant}:{idempotency_key}" if idempotency_key else None
     result = await service.send(key.tenant, body.message(scoped), body.providers)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
@@ -70,9 +76,9 @@ async def list_messages(
     key: Annotated[ApiKey, Depends(require("read"))],
     service: Annotated[Service, Depends(service_of)],
     phone: Annotated[str | None, Query(max_length=32, description="only messages to this phone")] = None,
-    status: Annotated[Status | None, Query(description="only messages (or recipients) with this status")] = None,
+    status: Annotated[Status | None, Query(description="only messages with this status (mixed: partial)")] = None,
     since: Annotated[datetime | None, Query(description="only messages created at or after this time")] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="from a previous page")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of a previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """The tenant's messages, newest first, a page at a time."""
@@ -85,7 +91,5 @@ async def list_messages(
     after = None
     if since is not None:
         after = (since if since.tzinfo else since.replace(tzinfo=timezone.utc)).timestamp()
-    page = await service.records.page(
-        key.tenant, phone=e164, status=status, since=after, cursor=None if cursor is None else int(cursor), limit=limit
-    )
+    page = await service.records.page(key.tenant, phone=e164, status=status, since=after, cursor=cursor, limit=limit)
     return _json({"items": page.items, "next_cursor": page.next_cursor})

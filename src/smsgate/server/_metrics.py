@@ -2,7 +2,8 @@
 
 Counters the gateway already keeps (attempts per provider and outcome, recipients per outcome,
 policy refusals) and the breakers' state are read when scraped, so a send pays only for its
-latency observation; HTTP requests are counted per route by a small ASGI middleware.
+latency observation; HTTP requests are counted per route by a small ASGI middleware. With several
+worker processes, every worker's metrics are reported (see :mod:`._workers`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._gateway import AsyncGateway
 from .._models import Message as SmsMessage
 from .._models import SendResult
+from ._workers import WorkerCounts, multiprocess
 
 __all__ = ["MetricsMiddleware", "ServiceMetrics"]
 
@@ -90,6 +92,7 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self._watched: _GatewayCollector | None = None
+        self.workers = WorkerCounts() if multiprocess() else None
 
     def watch(self, gateway: AsyncGateway) -> None:
         """Report ``gateway``'s counters and breakers, and time its requests (replacing any earlier one)."""
@@ -102,6 +105,20 @@ class ServiceMetrics:
     def after_send(self, message: SmsMessage, result: SendResult) -> None:
         for attempt in result.attempts:
             self.latency.labels(attempt.provider).observe(attempt.elapsed)
+        if self.workers is not None and self._watched is not None:
+            self.workers.publish(self._watched.gateway)
+
+    def exposed(self) -> CollectorRegistry:
+        """The registry ``/metrics`` shows: this process's, or every worker's."""
+        if self.workers is None:
+            return self.registry
+        if self._watched is not None:
+            self.workers.publish(self._watched.gateway)
+        return self.workers.registry()
+
+    def stopped(self) -> None:
+        if self.workers is not None:
+            self.workers.stopped()
 
 
 class MetricsMiddleware:

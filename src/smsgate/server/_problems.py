@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from .._errors import ConfigError, InvalidRequest, PolicyRefused, SmsError
 
-__all__ = ["MEDIA_TYPE", "Problem", "install", "problem_response"]
+__all__ = ["MEDIA_TYPE", "Problem", "install", "problem_response", "unexpected"]
 
 MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("smsgate.server")
@@ -113,7 +113,8 @@ async def _sms_error(request: Request, exc: Exception) -> Response:
     return problem_response(Problem.of(exc), request)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
+async def unexpected(request: Request, exc: Exception) -> Response:
+    """A 500 problem for an error nobody expected (logged with its traceback)."""
     logger.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(Problem(500, "an internal error; it has been logged", code=46000), request)
 
@@ -124,4 +125,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(SmsError, _sms_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)

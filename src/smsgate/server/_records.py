@@ -1,31 +1,59 @@
 """Which tenant owns which message, and the message as the send log tells it.
 
-The send log keeps every message and request; the service adds, per tenant, a numbered list of
-its message ids (``tenant:<t>:count``, ``tenant:<t>:<n>``) and each message's owner
-(``owner:<id>``), using only the store's ``incr``/``run``/``get_many``. A message of another
-tenant is simply not found. Ownership is written in batches: the sends that finish while one batch
-is being written form the next (one ``incr`` per tenant and one ``run`` for the whole batch), and
-each :meth:`Records.own` returns once its batch is durable.
+The send log keeps every message and request; the service adds each message's owner
+(``owner:<id>`` in the store). A message of another tenant is simply not found. Ownership is
+written in batches: the sends that finish while one batch is being written form the next (one
+``run`` for the whole batch), and each :meth:`Records.own` returns once its batch is durable.
+
+A listing is the send log's own query (``log_query(..., newest_first=True)`` with the phone,
+status and since filters in the store), kept to the tenant's messages by their owners. Messages
+are ordered by ``(created_at, id)``, newest first; a cursor is the last one shown
+(``<microseconds>-<id>``) or a bound not yet read (``<microseconds>``), so a page never repeats
+or skips a message, even when several share an instant.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._errors import InvalidRequest
 from ..stores.base import LogRecord, Store
 
-__all__ = ["Page", "Records", "message_view"]
+__all__ = ["CURSOR", "Page", "Records", "message_view"]
 
-_SCAN = 10  # a filtered page reads at most this many times ``limit`` messages, then returns a cursor
+CURSOR = r"^[0-9]{1,20}(-[0-9a-f]{32})?$"
+_SCAN = 10  # a filtered page reads at most this many times ``limit`` log records, then returns a cursor
+_WIDEST = 10_000  # a read this large is taken whole even when one instant fills it
+_ALL = "~"  # sorts after every id: ``(us, _ALL)`` bounds the whole instant ``us``
+
+Key = tuple[int, str]
 
 
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+def _micros(at: float) -> int:
+    return round(at * 1_000_000)
+
+
+def _bound(cursor: str | None) -> Key | None:
+    if cursor is None:
+        return None
+    if not re.fullmatch(CURSOR, cursor):
+        raise InvalidRequest("cursor must be a next_cursor from a previous page", field="cursor")
+    at, _, message_id = cursor.partition("-")
+    return int(at), message_id or _ALL
+
+
+def _cursor(bound: Key) -> str:
+    return str(bound[0]) if bound[1] == _ALL else f"{bound[0]}-{bound[1]}"
 
 
 class Records:
@@ -49,25 +77,13 @@ class Records:
         while self._queued:
             batch, self._queued = self._queued, []
             try:
-                await self._owned([(tenant, message_id) for tenant, message_id, _ in batch])
+                await self.store.arun([("set", (f"owner:{m}", tenant, None)) for tenant, m, _ in batch])
             except Exception as exc:
                 for *_, done in batch:
                     done.set_exception(exc)
             else:
                 for *_, done in batch:
                     done.set_result(None)
-
-    async def _owned(self, pairs: list[tuple[str, str]]) -> None:
-        by_tenant: dict[str, list[str]] = {}
-        for tenant, message_id in pairs:
-            by_tenant.setdefault(tenant, []).append(message_id)
-        calls: list[tuple[str, tuple[Any, ...]]] = []
-        for tenant, ids in by_tenant.items():
-            top = await self.store.aincr(f"tenant:{tenant}:count", len(ids))
-            for number, message_id in enumerate(ids, start=top - len(ids) + 1):
-                calls.append(("set", (f"tenant:{tenant}:{number}", message_id, None)))
-                calls.append(("set", (f"owner:{message_id}", tenant, None)))
-        await self.store.arun(calls)
 
     async def get(self, tenant: str, message_id: str) -> dict[str, Any] | None:
         """The message as the send log tells it, or ``None`` when absent or another tenant's."""
@@ -82,40 +98,49 @@ class Records:
         phone: str | None = None,
         status: str | None = None,
         since: float | None = None,
-        cursor: int | None = None,
+        cursor: str | None = None,
         limit: int = 50,
     ) -> Page:
-        """The tenant's messages, newest first, matching every filter given; ``cursor`` continues a page."""
-        top = int(await self.store.aget(f"tenant:{tenant}:count") or 0)
-        start = top if cursor is None else min(cursor, top)
+        """The tenant's messages, newest first, with every filter given (``status``: the message's);
+        ``cursor`` continues a page. Raises :class:`InvalidRequest` naming a malformed cursor."""
+        before = _bound(cursor)
         items: list[dict[str, Any]] = []
-        number, budget = start, limit * _SCAN
-        while number > 0 and len(items) < limit and budget > 0:
-            numbers = list(range(number, max(number - limit, 0), -1))
-            number, budget = numbers[-1] - 1, budget - len(numbers)
-            ids = await self.store.aget_many([f"tenant:{tenant}:{n}" for n in numbers])
-            found = [(n, i) for n, i in zip(numbers, ids, strict=True) if i]
-            views = await asyncio.gather(*(self._view(i) for _, i in found))
-            for (n, _), view in zip(found, views, strict=True):
-                if view is None:
-                    continue
-                if since is not None and view["created_at"] < since:
-                    return Page(items, None)  # older from here on
-                if _matches(view, phone, status):
-                    items.append(view)
-                    if len(items) == limit:
-                        number = n - 1
-                        break
-        return Page(items, str(number) if number > 0 else None)
+        budget, size = limit * _SCAN, min(max(2 * limit, 50), _WIDEST)
+        while True:
+            until = None if before is None else (before[0] + 1) / 1_000_000
+            rows = await self.send_log.alog_query(
+                phone=phone, status=status, since=since, until=until, limit=size, newest_first=True
+            )
+            full = len(rows) == size
+            oldest = min((_micros(r.created_at) for r in rows), default=0)
+            if full and size < _WIDEST and all(_micros(r.created_at) == oldest for r in rows):
+                size = min(size * 4, _WIDEST)  # one instant fills the read: read it whole
+                continue
+            whole = not full or all(_micros(r.created_at) == oldest for r in rows)  # else the oldest instant may go on
+            shown = sorted(
+                (
+                    ((_micros(r.created_at), r.message_id), r)
+                    for r in rows
+                    if r.kind == "message" and (whole or _micros(r.created_at) > oldest)
+                ),
+                key=lambda pair: pair[0],
+                reverse=True,
+            )
+            shown = [(k, r) for k, r in shown if before is None or k < before]
+            owners = await self.store.aget_many([f"owner:{r.message_id}" for _, r in shown])
+            mine = [k for (k, _), owner in zip(shown, owners, strict=True) if owner == tenant][: limit - len(items)]
+            views = await asyncio.gather(*(self._view(message_id) for _, message_id in mine))
+            items += [view for view in views if view is not None]
+            if mine and len(items) >= limit:
+                return Page(items, _cursor(mine[-1]))
+            if not full:
+                return Page(items, None)
+            before, budget = (oldest - 1 if whole else oldest, _ALL), budget - len(rows)
+            if budget <= 0:
+                return Page(items, _cursor(before))
 
     async def _view(self, message_id: str) -> dict[str, Any] | None:
         return message_view(await self.send_log.alog_query(message_id=message_id))
-
-
-def _matches(view: dict[str, Any], phone: str | None, status: str | None) -> bool:
-    if phone is not None and phone not in view["phones"]:
-        return False
-    return status is None or view["status"] == status or any(r["status"] == status for r in view["recipients"])
 
 
 def message_view(records: Sequence[LogRecord]) -> dict[str, Any] | None:

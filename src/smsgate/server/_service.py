@@ -107,3 +107,4 @@ class Service:
         if self.tenants is not None:
             await self.tenants.aclose()
         await self.gateway.aclose()
+        self.metrics.stopped()

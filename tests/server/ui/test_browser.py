@@ -19,6 +19,7 @@ from smsgate.campaigns import Campaign, Campaigns
 from smsgate.emulators import create, serve
 from smsgate.emulators.receipts import ReceiptPusher
 from smsgate.server import ApiKeys, create_app
+from smsgate.server._campaigns import assign
 from smsgate.stores.sqlite import SQLiteStore
 from tests.waits import wait_until
 
@@ -134,7 +135,8 @@ def test_an_operator_session_end_to_end(browser, tmp_path, shots, monkeypatch):
             page.get_by_role("button", name="Pause held").click()
             expect(page.locator("section.campaign", has_text="held")).to_contain_text("paused")
             assert campaigns.get(held).status == "paused"
-            page.get_by_role("button", name="Resume held").click()
+            with page.expect_navigation():  # the form's redirect lands before the page is reloaded
+                page.get_by_role("button", name="Resume held").click()
             wait_until(lambda: campaigns.get(held).status == "done", what="the resumed campaign to finish")
             page.reload()
             expect(page.locator("section.campaign", has_text="held").locator("progress")).to_have_attribute(
@@ -155,7 +157,8 @@ def test_an_operator_session_end_to_end(browser, tmp_path, shots, monkeypatch):
 
             page.set_viewport_size({"width": 375, "height": 700})
             for name in ("Messages", "Send a test", "Providers", "Verifications", "Campaigns", "Keys"):
-                page.get_by_role("link", name=name).click()
+                with page.expect_navigation():  # measured on the new page, not the one it leaves
+                    page.get_by_role("link", name=name).click()
                 expect(page.get_by_role("heading", level=1)).to_be_visible()
                 assert page.evaluate("document.documentElement.scrollWidth") <= 375, name  # no sideways scrolling
                 page.screenshot(path=shots / f"phone-{name.split()[0].lower()}.png", full_page=True)
@@ -197,5 +200,5 @@ def _held_campaign(store: SQLiteStore, folder: Path) -> str:
     source.write_text("phone\n+14155550100\n+14155550101\n")
     campaign = Campaign(source, text="Hi", name="held")
     campaign.record(store, time.time())
-    store.set(f"campaign-owner:{campaign.id}", "acme")
+    assign(store, "acme", campaign.id)
     return campaign.id

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from smsgate.campaigns import Campaign, Campaigns, CampaignState, Reject
-from smsgate.server._campaigns import _owner
+from smsgate.server._campaigns import assign
+from smsgate.server.ui._campaigns import LISTED
 from smsgate.server.ui._render import templates
 from tests.waits import wait_until
 
@@ -34,7 +35,7 @@ def recorded(dashboard: Dashboard, tenant: str, tmp_path, name: str = "held") ->
     source.write_text("phone\n+14155550100\n+14155550101\n")
     campaign = Campaign(source, text="Hi", name=name)
     campaign.record(dashboard.store, time.time())
-    dashboard.store.set(_owner(campaign.id), tenant)
+    assign(dashboard.store, tenant, campaign.id)
     return campaign.id
 
 
@@ -50,6 +51,15 @@ def test_progress_counts_and_rejects_of_the_tenants_campaigns(dashboard: Dashboa
         assert '<progress id="p-' in page and 'value="4" max="4"' in page  # 3 sent and 1 invalid: all done
         assert "<dt>accepted</dt><dd>3</dd>" in page and "<dt>rejects</dt><dd>1</dd>" in page
         assert "row 1 · 12345" in page  # the invalid row, with its reason
+
+
+def test_a_tenants_campaigns_stay_listed_however_many_other_tenants_start(dashboard: Dashboard, tmp_path) -> None:
+    mine = recorded(dashboard, "acme", tmp_path, name="ours")
+    for n in range(LISTED + 5):  # more than the page lists, all newer than ours and someone else's
+        recorded(dashboard, "globex", tmp_path, name=f"theirs-{n}")
+    with dashboard.signed_in() as client:
+        page = client.get("/ui/campaigns").text
+    assert mine in page and "theirs-" not in page
 
 
 def test_pause_and_resume_need_the_sessions_csrf_token(dashboard: Dashboard, tmp_path) -> None:

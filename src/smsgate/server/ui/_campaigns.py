@@ -16,14 +16,14 @@ from starlette.responses import RedirectResponse, Response
 
 from ..._errors import InvalidRequest
 from ...campaigns import Campaign, Campaigns, CampaignSettings, CampaignState
-from .._campaigns import _owner, _start
+from .._campaigns import _owner, _start, tenant_campaign_ids
 from ._render import guard, page, service_of
 from ._tenancy import is_operator, shown_tenant, tenants
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-LISTED = 200  # newest campaigns looked at
+LISTED = 200  # newest campaigns of the tenant shown
 REJECTS = 5  # shown per campaign
 _ID = re.compile(r"[0-9a-f]{16}")
 SHOWN = ("queued", "sent", "accepted", "rejected", "unknown", "delivered")
@@ -41,9 +41,7 @@ def _view(state: CampaignState, rejects: list[Any]) -> dict[str, Any]:
 
 
 def _tenant_campaigns(campaigns: Campaigns, tenant: str) -> list[dict[str, Any]]:
-    listed = campaigns.list(limit=LISTED)
-    owners = campaigns.store.get_many([_owner(s.id) for s in listed])
-    mine = [s for s, owner in zip(listed, owners, strict=True) if owner == tenant]
+    mine = [campaigns.get(i) for i in tenant_campaign_ids(campaigns.store, tenant, LISTED)]
     return [_view(s, list(itertools.islice(campaigns.rejects(s.id), REJECTS))) for s in mine]
 
 

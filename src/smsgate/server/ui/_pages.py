@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Any
@@ -11,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..._errors import InvalidPhone
 from ..._phone import PhoneNumber
+from .._records import CURSOR
 from ._render import guard, page, service_of
 from ._session import Sessions, same
 from ._tenancy import shown_tenant, tenants
@@ -98,7 +100,7 @@ async def messages(
             phone=e164,
             status=status if status in STATUSES else None,
             since=after,
-            cursor=int(cursor) if cursor.isdigit() and len(cursor) < 19 else None,
+            cursor=cursor if re.fullmatch(CURSOR, cursor) else None,
             limit=50,
         )
         items = [m for m in result.items if not provider or any(r["provider"] == provider for r in m["recipients"])]
