@@ -142,3 +142,30 @@ def test_every_breaker_open_fails_unsent() -> None:
 def test_message_id_is_carried_to_jobs_and_result() -> None:
     steps, result = drive(plan(message(), providers(), ["a"], RETRY, lambda: 0.0, message_id="mid"), ok)
     assert steps[0][0].message_id == "mid" and result.message_id == "mid"
+
+
+def test_a_first_answer_given_is_never_sent_again() -> None:
+    """The straight path's request, answered before the plan ran: the plan carries on from it."""
+    first = Done(Throttled("slow", retry_after=2.0))
+    steps, result = drive(plan(message(), providers(), ["a", "b"], RETRY, lambda: 0.0, first=first), ok)
+    assert steps[0] == 2.0 and [(j.provider.alias, j.number) for j in steps[1]] == [("a", 2)]
+    assert [(a.provider, a.number, a.status) for a in result.attempts] == [
+        ("a", 1, Status.REJECTED),
+        ("a", 2, Status.ACCEPTED),
+    ]
+
+
+def test_a_first_answer_of_an_unknown_outcome_is_final() -> None:
+    steps, result = drive(
+        plan(message(), providers(), ["a", "b"], RETRY, lambda: 0.0, first=Done(OutcomeUnknown("503"))), ok
+    )
+    assert steps == [] and result[A].status is Status.UNKNOWN and len(result.attempts) == 1
+
+
+def test_a_first_answer_for_a_batch_of_many_requests_is_refused() -> None:
+    class OnePerRequest(MemoryProvider):
+        max_recipients = 1
+
+    gen = plan(message(A, B), {"a": OnePerRequest(alias="a")}, ["a"], RETRY, lambda: 0.0, first=Done([]))
+    with pytest.raises(ValueError, match="more than one request"):
+        drive(gen, ok)

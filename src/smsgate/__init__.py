@@ -17,35 +17,55 @@ from ._errors import (
     Throttled,
     Unreachable,
 )
-from ._gateway import AsyncGateway, Gateway
 from ._http import Endpoint, HttpRequest, HttpResponse
 from ._models import Attempt, Message, RecipientResult, SendResult, Sent, Status
 from ._observe import Hooks, Metrics
 from ._phone import PhoneNumber
-from ._registry import available_providers, provider_class
 from ._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._retry import RetryPolicy
-from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
-from .providers.base import LocalProvider, Provider, ProviderSettings
-from .stores import LogRecord, MemoryStore, Store
-from .transports.base import AsyncTransport, Transport
-from .transports.mock import MockTransport
 
 if TYPE_CHECKING:
     from ._config import Config, load_config
+    from ._gateway import AsyncGateway, Gateway
+    from ._registry import available_providers, provider_class
     from .campaigns import Campaign, Campaigns, CampaignState
     from .elements import App
     from .extensions import Platform
+    from .policy import Blocklist, CircuitBreaker, CountryAllowlist, Idempotency, PhoneLimits, ProviderRate
+    from .providers.base import LocalProvider, Provider, ProviderSettings
+    from .stores import LogRecord, MemoryStore, Store
     from .stores.sqlite import SQLiteStore
     from .transports.aiohttp import AiohttpTransport
+    from .transports.base import AsyncTransport, Transport
+    from .transports.mock import MockTransport
     from .transports.urllib3 import Urllib3Transport
     from .verify import AsyncVerifier, Verification, VerificationFailed, VerificationStatus, Verifier, VerifyPolicy
 
-# imported when first used, so that ``import smsgate`` stays light (no aiohttp, urllib3, front doors)
+# imported when first used, so that ``import smsgate`` stays light: the values and errors load at once;
+# the gateways, providers (pydantic), policies, stores and transports, and the front doors, when named
 _LAZY = {
     "AiohttpTransport": ".transports.aiohttp",
     "App": ".elements",
+    "AsyncGateway": "._gateway",
+    "AsyncTransport": ".transports.base",
     "AsyncVerifier": ".verify",
+    "Blocklist": ".policy",
+    "CircuitBreaker": ".policy",
+    "CountryAllowlist": ".policy",
+    "Gateway": "._gateway",
+    "Idempotency": ".policy",
+    "LocalProvider": ".providers.base",
+    "LogRecord": ".stores",
+    "MemoryStore": ".stores",
+    "MockTransport": ".transports.mock",
+    "PhoneLimits": ".policy",
+    "Provider": ".providers.base",
+    "ProviderRate": ".policy",
+    "ProviderSettings": ".providers.base",
+    "Store": ".stores",
+    "Transport": ".transports.base",
+    "available_providers": "._registry",
+    "provider_class": "._registry",
     "Campaign": ".campaigns",
     "CampaignState": ".campaigns",
     "Campaigns": ".campaigns",

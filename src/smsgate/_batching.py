@@ -195,9 +195,7 @@ class Grouper:
             per = {p.e164: own for p, own in zip(phones, params, strict=True)}
         # the merged message is built normalised (as ``Message.normalised`` builds its copy): its
         # fields are the first member's, checked when it was made; the send parses nothing again
-        merged = first._checked(phones, per)
-        if self._mixed:
-            vars(merged)["params"] = {}  # each phone's params are all in ``recipient_params``
+        merged = first._ready(phones, per, {} if self._mixed else None)  # mixed: every phone's params are its own
         self._mixed = False
         return [Unit(merged, members, counts)]
 

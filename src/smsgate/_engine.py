@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, Protocol
 
 from ._errors import InvalidRequest, SmsError, Unreachable
-from ._models import Attempt, Message, RecipientResult, SendResult, Status
+from ._models import Attempt, Outgoing, RecipientResult, SendResult, Status
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
 from ._steps import Done, Job, RunJobs, Sleep, Step
@@ -44,7 +44,7 @@ class Breaker(Protocol):
 
 
 def plan(
-    message: Message,
+    message: Outgoing,
     providers: Mapping[str, Provider],
     order: Sequence[str],
     retry: RetryPolicy,
@@ -54,11 +54,14 @@ def plan(
     message_id: str | None = None,
     on_attempt: Callable[[Job, Attempt], Any] | None = None,
     run: Callable[[list[Job]], Generator[Step, Any, list[Done]]] | None = None,
+    first: Done | None = None,
 ) -> Generator[Step, Any, SendResult]:
     """Send ``message`` (already normalised) through ``order``; see the module docstring.
 
     ``on_attempt(job, attempt)`` is called for each finished job (for logs and hooks); ``run(jobs)``
     makes a batch of requests (by default: one :class:`RunJobs` step), where the flow adds its policies.
+    ``first`` is the answer to the first batch when it was sent already (the gateways' straight path,
+    which sends that batch's one job itself): it is never sent again.
     """
     run = run or _run
     start = clock()
@@ -89,7 +92,12 @@ def plan(
         mid = message_id or ""
         todo = [Job(provider, message, batch, 1, mid) for batch in provider.batches(message, pending)]
         while todo:
-            done = yield from run(todo)
+            if first is not None:
+                if len(todo) != 1:
+                    raise ValueError("an answer given for a first batch of more than one request")
+                done, first = [first], None
+            else:
+                done = yield from run(todo)
             again: list[Job] = []
             wait = 0.0
             for job, result in zip(todo, done, strict=True):
@@ -126,6 +134,8 @@ def plan(
             todo = again
         pending = moving_on
 
+    if first is not None:  # cannot happen: the straight path sends only what this plan sends first
+        raise RuntimeError("a request was sent that the plan did not make")
     if unusable and not attempts and len(unusable) == len(order):
         raise unusable[0]  # no provider could take this message; nothing was sent
     for phone in pending:

@@ -2,12 +2,16 @@
 
 :meth:`SendFlow.send` checks the lists, claims the idempotency key and counts the limits (one
 :class:`StoreOp`), runs :func:`~smsgate._engine.plan`, and records the result. Each batch of
-requests the engine makes passes through :meth:`SendFlow._jobs`: a token from each provider's
-bucket, the *pending* send-log records written before any request leaves (with the message's own
-record before its first request), the requests (:class:`RunJobs`), then the records finished: at
-once when a request carries only part of the message, else together with the message's record
-and the idempotency result, in one write. Outcomes are written ``lazy`` (durable with the store's
-next durable commit): a crash may lose one, leaving its pending record, which reads as unknown.
+requests the engine makes passes through :meth:`Batches.run <smsgate._flow_jobs.Batches.run>`
+(rate tokens, send-log records); the message's own record and the idempotency result are written
+at the end, in one write.
+
+The straight path: a send that needs no policy step (no limits, lists, idempotency key, send log,
+rates, breakers or routing) starts with :meth:`SendFlow.straight`, which hands the gateway its
+first request as one :class:`Job`. The gateway sends it; :meth:`SendFlow.settle` turns an answer
+accepting every recipient into the result, and any other answer goes to :meth:`SendFlow.resume`,
+the engine carrying on from that answer (retry, failover, unknown outcome) as :meth:`send` would.
+Both paths make the same requests, call the same hooks and count the same metrics.
 
 The flow owns the :class:`Policies` and the message's log record; it imports nothing above it.
 """
@@ -15,18 +19,18 @@ The flow owns the :class:`Policies` and the message's log record; it imports not
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from ._engine import attempt_of, plan
-from ._errors import Category, InvalidRequest, PolicyRefused, RequestFailed, SmsError, Throttled
-from ._models import Attempt, Message, RecipientResult, SendResult, Status, new_id
-from ._observe import Hooks, Metrics, log_attempt, log_refusal, logger
+from ._errors import InvalidRequest, PolicyRefused, SmsError
+from ._flow_jobs import Batches, Policies, Send
+from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
+from ._observe import log_attempt, log_refusal
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
-from ._steps import Done, Job, RunJobs, Step, StoreOp
-from .policy.breaker import CircuitBreaker
+from ._steps import Done, Job, Step, StoreOp
 from .policy.idempotency import (
     PENDING,
     Idempotency,
@@ -37,54 +41,26 @@ from .policy.idempotency import (
     fingerprint,
     interrupted,
     same_message,
-    sent_value,
     worth_keeping,
 )
-from .policy.limits import PhoneLimits, ProviderRate
-from .policy.lists import Blocklist, CountryAllowlist
+from .policy.lists import Blocklist
 from .providers.base import Provider
-from .stores.base import LogRecord, Store, Window
+from .stores.base import LogRecord, Window
 from .strategies import Strategy
 
-__all__ = ["Policies", "SendFlow"]
+__all__ = ["Policies", "SendFlow", "Straight"]
 
 Flow = Generator[Step, Any, SendResult]
 
 
-@dataclass
-class Policies:
-    """What is checked and recorded around each send (see ``Gateway``'s options); state in ``store``."""
+@dataclass(slots=True)
+class Straight:
+    """A send on the straight path: its state, its providers in order, and its first request
+    (``None`` when the first provider cannot take it in one request: the engine decides then)."""
 
-    store: Store
-    send_log: Store | None = None
-    limits: PhoneLimits | None = None
-    rates: dict[str, ProviderRate] = field(default_factory=dict)
-    blocklist: bool = False
-    allowlist: CountryAllowlist | None = None
-    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
-    idempotency: Idempotency = field(default_factory=Idempotency)
-    hooks: Hooks = field(default_factory=Hooks)
-    metrics: Metrics = field(default_factory=Metrics)
-
-
-@dataclass
-class _Send:
-    """One send's own state: its id, its log record (``None`` without a send log), the finished
-    attempt records waiting to be written with it."""
-
-    message: Message
-    message_id: str
-    record: LogRecord | None
-    opened: bool = False  # the message's record is written (before its first request)
-    finished: list[LogRecord] = field(default_factory=list)
-    sent: bool = False  # some request may have left
-    store_error: Exception | None = None  # the first store failure once something was sent
-    claim: str | None = None  # the idempotency key's claim, renewed with the first pending records
-
-    def failed(self, error: Exception) -> None:
-        """A store failed after a request left: keep the first failure; nothing more is sent."""
-        if self.store_error is None:
-            self.store_error = error
+    send: Send
+    order: list[str]
+    job: Job | None
 
 
 class SendFlow:
@@ -106,6 +82,7 @@ class SendFlow:
         self.retry = retry
         self.clock = clock
         self.default_region = default_region
+        self.batches = Batches(policies, clock)
 
     def send(self, message: Message, providers: Sequence[str] | None = None) -> Flow:
         """Send ``message`` (through ``providers`` when given, in the strategy's order)."""
@@ -125,7 +102,7 @@ class SendFlow:
         if p.send_log is not None:
             now = self.clock()
             record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", now, now)
-        send = _Send(message, message_id, record, claim=claim)
+        send = Send(message, message_id, record, claim=claim)
         try:
             result = yield from self._routed(send, names)
         except SmsError:  # only raised when no provider could take the message: nothing was sent
@@ -135,10 +112,73 @@ class SendFlow:
         yield from self._record(send, result, claim)
         if send.store_error is not None:
             result.store_error = send.store_error
-        p.metrics.result(result)
-        for after_hook in p.hooks.after_send:
-            after_hook(message, result)
+        return self._finished(message, result)
+
+    def _finished(self, message: Outgoing, result: SendResult) -> SendResult:
+        self.policies.metrics.result(result)
+        for hook in self.policies.hooks.after_send:
+            hook(message, result)
         return result
+
+    # -- the straight path -------------------------------------------------------------------
+
+    def straight(self, message: Message, providers: Sequence[str] | None = None) -> Straight | None:
+        """Begin a send that needs no policy step (see the module docstring); ``None`` when it
+        needs one: then drive :meth:`send` instead. Raises as :meth:`send` does for bad input."""
+        p = self.policies
+        if (
+            message.idempotency_key
+            or p.send_log is not None
+            or p.limits is not None
+            or p.rates
+            or p.blocklist
+            or p.breakers
+            or hasattr(self.strategy, "route")
+        ):
+            return None
+        outgoing = message.normalised(self.default_region)
+        names = self._names(providers)
+        for hook in p.hooks.before_send:
+            hook(outgoing)
+        self._check_countries(outgoing)
+        send = Send(outgoing, new_id(), None)
+        order = list(self.strategy(names, outgoing))
+        return Straight(send, order, self._first_job(send, order))
+
+    def _first_job(self, send: Send, order: list[str]) -> Job | None:
+        """The engine's first request for this send, when it makes exactly one to its first provider."""
+        if not order:
+            return None
+        provider, message = self.providers[order[0]], send.message
+        try:
+            provider.check(message)
+        except InvalidRequest:
+            return None  # the engine skips this provider, saying why
+        batches = provider.batches(message, message.phones)
+        return Job(provider, message, batches[0], 1, send.message_id) if len(batches) == 1 else None
+
+    def settle(self, straight: Straight, done: Done) -> SendResult | None:
+        """The result of a straight send when ``done`` (the answer to its request) accepted every
+        recipient; ``None`` otherwise, and nothing is counted: then drive :meth:`resume`."""
+        rows, job = done.outcome, straight.job
+        if job is None or isinstance(rows, SmsError) or any([row.error is not None for row in rows]):
+            return None
+        send = straight.send
+        attempt = attempt_of(job.provider.alias, job, done)
+        self._observe(job, attempt)
+        if [row.phone for row in rows] != list(send.message.phones):
+            by_phone = {row.phone.e164: row for row in rows}
+            rows = [by_phone[phone.e164] for phone in send.message.phones]
+        responses = () if done.raw is None else (done.raw,)
+        return self._finished(send.message, SendResult(tuple(rows), (attempt,), responses, send.message_id))
+
+    def resume(self, straight: Straight, done: Done | None) -> Flow:
+        """A straight send carried on by the engine from ``done``, the answer to its request (never
+        sent again), or from the start when it made none."""
+        send = straight.send
+        send.sent = done is not None
+        result = yield from self._plan(send, send.message, straight.order, first=done)
+        return self._finished(send.message, result)
 
     # -- before ------------------------------------------------------------------------------
 
@@ -151,13 +191,12 @@ class SendFlow:
             raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
         return names
 
-    def _admit(self, message: Message, phones: list[str], claim: str | None) -> Generator[Step, Any, SendResult | None]:
+    def _admit(
+        self, message: Outgoing, phones: list[str], claim: str | None
+    ) -> Generator[Step, Any, SendResult | None]:
         """Lists, the idempotency claim and the limits, in one store operation; a replayed result or ``None``."""
         p = self.policies
-        if p.allowlist is not None:
-            barred = [phone.e164 for phone in message.phones if not p.allowlist.allows(phone)]
-            if barred:
-                raise self._refuse("country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
+        self._check_countries(message)
         blocked = [Blocklist.key(phone) for phone in phones] if p.blocklist else []
         rules: list[tuple[str, str]] = []
         windows: list[Window] = []
@@ -190,7 +229,7 @@ class SendFlow:
         rule, phone = rules[refusal.detail]
         raise self._refuse(rule, f"send limit {rule}={getattr(p.limits, rule)} reached for {phone}", [phone])
 
-    def _interrupted(self, message: Message, message_id: str) -> Generator[Step, Any, SendResult]:
+    def _interrupted(self, message: Outgoing, message_id: str) -> Generator[Step, Any, SendResult]:
         """The answer for a key whose send stopped after a request may have left: what its log shows."""
         log, found = self.policies.send_log, []
         if log is not None:
@@ -203,6 +242,13 @@ class SendFlow:
         accepted = {phone: (provider, ref) for provider, ids in refs for phone, ref in ids.items()}
         return interrupted(message_id, message.phones, accepted)
 
+    def _check_countries(self, message: Outgoing) -> None:
+        allowlist = self.policies.allowlist
+        if allowlist is not None:
+            barred = [phone.e164 for phone in message.phones if not allowlist.allows(phone)]
+            if barred:
+                raise self._refuse("country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
+
     def _refuse(self, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
         self.policies.metrics.refusal(rule)
         log_refusal(rule, phones)
@@ -210,7 +256,7 @@ class SendFlow:
 
     # -- the engine, per route ---------------------------------------------------------------
 
-    def _routed(self, send: _Send, names: list[str]) -> Flow:
+    def _routed(self, send: Send, names: list[str]) -> Flow:
         """One plan, or with a per-country strategy one per group of recipients."""
         route: Callable[[PhoneNumber], Sequence[str]] | None = getattr(self.strategy, "route", None)
         message = send.message
@@ -221,9 +267,7 @@ class SendFlow:
             groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
         parts: list[SendResult] = []
         for order, phones in groups.items():
-            keys = {phone.e164 for phone in phones}
-            per = {k: v for k, v in message.recipient_params.items() if k in keys}
-            part = message.replace(to=tuple(phones), recipient_params=per).normalised(self.default_region)
+            part = message.part(phones)
             if not order:
                 error = InvalidRequest("no configured provider serves this destination", field="to")
                 parts.append(SendResult(recipients=tuple(RecipientResult.failed(p, error) for p in phones)))
@@ -237,7 +281,7 @@ class SendFlow:
             message_id=send.message_id,
         )
 
-    def _plan(self, send: _Send, message: Message, order: list[str]) -> Flow:
+    def _plan(self, send: Send, message: Outgoing, order: list[str], first: Done | None = None) -> Flow:
         p = self.policies
         return plan(
             message,
@@ -248,7 +292,8 @@ class SendFlow:
             breakers=p.breakers,
             message_id=send.message_id,
             on_attempt=self._observe,
-            run=partial(self._jobs, send),
+            run=partial(self.batches.run, send),
+            first=first,
         )
 
     def _observe(self, job: Job, attempt: Attempt) -> None:
@@ -258,115 +303,9 @@ class SendFlow:
             for hook in self.policies.hooks.on_error:
                 hook(attempt)
 
-    # -- each batch of requests --------------------------------------------------------------
-
-    def _jobs(self, send: _Send, jobs: list[Job]) -> Generator[Step, Any, list[Done]]:
-        """Rate tokens, pending records, the requests, finished records; one :class:`Done` per job."""
-        p = self.policies
-        if send.store_error is None and not p.rates and p.send_log is None:
-            send.sent = True
-            done: list[Done] = yield RunJobs(jobs)
-            return done
-        refused: dict[int, Done] = {}
-        for index, job in enumerate(jobs):
-            rate = p.rates.get(job.provider.alias)
-            if rate is None or send.store_error is not None:
-                continue
-            args = (f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock())
-            wait = yield from self._guarded(
-                send, StoreOp(partial(p.store.reserve, *args), partial(p.store.areserve, *args))
-            )
-            if send.store_error is not None:
-                break
-            if wait is None:
-                text = f"request rate limit {rate.rate:g}/s reached"
-                error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
-                refused[index] = Done(error, self.clock(), 0.0)
-            else:
-                job.delay = wait
-        first = not send.opened
-        records = self._opening(send, [job for index, job in enumerate(jobs) if index not in refused])
-        if records:  # durable before any of these requests leaves, the claim renewed with the first
-            log = p.send_log
-            assert log is not None
-            keep = self._sent_claim(send) if first and send.claim else None
-            if keep is not None and log is not p.store:
-                yield from self._guarded(send, StoreOp(partial(p.store.set, *keep), partial(p.store.aset, *keep)))
-                keep = None
-            write, awrite = partial(log.write, records, keep=keep), partial(log.awrite, records, keep=keep)
-            yield from self._guarded(send, StoreOp(write, awrite))
-        if send.store_error is not None:  # nothing more leaves once a store failed
-            refused.update((i, self._unsent(send)) for i in range(len(jobs)) if i not in refused)
-            records = []
-        sending = [job for index, job in enumerate(jobs) if index not in refused]
-        send.sent = send.sent or bool(sending)
-        opened = records[len(records) - len(sending) :] if records else []
-        pending = {id(job): record for job, record in zip(sending, opened, strict=True)} if opened else {}
-        after = partial(self._closing, send, pending) if pending else None
-        answers: list[Done] = (yield RunJobs(sending, after, partial(self._halted, send))) if sending else []
-        answer = iter(answers)
-        return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
-
-    def _sent_claim(self, send: _Send) -> tuple[str, str, float]:
-        """The claim once a request may leave: the message id, leased for ``claim_ttl``, kept for ``ttl``."""
-        idem, lease = self.policies.idempotency, self.clock() + self.policies.idempotency.claim_ttl
-        return str(send.claim), sent_value(fingerprint(send.message), send.message_id, lease), idem.ttl
-
-    def _opening(self, send: _Send, jobs: list[Job]) -> list[LogRecord]:
-        """The pending records of ``jobs`` (and the message's own, before its first request)."""
-        if send.record is None or not jobs:
-            return []
-        now = self.clock()
-        records = [] if send.opened else [send.record]
-        send.opened = True
-        for job in jobs:
-            phones = tuple([p.e164 for p in job.recipients])
-            alias, number = job.provider.alias, job.number
-            records.append(LogRecord(new_id(), "attempt", send.message_id, phones, "pending", now, now, alias, number))
-        return records
-
-    def _closing(self, send: _Send, pending: dict[int, LogRecord], job: Job, done: Done) -> StoreOp[Any] | None:
-        """Finish a job's record as it finishes: written at once, unless the request was for the
-        whole message (then it is written with the message's record)."""
-        record = pending[id(job)]
-        attempt = attempt_of(job.provider.alias, job, done)
-        record.status = attempt.status.value
-        record.updated_at = self.clock()
-        record.error = attempt.error.to_dict() if attempt.error else None
-        if isinstance(done.outcome, list):
-            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
-        if len(job.recipients) == len(send.message.phones):
-            send.finished.append(record)
-            return None
-        log = self.policies.send_log
-        assert log is not None
-        write, awrite = partial(log.write, [record], lazy=True), partial(log.awrite, [record], lazy=True)
-        return StoreOp(write, awrite, quiet=True, on_failure=send.failed)
-
-    def _halted(self, send: _Send, job: Job) -> Done | None:
-        """Asked before each request leaves: once a store failed, the answer is "not sent"."""
-        return None if send.store_error is None else self._unsent(send)
-
-    def _unsent(self, send: _Send) -> Done:
-        assert send.store_error is not None
-        error = RequestFailed(f"not sent: the store failed mid-send ({type(send.store_error).__name__})")
-        return Done(error, self.clock(), 0.0)
-
-    def _guarded(self, send: _Send, op: StoreOp[Any]) -> Generator[Step, Any, Any]:
-        """A store operation before requests leave: its failure fails the send while nothing has been
-        sent; after that it is kept on the send (and the rest is not sent), so no delivery is hidden."""
-        try:
-            return (yield op)
-        except Exception as exc:
-            if not send.sent:
-                raise
-            logger.warning("the store failed mid-send; nothing more is sent", exc_info=True)
-            send.failed(exc)
-            return None
-
     # -- after -------------------------------------------------------------------------------
 
-    def _record(self, send: _Send, result: SendResult, claim: str | None) -> Generator[Step, Any, None]:
+    def _record(self, send: Send, result: SendResult, claim: str | None) -> Generator[Step, Any, None]:
         """The message's log record and the idempotency result, in one write when they share a store."""
         p = self.policies
         keep = forget = None

@@ -1,4 +1,5 @@
-"""Phone numbers as values: parsed once into E.164 with ``phonenumbers``."""
+"""Phone numbers as values: parsed once into E.164 with ``phonenumbers`` (imported on the first parse,
+so that ``import smsgate`` stays light)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumberType
-
 from ._errors import InvalidPhone
 
 __all__ = ["DEFAULT_REGION", "PhoneNumber", "mask_phone"]
 
 DEFAULT_REGION = "CN"
-
-_SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
 
 def mask_phone(e164: str) -> str:
@@ -77,6 +73,8 @@ class PhoneNumber:
 
 @lru_cache(maxsize=65536)
 def _parse(raw: str, region: str) -> PhoneNumber:
+    import phonenumbers
+
     if raw.startswith("00"):
         raw = "+" + raw[2:]  # 00 is the IDD prefix in most regions, not in all (US dials 011)
     try:
@@ -85,7 +83,8 @@ def _parse(raw: str, region: str) -> PhoneNumber:
         raise InvalidPhone(raw, "cannot be parsed as a phone number") from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(raw, "is not a valid phone number")
-    if phonenumbers.number_type(number) not in _SMS_TYPES:
+    kind = phonenumbers.PhoneNumberType
+    if phonenumbers.number_type(number) not in (kind.MOBILE, kind.FIXED_LINE_OR_MOBILE):
         raise InvalidPhone(raw, "is not a mobile number")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.national_significant_number(number)
@@ -100,6 +99,8 @@ def _fast(region: str) -> tuple[re.Pattern[str], int, str] | None:
     pattern = _fast_path(region)
     if pattern is None:
         return None
+    import phonenumbers
+
     code = phonenumbers.country_code_for_region(region)
     alone = phonenumbers.region_codes_for_country_code(code) == (region,)
     return pattern, code, f"+{code}" if alone else ""
@@ -112,6 +113,8 @@ def _fast_path(region: str) -> re.Pattern[str] | None:
     It is the region's own mobile pattern from the library's metadata, used only for plain digit
     strings that no national-prefix rule could rewrite; anything else takes the full parser.
     """
+    from phonenumbers import PhoneMetadata
+
     meta = PhoneMetadata.metadata_for_region(region)
     if meta is None or meta.mobile is None or meta.mobile.national_number_pattern is None:
         return None

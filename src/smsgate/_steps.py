@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from ._errors import SmsError
-from ._models import Message, RecipientResult
+from ._models import Outgoing, RecipientResult
 from ._phone import PhoneNumber
 from .providers.base import Provider
 
@@ -37,7 +37,7 @@ class Job:
     """One request to make: this provider, this message, these recipients, try number ``number``."""
 
     provider: Provider
-    message: Message
+    message: Outgoing
     recipients: tuple[PhoneNumber, ...]
     number: int = 1
     message_id: str = ""

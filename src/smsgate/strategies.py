@@ -15,12 +15,12 @@ import random as _random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
-from ._models import Message
+from ._models import Message, Outgoing
 from ._phone import PhoneNumber
 
 __all__ = ["Strategy", "by_country", "in_order", "random_order", "round_robin", "weighted"]
 
-Strategy = Callable[[Sequence[str], Message], Sequence[str]]
+Strategy = Callable[[Sequence[str], Outgoing], Sequence[str]]  # a function taking any Message fits
 
 
 def in_order(names: Sequence[str], message: Message) -> Sequence[str]:
@@ -111,7 +111,7 @@ class _ByCountry:
         """The provider order for one recipient."""
         return self.by_region.get(phone.region) or self.by_code.get(phone.country_code) or self.default
 
-    def __call__(self, names: Sequence[str], message: Message) -> Sequence[str]:
+    def __call__(self, names: Sequence[str], message: Outgoing) -> Sequence[str]:
         phones = message.phones
         order = self.route(phones[0]) if phones else self.default
         return [n for n in order if n in names]

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgate import Message, PhoneNumber
-from smsgate.providers._acs import EMPTY_SHA256, canonical_query, pct, rpc_signature, v3_authorization
+from smsgate.providers._acs import EMPTY_SHA256, RpcSigner, canonical_query, pct, rpc_signature, v3_authorization
 from smsgate.providers.aliyun import AliyunProvider
 from tests.fakes.aliyun import reference_rpc_signature, reference_v3_authorization
 
@@ -235,3 +235,28 @@ def test_provider_v3_headers_match_the_reference(token: str | None, batch: bool)
     assert v3_authorization(
         "POST", canonical_query(query), signed, request.headers["x-acs-content-sha256"], AK, SECRET
     ) == (expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    action=st.sampled_from(["SendSms", "SendBatchSms", "QuerySendDetails"]),
+    params=st.dictionaries(st.sampled_from(["PhoneNumbers", "TemplateParam", "OutId"]), st.text(), max_size=3),
+    repeated=st.dictionaries(st.sampled_from(["SignName", "TemplateCode"]), st.text(min_size=1), max_size=2),
+    token=st.none() | st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1),
+    body=st.binary(max_size=40),
+)
+def test_headers_prepared_per_action_sign_as_the_reference_does(
+    action: str, params: dict[str, str], repeated: dict[str, str], token: str | None, body: bytes
+) -> None:
+    """The header lines and names prepared once per action, around the date, nonce and payload hash
+    of each request, give the signature the emulator's independent implementation computes."""
+    signer = RpcSigner(AK, SECRET, host="127.0.0.1:8080", version="2017-05-25", token=token)
+    for nonce in ("n1", "n2"):  # the second request reuses what the first prepared
+        canonical, headers = signer.sign(
+            action, dict(params), date=DATE, nonce=nonce, body=body, repeated=tuple(repeated.items())
+        )
+        signed = {k: v for k, v in headers.items() if k != "authorization"}
+        assert signed["x-acs-action"] == action and signed["x-acs-signature-nonce"] == nonce
+        assert canonical == canonical_query({**params, **repeated})
+        expected, _ = reference_v3_authorization("POST", {**params, **repeated}, signed, body, AK, SECRET)
+        assert headers["authorization"] == expected

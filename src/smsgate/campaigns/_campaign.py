@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import InvalidRequest
-from .._models import _frozen_params, new_id
+from .._message import _frozen_params
+from .._models import new_id
 from .._steps import Call
 from ..policy.limits import PhoneLimits
 from ..stores.base import Store

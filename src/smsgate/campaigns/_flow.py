@@ -80,7 +80,7 @@ class Spec:
             sign_name=self.sign_name,
             templates=self.templates,
             sign_names=self.sign_names,
-            recipient_params=None if same else {r.phone: r.params for r in rows},
+            recipient_params={} if same else {r.phone: r.params for r in rows},
             out_id=out_id,
         )
 

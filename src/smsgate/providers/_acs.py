@@ -89,6 +89,16 @@ class V3Signer:
         self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
         self._credential = f"{V3_ALGORITHM} Credential={access_key_id},SignedHeaders="
 
+    def signature(self, canonical_request: str) -> str:
+        """The hex signature of a canonical request (the string to sign is derived from it)."""
+        mac = self._keyed.copy()
+        mac.update(f"{V3_ALGORITHM}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}".encode())
+        return mac.hexdigest()
+
+    def credential(self, signed_headers: str) -> str:
+        """The ``Authorization`` value up to the signature."""
+        return f"{self._credential}{signed_headers},Signature="
+
     def authorization(self, method: str, query: str, headers: Mapping[str, str], payload_sha256: str) -> str:
         """Sign every header in ``headers`` (names lower case): the canonical request is the method,
         ``/``, the canonical query, one ``name:value`` line per header in name order, the signed
@@ -96,10 +106,50 @@ class V3Signer:
         names = sorted(headers)
         signed = ";".join(names)
         lines = "".join([f"{name}:{headers[name].strip()}\n" for name in names])
-        mac = self._keyed.copy()
         canonical = f"{method}\n/\n{query}\n{lines}\n{signed}\n{payload_sha256}"
-        mac.update(f"{V3_ALGORITHM}\n{hashlib.sha256(canonical.encode()).hexdigest()}".encode())
-        return f"{self._credential}{signed},Signature={mac.hexdigest()}"
+        return f"{self._credential}{signed},Signature={self.signature(canonical)}"
+
+
+_VARYING = ("x-acs-content-sha256", "x-acs-date", "x-acs-signature-nonce")  # per request
+
+
+class _V3Headers:
+    """What the V3 headers of one action's requests share, prepared once: the fixed headers and their
+    canonical lines (in name order, around the three that vary per request), the signed names and the
+    ``Authorization`` prefix. :meth:`sign` then only formats the varying lines and hashes."""
+
+    __slots__ = ("_after_date", "_after_nonce", "_before", "_credential", "_head", "_rest", "_tail", "_v3")
+
+    def __init__(self, v3: V3Signer, head: dict[str, str], rest: dict[str, str]) -> None:
+        """``head`` and ``rest``: the fixed headers sent before and after the varying ones."""
+        fixed = {**head, **rest}
+        names = sorted([*fixed, *_VARYING])
+        lines = {name: f"{name}:{fixed[name].strip()}\n" for name in fixed}
+        sha, date, nonce = (names.index(name) for name in _VARYING)
+        if not sha + 1 == date < nonce:  # fixed header names cannot sort between these two
+            raise ValueError("a fixed header sorts between x-acs-content-sha256 and x-acs-date")
+        self._before = "".join([lines[n] for n in names[:sha]])
+        self._after_date = "".join([lines[n] for n in names[date + 1 : nonce]])
+        self._after_nonce = "".join([lines[n] for n in names[nonce + 1 :]])
+        signed = ";".join(names)
+        self._tail = f"\n{signed}\n"
+        self._credential = v3.credential(signed)
+        self._head, self._rest, self._v3 = head, rest, v3
+
+    def sign(self, query: str, digest: str, date: str, nonce: str) -> dict[str, str]:
+        """The headers, ``authorization`` last, of a ``POST /`` with this canonical query."""
+        canonical = (
+            f"POST\n/\n{query}\n{self._before}x-acs-content-sha256:{digest}\nx-acs-date:{date}\n"
+            f"{self._after_date}x-acs-signature-nonce:{nonce}\n{self._after_nonce}{self._tail}{digest}"
+        )
+        return {
+            **self._head,
+            "x-acs-content-sha256": digest,
+            "x-acs-date": date,
+            "x-acs-signature-nonce": nonce,
+            **self._rest,
+            "authorization": self._credential + self._v3.signature(canonical),
+        }
 
 
 def rpc_signature(method: str, params: Mapping[str, str], secret: str) -> str:
@@ -134,7 +184,8 @@ class RpcSigner:
         self._secret, self._token = secret, token
         self._v3 = V3Signer(access_key_id, secret)
         self._stamp: tuple[int, str] = (-1, "")
-        self._encoded: dict[str, str] = {}
+        self._encoded: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        self._actions: dict[str, _V3Headers] = {}
 
     def date(self, second: float) -> str:
         """``x-acs-date`` / ``Timestamp`` for ``second`` (UTC), formatted once per second."""
@@ -152,29 +203,32 @@ class RpcSigner:
         nonce: str,
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
-        sign_name: str | None = None,
+        repeated: tuple[tuple[str, str], ...] = (),
     ) -> tuple[str, dict[str, str]]:
         """``(canonical query, headers)`` for ``action`` with ``query`` as URL params and ``body``
-        (``form``, encoded). ``sign_name`` joins the query (its encoding is remembered: few, public)."""
+        (``form``, encoded). ``repeated`` are more URL params, as ``(name, value)`` pairs, that recur
+        between requests (sign names, template codes: few and public): their encoding is remembered."""
         if self.signature_version == "v2":
-            return self._sign_v2(action, query, date, nonce, form, sign_name)
+            return self._sign_v2(action, {**query, **dict(repeated)} if repeated else query, date, nonce, form)
         digest = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-        canonical = canonical_query(query, {"SignName": self._pct(sign_name)} if sign_name is not None else None)
-        headers = {
-            "host": self.host,
-            "accept": "application/json",
-            "content-type": _FORM,  # even without a body: some clients add their own, which Aliyun wants signed
-            "x-acs-action": action,
-            "x-acs-content-sha256": digest,
-            "x-acs-date": date,
-            "x-acs-signature-nonce": nonce,
-            "x-acs-version": self.version,
-        }
-        if self._token:
-            headers["x-acs-security-token"] = self._token
-            headers["x-acs-accesskey-id"] = self.access_key_id
-        headers["authorization"] = self._v3.authorization("POST", canonical, headers, digest)
-        return canonical, headers
+        canonical = canonical_query(query, self._encoded.get(repeated) or self._encode(repeated))
+        return canonical, self.v3_headers(action).sign(canonical, digest, date, nonce)
+
+    def v3_headers(self, action: str) -> _V3Headers:
+        """The V3 header material of ``action``, prepared on its first request."""
+        prepared = self._actions.get(action)
+        if prepared is None:
+            head = {
+                "host": self.host,
+                "accept": "application/json",
+                "content-type": _FORM,  # even without a body: some clients add their own, which Aliyun wants signed
+                "x-acs-action": action,
+            }
+            rest = {"x-acs-version": self.version}
+            if self._token:
+                rest.update({"x-acs-security-token": self._token, "x-acs-accesskey-id": self.access_key_id})
+            prepared = self._actions[action] = _V3Headers(self._v3, head, rest)
+        return prepared
 
     def _sign_v2(
         self,
@@ -183,11 +237,8 @@ class RpcSigner:
         date: str,
         nonce: str,
         form: Mapping[str, str] | None,
-        sign_name: str | None,
     ) -> tuple[str, dict[str, str]]:
         """The legacy RPC signature: common params in the query, HMAC-SHA1 over query and form."""
-        if sign_name is not None:
-            query["SignName"] = sign_name
         query.update(
             Action=action,
             Version=self.version,
@@ -203,10 +254,9 @@ class RpcSigner:
         query["Signature"] = rpc_signature("POST", {**query, **(form or {})}, self._secret)
         return canonical_query(query), {"host": self.host, "accept": "application/json", "content-type": _FORM}
 
-    def _pct(self, value: str) -> str:
-        encoded = self._encoded.get(value)
-        if encoded is None:
-            if len(self._encoded) >= 64:
-                self._encoded.clear()
-            encoded = self._encoded[value] = pct(value)
+    def _encode(self, repeated: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """The encoded values of ``repeated``, remembered (at most 64 combinations at once)."""
+        if len(self._encoded) >= 64:
+            self._encoded.clear()
+        encoded = self._encoded[repeated] = {name: pct(value) for name, value in repeated}
         return encoded

@@ -17,7 +17,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import OutcomeUnknown, SmsError
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult, Status
+from .._models import Message, Outgoing, RecipientResult, Status
 from .._phone import PhoneNumber
 from ._acs import RpcSigner
 from ._aliyun_errors import business_error, gateway_error, retry_after
@@ -78,7 +78,7 @@ class AliyunProvider(Provider):
 
     # -- SendSms / SendBatchSms --------------------------------------------------------------
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         """Besides a template code, Aliyun needs a sign name (on the message or in settings)."""
         super().check(message)
         if not self.sign_name(message):
@@ -90,9 +90,7 @@ class AliyunProvider(Provider):
             raise invalid("a template code (TemplateCode) is required", "template")
         if not sign:
             raise invalid("a sign name (SignName) is required: set it on the message or in settings", "sign_name")
-        query: dict[str, str] = {"TemplateCode": template}
-        if message.out_id:
-            query["OutId"] = message.out_id
+        query = {"OutId": message.out_id} if message.out_id else {}
         if message.recipient_params:
             phones = [wire_phone(p) for p in recipients]
             form = {
@@ -103,13 +101,15 @@ class AliyunProvider(Provider):
             if message.extend_code:
                 form["SmsUpExtendCodeJson"] = to_json([message.extend_code] * len(phones))
             body = urlencode(sorted(form.items())).encode()
-            return self._signed("SendBatchSms", query, recipients, body=body, form=form)
+            return self._signed(
+                "SendBatchSms", query, recipients, body=body, form=form, repeated=(("TemplateCode", template),)
+            )
         query["PhoneNumbers"] = ",".join([wire_phone(p) for p in recipients])
         if message.params:
             query["TemplateParam"] = to_json(message.params)
         if message.extend_code:
             query["SmsUpExtendCode"] = message.extend_code
-        return self._signed("SendSms", query, recipients, sign=sign)
+        return self._signed("SendSms", query, recipients, repeated=(("SignName", sign), ("TemplateCode", template)))
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
@@ -160,12 +160,12 @@ class AliyunProvider(Provider):
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
-        sign: str | None = None,
+        repeated: tuple[tuple[str, str], ...] = (),
     ) -> HttpRequest:
         """The signed request for ``action``: ``query`` in the URL, ``body`` (``form``, encoded)."""
         signer = self._signer
         date, nonce = signer.date(self.clock()), self.nonce()
-        canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form, sign_name=sign)
+        canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form, repeated=repeated)
         url = f"{self.endpoint.base}/?{canonical}" if canonical else f"{self.endpoint.base}/"
         s = self.settings
         context = {"action": action, **context} if context else {"action": action}

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .._errors import Category, ConfigError, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
 from .._http import Endpoint, HttpRequest, HttpResponse
-from .._models import Message, RecipientResult, Status, new_id
+from .._models import Message, Outgoing, RecipientResult, Status, new_id
 from .._phone import PhoneNumber
 
 __all__ = ["LocalProvider", "Provider", "ProviderSettings", "Settings", "settings_problems"]
@@ -141,7 +141,7 @@ class Provider:
 
     # -- what the gateway calls -------------------------------------------------------------
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         """Raise :class:`InvalidRequest` if this provider cannot send ``message``; nothing is sent then.
 
         Template providers need a template code (and, with ``positional_params``, every param in
@@ -165,7 +165,7 @@ class Provider:
         order = getattr(self.settings, "param_order", None)
         return tuple(order) if order else None
 
-    def batches(self, message: Message, recipients: Sequence[PhoneNumber]) -> list[tuple[PhoneNumber, ...]]:
+    def batches(self, message: Outgoing, recipients: Sequence[PhoneNumber]) -> list[tuple[PhoneNumber, ...]]:
         """Split recipients into requests: grouped by :meth:`batch_key`, at most ``max_recipients`` each."""
         groups: dict[Hashable, list[PhoneNumber]] = {}
         for phone in recipients:
@@ -175,14 +175,14 @@ class Provider:
             size = max(1, self.batch_max_recipients)
         return [tuple(group[i : i + size]) for group in groups.values() for i in range(0, len(group), size)]
 
-    def batch_key(self, message: Message, phone: PhoneNumber) -> Hashable:
+    def batch_key(self, message: Outgoing, phone: PhoneNumber) -> Hashable:
         """Recipients with equal keys may share a request. By default: equal params, unless the
         provider takes per-recipient params natively."""
         if self.per_recipient_params or not message.recipient_params:
             return None
         return tuple(sorted(message.params_for(phone).items()))
 
-    def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
+    def build_request(self, message: Outgoing, recipients: Sequence[PhoneNumber]) -> HttpRequest:
         """The one request that sends ``message`` to ``recipients``. Called again for each retry."""
         raise NotImplementedError
 
@@ -273,5 +273,5 @@ class LocalProvider(Provider):
     takes_text = True
     max_recipients = 1000
 
-    def deliver(self, message: Message, recipients: Sequence[PhoneNumber]) -> list[RecipientResult]:
+    def deliver(self, message: Outgoing, recipients: Sequence[PhoneNumber]) -> list[RecipientResult]:
         raise NotImplementedError

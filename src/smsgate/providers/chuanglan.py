@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import InvalidRequest, OutcomeUnknown
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from ._chuanglan_errors import code_error
 from .base import Provider, ProviderSettings
@@ -50,7 +50,7 @@ class ChuanglanProvider(Provider):
         self._url = f"{self.endpoint.base}/msg/sms/v2/tpl/send"
         self._headers = {"Content-Type": "application/json;charset=utf-8", "Accept": "application/json"}
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         for phone in message.phones:
             if not phone.is_mainland_china:  # the international API is another product

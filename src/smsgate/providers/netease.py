@@ -19,7 +19,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
 
@@ -57,7 +57,7 @@ class NeteaseProvider(Provider):
         super().__init__(*args, **kwargs)
         self._url = f"{self.endpoint.base}/sms/sendtemplate.action"
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         for phone in message.phones:
             if not phone.is_mainland_china:  # NetEase's international format is not documented well enough

@@ -21,7 +21,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
 
@@ -64,7 +64,7 @@ class RonglianProvider(Provider):
         s: RonglianSettings = self.settings
         self._url = f"{self.endpoint.base}/2013-12-26/Accounts/{quote(s.account_sid, safe='')}/SMS/TemplateSMS"
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         for phone in message.phones:
             if not phone.is_mainland_china:  # the international API is another product

@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import Category, ConfigError, InvalidRequest, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
 
@@ -87,7 +87,7 @@ class SnsProvider(Provider):
     def public_endpoint(self) -> str:
         return default_endpoint(self.settings.region)
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         for phone in message.phones:
             if len(message.render(phone)) > MAX_MESSAGE:

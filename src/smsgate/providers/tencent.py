@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr
 
 from .._errors import InvalidRequest, OutcomeUnknown, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from ._tencent_errors import classify
 from .base import Provider, ProviderSettings
@@ -86,7 +86,7 @@ class TencentProvider(Provider):
     default_endpoint = DEFAULT_HOST
     settings: TencentSettings
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         if self.sign_name(message) is None and any(p.is_mainland_china for p in message.phones):
             raise InvalidRequest(
@@ -95,7 +95,7 @@ class TencentProvider(Provider):
                 field="sign_name",
             )
 
-    def batch_key(self, message: Message, phone: PhoneNumber) -> Hashable:
+    def batch_key(self, message: Outgoing, phone: PhoneNumber) -> Hashable:
         """Mainland and international numbers never share a request."""
         return (phone.is_mainland_china, super().batch_key(message, phone))
 

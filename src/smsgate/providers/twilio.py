@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from .._errors import Category, InvalidRequest, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
 
@@ -85,7 +85,7 @@ class TwilioProvider(Provider):
             "Accept": "application/json",
         }
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         for phone in message.phones:
             if len(message.render(phone)) > MAX_BODY:

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from .._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, SmsError, Throttled
 from .._http import HttpRequest, HttpResponse
-from .._models import Message, RecipientResult
+from .._models import Message, Outgoing, RecipientResult
 from .._phone import PhoneNumber
 from .base import Provider, ProviderSettings
 
@@ -94,7 +94,7 @@ class VonageProvider(Provider):
         else:
             self._credentials = {"api_key": s.api_key, "api_secret": s.api_secret.get_secret_value()}
 
-    def check(self, message: Message) -> None:
+    def check(self, message: Outgoing) -> None:
         super().check(message)
         if message.out_id is not None and len(message.out_id) > MAX_CLIENT_REF:
             raise InvalidRequest(

@@ -53,7 +53,12 @@ class Starting(Checking):
         if self.screen is not None:
             self.screen(number, client)
         checked = Message(
-            to=[number], template=template, text=text, params=params, sign_name=sign_name, templates=templates
+            to=[number],
+            template=template,
+            text=text,
+            params=params or {},
+            sign_name=sign_name,
+            templates=templates or {},
         )  # bad params fail here, before anything is counted
         message = {
             "template": template,
