@@ -42,9 +42,10 @@ _MIGRATIONS = (
 
 
 def connect(path: str, timeout: float) -> sqlite3.Connection:
-    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), with
-    WAL, ``synchronous=FULL`` and every migration applied (one process migrates at a time)."""
-    db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), usable
+    from any thread (the writer takes turns on it), with WAL, ``synchronous=FULL`` and every
+    migration applied (one process migrates at a time)."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")

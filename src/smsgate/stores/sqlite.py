@@ -1,12 +1,15 @@
 """``SQLiteStore``: embedded and durable (WAL, ``synchronous=FULL``); safe across threads and processes.
 
 Every operation runs in a ``BEGIN IMMEDIATE`` transaction, so counters and claims stay atomic when
-several processes open the same file. One writer thread per store commits every operation queued
-meanwhile at once (group commit, see :mod:`smsgate.stores._writer`): a call returns only after the
-commit holding it, and concurrent sends share one fsync. Async twins await the same writer.
+several processes open the same file. Operations queued meanwhile commit together (group commit,
+see :mod:`smsgate.stores._writer`): a call returns only after the commit holding it, and
+concurrent sends share one fsync. A sync call commits on its caller's thread; async twins await a
+thread that commits for them.
 Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
 their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
 next fsync, which for a send comes with its *pending* record, before any request leaves.
+``durability="process"`` drops every fsync: each commit then survives a crash of the process, not
+of the machine.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
 from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
@@ -28,6 +31,7 @@ from .base import Keep, LogRecord, Refusal, Store, Window, gcra
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
+_INHERITED: list[Writer] = []  # a forked parent's writers: never closed by the child (their file is the parent's)
 
 
 @dataclass(frozen=True)
@@ -66,16 +70,35 @@ class _Write:
 
 
 class SQLiteStore(Store):
-    """A store in one SQLite file (``":memory:"`` for a private, non-durable one)."""
+    """A store in one SQLite file (``":memory:"`` for a private, non-durable one).
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time, timeout: float = 10.0) -> None:
+    ``durability``: what a returned write survives. ``"machine"`` (the default): a crash of the
+    machine or a power loss (an fsync per commit, ``synchronous=FULL``), except the lazy writes
+    described above. ``"process"``: a crash of the process, not of the machine (WAL with
+    ``synchronous=NORMAL``, no fsync: a power loss may take the last commits).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+        durability: Literal["machine", "process"] = "machine",
+    ) -> None:
+        if durability not in ("machine", "process"):
+            raise ValueError(f"durability must be 'machine' or 'process', not {durability!r}")
         self.path = str(path)
         self.clock = clock
         self.timeout = timeout
+        self.durability = durability
         self._writes = 0
         self._pid = os.getpid()
-        self._writer = Writer(self._connect, "SQLiteStore")
+        self._writer = self._new_writer()
         self._connect().close()  # open and migrate now: a bad path or file fails here, with sqlite3's error
+
+    def _new_writer(self) -> Writer:
+        return Writer(self._connect, "SQLiteStore", fsync=self.durability == "machine")
 
     def _connect(self) -> sqlite3.Connection:
         return connect(self.path, self.timeout)
@@ -90,7 +113,8 @@ class SQLiteStore(Store):
         """This process's writer (a forked child gets its own thread and connection)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._writer = Writer(self._connect, "SQLiteStore")
+            _INHERITED.append(self._writer)
+            self._writer = self._new_writer()
         return self._writer
 
     @property
@@ -99,7 +123,8 @@ class SQLiteStore(Store):
         return self._writer.commits
 
     def __repr__(self) -> str:
-        return f"<SQLiteStore {self.path!r}>"
+        durability = "" if self.durability == "machine" else f" durability={self.durability!r}"
+        return f"<SQLiteStore {self.path!r}{durability}>"
 
     # -- operations, each a job of the writer: ``db`` is its connection, inside its transaction --
 
@@ -276,7 +301,7 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._inbound(db, phone=phone, limit=limit), "inbound")  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        self._writer.close()
+        self._here().close()
 
     async def aget(self, key: str) -> str | None:
         return await self._acall(lambda db: self._get(db, key), "aget")  # type: ignore[no-any-return]
