@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from smsgate.stores import LogRecord, SQLiteStore
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smsgate.stores import LogRecord, MemoryStore, SQLiteStore
+from smsgate.stores.base import Window
+
+admissions = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(["b1", "b2"]), max_size=2),  # blocklist keys asked
+        st.none() | st.sampled_from(["c1", "c2"]),  # the claim
+        st.lists(st.tuples(st.sampled_from(["w1", "w2", "w3"]), st.integers(1, 3), st.sampled_from([1.0, 5.0]))),
+        st.sampled_from([0.0, 0.5, 2.0]),  # seconds that pass before it
+        st.booleans(),  # a blocklist key set first
+    ),
+    max_size=25,
+)
 
 
 def test_wal_and_full_sync(tmp_path: Path) -> None:
@@ -73,3 +89,22 @@ async def test_aclose_releases_the_file_before_it_returns(tmp_path: Path) -> Non
     await store.aset("k", "v")
     await store.aclose()
     assert [p.name for p in tmp_path.iterdir()] == ["smsgate.db"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(admissions)
+def test_admit_matches_the_generic_admit(steps: list[tuple[list[str], str | None, list[Window], float, bool]]) -> None:
+    """SQLite's two-statement admit answers and counts as the contract's step-by-step one, expiry included."""
+    now = [100.0]
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite, memory = SQLiteStore(Path(tmp, "s.db"), clock=lambda: now[0]), MemoryStore(clock=lambda: now[0])
+        for blocked, claim, windows, wait, block in steps:
+            now[0] += wait
+            if block:
+                sqlite.set("b2", "1", ttl=1.0)
+                memory.set("b2", "1", ttl=1.0)
+            claiming = None if claim is None else (claim, "pending", 1.0)
+            assert sqlite.admit(blocked, claiming, windows) == memory.admit(blocked, claiming, windows)
+            keys = ["b1", "b2", "c1", "c2", "w1", "w2", "w3"]
+            assert sqlite.get_many(keys) == memory.get_many(keys)
+        sqlite.close()

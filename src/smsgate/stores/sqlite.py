@@ -14,6 +14,7 @@ of the machine.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -135,20 +136,28 @@ class SQLiteStore(Store):
         claim: tuple[str, str, float] | None,
         windows: Sequence[Window],
     ) -> Refusal | None:
-        for index, value in enumerate(self._get_many(db, blocked)):
-            if value is not None:
+        """Two statements: every key read at once, then the claim and the counters written at once."""
+        now = self.clock()
+        asked = json.dumps([*blocked, *([claim[0]] if claim else []), *[key for key, _, _ in windows]])
+        rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
+        live = {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}
+        for index, key in enumerate(blocked):
+            if key in live:
                 return Refusal("blocked", index)
-        if claim is not None:
-            existing = self._live(db, claim[0])
-            if existing is not None:
-                return Refusal("claimed", existing)
-        full = self._full(db, windows)
-        if full is not None:
-            return Refusal("full", full)
-        if claim is not None:
-            self._put(db, *claim)
+        if claim is not None and claim[0] in live:
+            return Refusal("claimed", live[claim[0]][0])
+        for index, (key, limit, _ttl) in enumerate(windows):
+            if key in live and int(live[key][0]) >= limit:
+                return Refusal("full", index)
+        kept = {} if claim is None else {claim[0]: (claim[1], now + claim[2])}
         for key, _limit, ttl in windows:
-            self._incr(db, key, 1, ttl)
+            count, expires = kept.get(key) or live.get(key) or ("0", None if ttl is None else now + ttl)
+            kept[key] = (str(int(count) + 1), expires)
+        db.executemany(
+            "INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)",
+            [(key, value, expires) for key, (value, expires) in kept.items()],
+        )
+        self._wrote(db, len(kept), now)
         return None
 
     def _run(self, db: sqlite3.Connection, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
@@ -167,8 +176,12 @@ class SQLiteStore(Store):
         now = self.clock()
         expires = None if ttl is None else now + ttl
         db.execute("INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)", (key, value, expires))
-        self._writes += 1
-        if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
+        self._wrote(db, 1, now)
+
+    def _wrote(self, db: sqlite3.Connection, count: int, now: float) -> None:
+        """Count ``count`` values written; every ``_PURGE_EVERY``, expired ones are deleted."""
+        before, self._writes = self._writes, self._writes + count
+        if before // _PURGE_EVERY != self._writes // _PURGE_EVERY:  # expired counters and claims would pile up
             db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
 
     def _get(self, db: sqlite3.Connection, key: str) -> str | None:
