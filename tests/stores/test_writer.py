@@ -54,3 +54,15 @@ async def test_async_and_sync_callers_share_rounds(tmp_path: Path) -> None:
     assert store.commits - before <= 2  # the async writes in one round, the sync one in it or its own
     assert sorted(r.id for r in store.log_query()) == ["r0", "r1", "r2", "r3"]
     await store.aclose()
+
+
+async def test_without_fsync_async_callers_commit_on_their_loop(tmp_path: Path) -> None:
+    """durability="process": no thread; the calls made in one turn of the loop share one commit."""
+    store = SQLiteStore(tmp_path / "s.db", durability="process")
+    before = store.commits
+    here = threading.current_thread()
+    threads = await asyncio.gather(*(store._acall(lambda db: threading.current_thread(), "test") for _ in range(20)))
+    assert threads == [here] * 20 and store.commits == before + 1 and not store._writer._running
+    await asyncio.gather(*(store.alog_put(record(n)) for n in range(5)), store.aset("k", "v"))
+    assert len(await store.alog_query()) == 5 and await store.aget("k") == "v"
+    await store.aclose()

@@ -7,7 +7,9 @@ the lot), then answers each caller: a caller learns its write is done only after
 it returned. A sync caller commits on its own thread (no thread hop): it takes its turn on the
 connection, and finds its job either committed by the caller before it or still queued, for it to
 commit with the others. Async callers queue for a thread that commits for them while there is
-work, and each event loop is woken once per commit with all of its callers' answers. Jobs of one
+work, and each event loop is woken once per commit with all of its callers' answers; without an
+fsync to wait for (``fsync=False``), a commit is brief work for the CPU, so async callers commit on
+their own event loop instead, once per turn of it, with no thread. Jobs of one
 kind that can run together (a :class:`Merged` job, such as the send log's writes) run as one, with
 a few statements for the lot; should that fail, each runs alone.
 
@@ -24,6 +26,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -67,6 +70,7 @@ class Writer:
         self._turn = threading.Lock()  # held by whoever uses the connection
         self._db: sqlite3.Connection | None = None
         self._synchronous = "FULL"  # as the connection is opened
+        self._flushing: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # a commit is due on each
         self.commits = 0  # transactions committed, for tests and benchmarks
 
     def _submit(self, item: Item, thread: bool) -> None:
@@ -88,9 +92,18 @@ class Writer:
         return future.result()
 
     async def acall(self, job: Job, operation: str) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._submit((job, future, operation), thread=True)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._submit((job, future, operation), thread=self._fsync)
+        if not self._fsync and loop not in self._flushing:  # committed on this loop, after its other callbacks
+            self._flushing.add(loop)
+            loop.call_soon(self._flush, loop)
         return await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flushing.discard(loop)
+        with self._turn:
+            self._round(self._drain([]))
 
     def close(self) -> None:
         """Refuse new work; work already queued is still committed, and the file released, on return."""
@@ -235,7 +248,11 @@ class Writer:
                 waiter.set_result(value) if ok else waiter.set_exception(value)
             else:
                 loops.setdefault(waiter.get_loop(), []).append(answer)
+        here = _running_loop()
         for loop, theirs in loops.items():
+            if loop is here:
+                _settle(theirs)
+                continue
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
                 loop.call_soon_threadsafe(_settle, theirs)
 
@@ -251,6 +268,13 @@ def _live(waiter: Any) -> bool:
     if isinstance(waiter, Future):
         return waiter.set_running_or_notify_cancel()
     return not waiter.cancelled()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _settle(answers: list[Answer]) -> None:
