@@ -8,11 +8,12 @@ Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput
 with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alone (a pending
 record before each request, the outcome after); ``all`` adds every policy of
 ``reliability_overhead.py`` on the same store (idempotency key, limits, provider rate, breaker,
-lists). Stores: SQLite (a temporary file: ``sqlite`` with the default durability, an fsync per
-durable commit; ``sqlite-process`` with ``durability="process"``, no fsync), Redis (a local ``redis-server``)
-and PostgreSQL (a throwaway cluster with ``fsync`` on, over loopback TCP). Each round runs every
-layer in turn, the bare gateway first, so ratios compare runs made under the same load; the
-closing table gives each ratio's min–max over the rounds. ``cpu µs/msg`` is this process's CPU
+lists). Stores (``--stores``, comma-separated): ``sqlite`` (a temporary file, the default
+durability: an fsync per durable commit), ``sqlite-process`` (``durability="process"``, no fsync),
+``redis`` (a local ``redis-server``), ``postgres`` (a throwaway cluster with ``fsync`` on, over
+loopback TCP) and ``memory`` (``MemoryStore``, the ceiling: the send path's own cost with records
+kept for free). Each round runs every layer in turn, the bare gateway first, so ratios compare
+runs made under the same load; the closing table gives each ratio's min–max over the rounds. ``cpu µs/msg`` is this process's CPU
 time (its threads included: SQLite's writer) per message, less sensitive to the machine's load.
 """
 
@@ -33,7 +34,7 @@ from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrent
 from reliability_overhead import options, redis_server
 from tests.fixtures.postgres import PostgresServer, find_bindir
 
-from smsgate import AsyncGateway, Gateway, Message, SQLiteStore, Store
+from smsgate import AsyncGateway, Gateway, MemoryStore, Message, SQLiteStore, Store
 
 _keys = iter(range(10**12))
 
@@ -110,6 +111,7 @@ def main() -> None:
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
             makers: dict[str, Callable[[], Store]] = {
+                "memory": MemoryStore,
                 "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
