@@ -13,8 +13,9 @@ durability: an fsync per durable commit), ``sqlite-process`` (``durability="proc
 ``redis`` (a local ``redis-server``), ``postgres`` (a throwaway cluster with ``fsync`` on, over
 loopback TCP) and ``memory`` (``MemoryStore``, the ceiling: the send path's own cost with records
 kept for free). Each round runs every layer in turn, the bare gateway first, so ratios compare
-runs made under the same load; the closing table gives each ratio's min–max over the rounds. ``cpu µs/msg`` is this process's CPU
-time (its threads included: SQLite's writer) per message, less sensitive to the machine's load.
+runs made under the same load; the closing table gives each ratio's min–max over the rounds.
+``cpu µs/msg`` is this process's CPU time (its threads included: SQLite's writer) per message,
+less sensitive to the machine's load.
 """
 
 from __future__ import annotations
