@@ -14,7 +14,6 @@ of the machine.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -24,27 +23,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
+from ._sqlite_admit import Admit, Reserve
 from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
 from ._sqlite_schema import connect
 from ._writer import Job, Writer
-from .base import Keep, LogRecord, Refusal, Store, Window, gcra
+from .base import Keep, LogRecord, Refusal, Store, Window
 
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
 _INHERITED: list[Writer] = []  # a forked parent's writers: never closed by the child (their file is the parent's)
-
-
-@dataclass(frozen=True)
-class _Lazy:
-    """A job whose commit may skip its fsync (see :mod:`smsgate.stores._writer`): admitting a send
-    and taking a rate token come before that send's *pending* record, whose fsync covers them."""
-
-    job: Job
-    lazy: bool = True
-
-    def __call__(self, db: sqlite3.Connection) -> Any:
-        return self.job(db)
 
 
 @dataclass(frozen=True)
@@ -136,29 +124,7 @@ class SQLiteStore(Store):
         claim: tuple[str, str, float] | None,
         windows: Sequence[Window],
     ) -> Refusal | None:
-        """Two statements: every key read at once, then the claim and the counters written at once."""
-        now = self.clock()
-        asked = json.dumps([*blocked, *([claim[0]] if claim else []), *[key for key, _, _ in windows]])
-        rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
-        live = {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}
-        for index, key in enumerate(blocked):
-            if key in live:
-                return Refusal("blocked", index)
-        if claim is not None and claim[0] in live:
-            return Refusal("claimed", live[claim[0]][0])
-        for index, (key, limit, _ttl) in enumerate(windows):
-            if key in live and int(live[key][0]) >= limit:
-                return Refusal("full", index)
-        kept = {} if claim is None else {claim[0]: (claim[1], now + claim[2])}
-        for key, _limit, ttl in windows:
-            count, expires = kept.get(key) or live.get(key) or ("0", None if ttl is None else now + ttl)
-            kept[key] = (str(int(count) + 1), expires)
-        db.executemany(
-            "INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)",
-            [(key, value, expires) for key, (value, expires) in kept.items()],
-        )
-        self._wrote(db, len(kept), now)
-        return None
+        return Admit(self, blocked, claim, windows)(db)
 
     def _run(self, db: sqlite3.Connection, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return [getattr(self, "_" + name)(db, *args) for name, args in calls]
@@ -227,13 +193,7 @@ class SQLiteStore(Store):
     def _reserve(
         self, db: sqlite3.Connection, key: str, interval: float, burst: int, max_wait: float, now: float
     ) -> float | None:
-        stored = self._live(db, key)
-        step = gcra(None if stored is None else float(stored), now, interval, burst, max_wait)
-        if step is None:
-            return None
-        wait, tat = step
-        self._put(db, key, repr(tat), max(tat - now, interval) + 1.0)
-        return wait
+        return Reserve(self, key, interval, burst, max_wait, now)(db)
 
     _log_put = staticmethod(log_put)
     _log_query = staticmethod(log_query)
@@ -267,13 +227,12 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._hit(db, windows), "hit")  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
-        return self._call(job, "reserve")  # type: ignore[no-any-return]
+        return self._call(Reserve(self, key, interval, burst, max_wait, now), "reserve")  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._call(_Lazy(lambda db: self._admit(db, blocked, claim, windows)), "admit")  # type: ignore[no-any-return]
+        return self._call(Admit(self, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
@@ -338,14 +297,12 @@ class SQLiteStore(Store):
         return await self._acall(lambda db: self._hit(db, windows), "ahit")  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
-        return await self._acall(job, "areserve")  # type: ignore[no-any-return]
+        return await self._acall(Reserve(self, key, interval, burst, max_wait, now), "areserve")  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        job = _Lazy(lambda db: self._admit(db, blocked, claim, windows))
-        return await self._acall(job, "aadmit")  # type: ignore[no-any-return]
+        return await self._acall(Admit(self, blocked, claim, windows), "aadmit")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
