@@ -37,3 +37,35 @@ async def test_batches_survive_a_script_flush(redis_url: str) -> None:
     assert sorted(r.id for r in store.log_query(phone="+8613800138000")) == ["a0", "a1", "s0", "s1"]
     await store.aclose()
     raw.close()
+
+
+def test_a_write_is_one_script_call(redis_url: str) -> None:
+    """Records, the kept key and the forgotten one: one command, one round trip."""
+    from smsgate.stores import LogRecord
+
+    store = RedisStore(redis_url, prefix="w1:")
+    store.write(keep=("gone", "x", 60.0))  # the script loaded, if the server had lost it
+    raw = redis.Redis.from_url(redis_url)
+    raw.config_resetstat()
+    before = store._pipe.round_trips
+    message = LogRecord("wm", "message", "wm", ("+8613800138000",), "pending", 1.0, 1.0)
+    attempt = LogRecord("wa", "attempt", "wm", ("+8613800138000",), "pending", 1.0, 1.0, "aliyun")
+    store.write([message, attempt], keep=("claim", "sent", 60.0), forget="gone")
+    assert store._pipe.round_trips - before == 1
+    assert raw.info("commandstats")["cmdstat_evalsha"]["calls"] == 1
+    assert raw.get("w1:claim") == b"sent" and raw.get("w1:gone") is None
+    assert {r.id for r in store.log_query(phone="+8613800138000")} == {"wm", "wa"}
+    for client in (raw, store):
+        client.close()
+
+
+def test_a_record_put_again_at_another_time_moves_in_the_index(redis_url: str) -> None:
+    from smsgate.stores import LogRecord
+
+    store = RedisStore(redis_url, prefix="w2:")
+    store.log_put(LogRecord("r", "message", "r", ("+8613800138000",), "pending", 1.0, 1.0))
+    store.log_put(LogRecord("r", "message", "r", ("+8613800138000",), "accepted", 1.0, 2.0))
+    assert [r.status for r in store.log_query(until=1.5)] == ["accepted"]
+    store.log_put(LogRecord("r", "message", "r", ("+8613800138000",), "accepted", 5.0, 5.0))
+    assert store.log_query(until=1.5) == [] and [r.id for r in store.log_query(since=4.0, message_id="r")] == ["r"]
+    store.close()

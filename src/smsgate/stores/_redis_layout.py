@@ -27,6 +27,10 @@ from .base import (
 __all__ = ["RedisLayout"]
 
 Call = tuple[str, tuple[Any, ...]]
+Keep = tuple[str, str, float]
+
+_NO_KEEP = ("", "", "", 0)
+_NO_FORGET = ("", "")
 
 
 class RedisLayout(Store):
@@ -55,7 +59,7 @@ class RedisLayout(Store):
             return ("DEL", self._k(args[0]))
         if name == "get":
             return ("GET", self._k(args[0]))
-        return self._script("log_put", *self._log_args(args[0]))
+        return self._write((args[0],), None, None)
 
     def _replies(self, calls: Sequence[Call], replies: Sequence[Any]) -> list[Any]:
         return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
@@ -73,13 +77,22 @@ class RedisLayout(Store):
             args += [limit, self._ms(ttl)]
         return keys, args
 
-    def _log_args(self, record: LogRecord) -> tuple[list[str], list[Any]]:
-        keys = [self._k(f"log:r:{record.id}"), self._k("log:all"), self._k(f"log:m:{record.message_id}")]
-        keys.append(self._k(f"log:r:{record.message_id}"))
-        keys += [self._k(f"log:p:{phone}") for phone in record.phones]
-        keys += [self._k(f"log:f:{record.provider}|{ref}") for ref in provider_refs(record)]
-        args = [_json(record), record.created_at, record.id, self._ms(self.log_ttl)]
-        return keys, [*args, record.kind, record.message_id, len(record.phones)]
+    def _write(self, records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> Command:
+        """One script call for a whole :meth:`~smsgate.stores.Store.write`: records, kept key, forgotten key."""
+        command: list[Any] = ["EVALSHA", SHAS["write"], 0, self.prefix, self._ms(self.log_ttl)]
+        command += ("1", *keep[:2], self._ms(keep[2])) if keep is not None else _NO_KEEP
+        command += ("1", forget) if forget is not None else _NO_FORGET
+        for record in records:
+            phones = record.phones
+            command += (record.id, record.kind, record.message_id, record.created_at, _json(record), len(phones))
+            command += phones
+            if record.provider is None or not record.message_ids:
+                command.append(0)
+            else:
+                refs = provider_refs(record)
+                command.append(len(refs))
+                command += [f"{record.provider}|{ref}" for ref in refs]
+        return tuple(command)
 
     def _report_args(self, report: DeliveryReport, matched: str | None) -> tuple[list[str], list[Any]]:
         keys = [self._k(f"rep:r:{report.key}"), self._k("rep:seq"), self._k("rep:all")]

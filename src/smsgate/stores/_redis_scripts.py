@@ -78,22 +78,42 @@ end
 return {0}
 """
 
-# KEYS: record, all-index, message-index, the message's record, n phone indexes, then ref sets.
-# ARGV: json, created_at, id, ttl_ms (0: none), kind, message id, n. A message's phones are indexed
-# once (phone -> message id), by its first record; attempts are indexed by the provider's message ids.
-_LOG_PUT = """
-local new = redis.call('EXISTS', KEYS[1]) == 0
-local ttl, n = tonumber(ARGV[4]), tonumber(ARGV[7])
-if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-if new and (ARGV[5] ~= 'attempt' or redis.call('EXISTS', KEYS[4]) == 0) then
-  for i = 5, 4 + n do redis.call('ZADD', KEYS[i], 'NX', ARGV[2], ARGV[6]) end
+# KEYS: none (built from the prefix: one compact payload instead of a dozen keys a record).
+# ARGV: prefix, ttl_ms (0: none), keep ('1' or ''), its key, value and ttl_ms (0: none), forget ('1'
+# or ''), its key, then per record: id, kind, message id, created_at, json, n phones, phones..., n refs,
+# refs ("provider|id")... Records first, then the kept key, then the forgotten one. A record replaced
+# with the same created_at keeps its index entries. A message's phones are indexed once (phone ->
+# message id), by its first record; attempts are indexed by the provider's message ids.
+_WRITE = """
+local p, ttl = ARGV[1], tonumber(ARGV[2])
+local made, i = {}, 9
+while i <= #ARGV do
+  local id, kind, mid, at, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key, n = p .. 'log:r:' .. id, tonumber(ARGV[i + 5])
+  local old
+  if ttl > 0 then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
+  else old = redis.call('SET', key, json, 'GET') end
+  if not old or string.match(old, '"created_at":([^,}]*)') ~= string.match(json, '"created_at":([^,}]*)') then
+    redis.call('ZADD', p .. 'log:all', at, id)
+    redis.call('ZADD', p .. 'log:m:' .. mid, at, id)
+  end
+  if not old and (kind ~= 'attempt' or not (made[mid] or redis.call('EXISTS', p .. 'log:r:' .. mid) == 1)) then
+    for j = i + 6, i + 5 + n do redis.call('ZADD', p .. 'log:p:' .. ARGV[j], 'NX', at, mid) end
+  end
+  made[id] = true
+  i = i + 6 + n
+  for j = i + 1, i + tonumber(ARGV[i]) do
+    local refs = p .. 'log:f:' .. ARGV[j]
+    redis.call('SADD', refs, id)
+    if ttl > 0 then redis.call('PEXPIRE', refs, ttl) end
+  end
+  i = i + 1 + tonumber(ARGV[i])
 end
-for i = 5 + n, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+if ARGV[3] == '1' then
+  if tonumber(ARGV[6]) > 0 then redis.call('SET', p .. ARGV[4], ARGV[5], 'PX', ARGV[6])
+  else redis.call('SET', p .. ARGV[4], ARGV[5]) end
 end
+if ARGV[7] == '1' then redis.call('DEL', p .. ARGV[8]) end
 return 1
 """
 
@@ -132,7 +152,7 @@ SCRIPTS = {
     "incr": _INCR,
     "hit": _HIT,
     "reserve": _RESERVE,
-    "log_put": _LOG_PUT,
+    "write": _WRITE,
     "admit": _ADMIT,
     "report": _REPORT,
     "inbound": _INBOUND,

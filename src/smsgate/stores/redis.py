@@ -117,7 +117,18 @@ class RedisStore(RedisLayout):
         return None if wait is None else float(wait)
 
     def log_put(self, record: LogRecord) -> None:
-        self._one(self._script("log_put", *self._log_args(record)))
+        self._one(self._write((record,), None, None))
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        if records or keep is not None or forget is not None:
+            self._one(self._write(records, keep, forget))
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -219,7 +230,18 @@ class RedisStore(RedisLayout):
         return None if wait is None else float(wait)
 
     async def alog_put(self, record: LogRecord) -> None:
-        await self._aone(self._script("log_put", *self._log_args(record)))
+        await self._aone(self._write((record,), None, None))
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        if records or keep is not None or forget is not None:
+            await self._aone(self._write(records, keep, forget))
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
