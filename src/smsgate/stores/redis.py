@@ -55,7 +55,6 @@ class RedisStore(RedisLayout):
         self._async = async_client
         self._own_async = async_client is None
         self._apipe: AsyncPipeliner | None = None  # of the client and loop in use
-        self._apipe_loop: asyncio.AbstractEventLoop | None = None
         self._aloop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:  # the URL may carry a password
@@ -77,12 +76,16 @@ class RedisStore(RedisLayout):
         return self._pipe.call(command)[0]
 
     async def _aone(self, command: Command) -> Any:
-        return (await self._apipeliner().call(command))[0]
+        pipe = self._apipe
+        if pipe is None or pipe.loop is not asyncio.get_running_loop():
+            pipe = self._apipeliner()
+        return (await pipe.call(command))[0]
 
     def _apipeliner(self) -> AsyncPipeliner:
+        """The pipeliner of the running loop and its client (made anew when either changed)."""
         client = self._client()
-        if self._apipe is None or self._apipe.client is not client or self._aloop is not self._apipe_loop:
-            self._apipe, self._apipe_loop = AsyncPipeliner(client), self._aloop
+        if self._apipe is None or self._apipe.client is not client or self._apipe.loop is not self._aloop:
+            self._apipe = AsyncPipeliner(client)
         return self._apipe
 
     # -- sync ---------------------------------------------------------------------------------
@@ -313,7 +316,7 @@ class RedisStore(RedisLayout):
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._apipe is not None and self._apipe_loop is loop:
+        if self._apipe is not None and self._apipe.loop is loop:
             await self._apipe.aclose()
         self._apipe = None
         if self._async is not None and self._aloop is loop:
