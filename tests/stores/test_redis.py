@@ -69,3 +69,22 @@ def test_a_record_put_again_at_another_time_moves_in_the_index(redis_url: str) -
     store.log_put(LogRecord("r", "message", "r", ("+8613800138000",), "accepted", 5.0, 5.0))
     assert store.log_query(until=1.5) == [] and [r.id for r in store.log_query(since=4.0, message_id="r")] == ["r"]
     store.close()
+
+
+async def test_a_log_query_is_one_round_trip(redis_url: str) -> None:
+    """The index, the records and a message's deliveries: one script call, sync or async."""
+    from smsgate.stores import LogRecord
+
+    store = RedisStore(redis_url, prefix="w3:")
+    phone = "+8613800138000"
+    for n in range(3):
+        store.write([LogRecord(f"m{n}", "message", f"m{n}", (phone,), "accepted", n, n)])
+        store.write([LogRecord(f"a{n}", "attempt", f"m{n}", (phone,), "accepted", n, n, "aliyun", 1)])
+    redis.Redis.from_url(redis_url).hset("w3:log:d:m1", phone, "delivered")
+    before = store._pipe.round_trips
+    found = store.log_query(phone=phone, since=1.0)
+    assert store._pipe.round_trips - before == 1
+    assert {r.id: r.deliveries for r in found} == {"m1": {phone: "delivered"}, "a1": {}, "m2": {}, "a2": {}}
+    assert sorted(r.id for r in await store.alog_query(message_id="m1")) == ["a1", "m1"]
+    assert store._apipeliner().round_trips == 1
+    await store.aclose()

@@ -151,23 +151,36 @@ class RedisLayout(Store):
             return Refusal("claimed", self._decode(reply[1]))
         return Refusal("blocked" if kind == 1 else "full", int(reply[1]))
 
-    def _index(self, message_id: str | None) -> str:
-        return self._k("log:all" if message_id is None else f"log:m:{message_id}")
-
     @staticmethod
     def _decode(value: Any) -> str | None:
         return value.decode() if isinstance(value, bytes) else value
 
-    def _filter(self, rows: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+    def _read(self, filters: dict[str, Any]) -> Command:
+        """The one script call of a :meth:`~smsgate.stores.Store.log_query`: by phone, or by index."""
+        message_id, phone = filters.get("message_id"), filters.get("phone")
+        low, high = self._range(filters)
+        if phone is not None and message_id is None:  # the phone's messages, then their records
+            return self._script("read", (), (self.prefix, "p", phone, low, high))
+        index = "log:all" if message_id is None else f"log:m:{message_id}"
+        return self._script("read", (), (self.prefix, "i", index, low, high))
+
+    def _found(self, reply: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+        """The records of a read's ``reply`` (a message record with its deliveries), filtered and ordered."""
         message_id, phone, status = filters.get("message_id"), filters.get("phone"), filters.get("status")
-        records = [LogRecord.from_json(row) for row in rows if row is not None]
-        found = [
-            r
-            for r in records
-            if (message_id is None or r.message_id == message_id)
-            and (phone is None or phone in r.phones)
-            and (status is None or r.status == status)
-        ]
+        found = []
+        for at in range(0, len(reply), 2):
+            record = LogRecord.from_json(reply[at])
+            if (
+                (message_id is None or record.message_id == message_id)
+                and (phone is None or phone in record.phones)
+                and (status is None or record.status == status)
+            ):
+                if record.kind == "message":
+                    pairs = reply[at + 1] or []
+                    record.deliveries = {
+                        self._decode(pairs[i]) or "": self._decode(pairs[i + 1]) or "" for i in range(0, len(pairs), 2)
+                    }
+                found.append(record)
         found.sort(key=lambda r: r.created_at, reverse=bool(filters.get("newest_first")))
         return found[: filters.get("limit", 1000)]
 
@@ -175,11 +188,6 @@ class RedisLayout(Store):
     def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
         since, until = filters.get("since"), filters.get("until")
         return ("-inf" if since is None else since), ("+inf" if until is None else until)
-
-    def _with_deliveries(self, records: list[LogRecord], found: Sequence[Any]) -> list[LogRecord]:
-        for record, deliveries in zip([r for r in records if r.kind == "message"], found, strict=True):
-            record.deliveries = {self._decode(k) or "": self._decode(v) or "" for k, v in deliveries.items()}
-        return records
 
 
 def _json(record: LogRecord) -> bytes | str:

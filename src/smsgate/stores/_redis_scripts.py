@@ -117,6 +117,34 @@ if ARGV[7] == '1' then redis.call('DEL', p .. ARGV[8]) end
 return 1
 """
 
+# KEYS: none (built from the prefix). ARGV: prefix, 'i' and an index (time or message) or 'p' and a
+# phone, low, high. Returns each record in range and, after each, its deliveries (HGETALL's list)
+# for a message record, else false: the index, the records and the deliveries in one round trip.
+_READ = """
+local p, low, high = ARGV[1], ARGV[4], ARGV[5]
+local ids = {}
+if ARGV[2] == 'i' then
+  ids = redis.call('ZRANGEBYSCORE', p .. ARGV[3], low, high)
+else
+  for _, mid in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:p:' .. ARGV[3], '-inf', high)) do
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:m:' .. mid, low, high)) do ids[#ids + 1] = id end
+  end
+end
+local out = {}
+for _, id in ipairs(ids) do
+  local record = redis.call('GET', p .. 'log:r:' .. id)
+  if record then
+    out[#out + 1] = record
+    if string.find(record, '"kind":"message"', 1, true) then
+      out[#out + 1] = redis.call('HGETALL', p .. 'log:d:' .. id)
+    else
+      out[#out + 1] = false
+    end
+  end
+end
+return out
+"""
+
 # KEYS: the report, seq counter, all-index, phone index, message index, the message's deliveries.
 # ARGV: report key, json, message id ('' when unmatched), phone, status, ttl_ms. 0 for a duplicate.
 _REPORT = """
@@ -153,6 +181,7 @@ SCRIPTS = {
     "hit": _HIT,
     "reserve": _RESERVE,
     "write": _WRITE,
+    "read": _READ,
     "admit": _ADMIT,
     "report": _REPORT,
     "inbound": _INBOUND,

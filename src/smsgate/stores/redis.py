@@ -145,24 +145,7 @@ class RedisStore(RedisLayout):
         return self._replies(calls, self._pipe.call(*[self._command(name, args) for name, args in calls]))
 
     def log_query(self, **filters: Any) -> list[LogRecord]:
-        message_id, phone = filters.get("message_id"), filters.get("phone")
-        low, high = self._range(filters)
-        if phone is not None and message_id is None:  # the phone's messages, then their records
-            pipe = self._sync.pipeline(transaction=False)
-            for mid in self._sync.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
-                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
-            ids = [i for found in pipe.execute() for i in found]
-        else:
-            ids = self._sync.zrangebyscore(self._index(message_id), low, high)
-        if not ids:
-            return []
-        rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, filters)
-        pipe = self._sync.pipeline(transaction=False)
-        for record in records:
-            if record.kind == "message":
-                pipe.hgetall(self._k(f"log:d:{record.id}"))
-        return self._with_deliveries(records, pipe.execute())
+        return self._found(self._one(self._read(filters)), filters)
 
     def record_report(self, report: DeliveryReport) -> bool:
         matched = None
@@ -259,25 +242,7 @@ class RedisStore(RedisLayout):
         return self._replies(calls, await self._apipeliner().call(*commands))
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
-        message_id, phone = filters.get("message_id"), filters.get("phone")
-        low, high = self._range(filters)
-        client = self._client()
-        if phone is not None and message_id is None:  # the phone's messages, then their records
-            pipe = client.pipeline(transaction=False)
-            for mid in await client.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
-                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
-            ids = [i for found in await pipe.execute() for i in found]
-        else:
-            ids = await client.zrangebyscore(self._index(message_id), low, high)
-        if not ids:
-            return []
-        rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, filters)
-        pipe = client.pipeline(transaction=False)
-        for record in records:
-            if record.kind == "message":
-                pipe.hgetall(self._k(f"log:d:{record.id}"))
-        return self._with_deliveries(records, await pipe.execute())
+        return self._found(await self._aone(self._read(filters)), filters)
 
     async def arecord_report(self, report: DeliveryReport) -> bool:
         matched = None
