@@ -164,6 +164,10 @@ class RedisLayout(Store):
         index = "log:all" if message_id is None else f"log:m:{message_id}"
         return self._script("read", (), (self.prefix, "i", index, low, high))
 
+    def _refs(self, report: DeliveryReport) -> Command:
+        """The read of the attempt records that got ``report``'s provider message id."""
+        return self._script("read", (), (self.prefix, "f", f"{report.provider}|{report.provider_message_id}", 0, 0))
+
     def _found(self, reply: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
         """The records of a read's ``reply`` (a message record with its deliveries), filtered and ordered."""
         message_id, phone, status = filters.get("message_id"), filters.get("phone"), filters.get("status")

@@ -117,14 +117,17 @@ if ARGV[7] == '1' then redis.call('DEL', p .. ARGV[8]) end
 return 1
 """
 
-# KEYS: none (built from the prefix). ARGV: prefix, 'i' and an index (time or message) or 'p' and a
-# phone, low, high. Returns each record in range and, after each, its deliveries (HGETALL's list)
-# for a message record, else false: the index, the records and the deliveries in one round trip.
+# KEYS: none (built from the prefix). ARGV: prefix, then 'i' and an index (time or message), 'p' and a
+# phone, or 'f' and a provider reference ("provider|id"), then low, high (for 'i' and 'p'). Returns
+# each record found and, after each, its deliveries (HGETALL's list) for a message record, else
+# false: the index, the records and the deliveries in one round trip.
 _READ = """
 local p, low, high = ARGV[1], ARGV[4], ARGV[5]
 local ids = {}
 if ARGV[2] == 'i' then
   ids = redis.call('ZRANGEBYSCORE', p .. ARGV[3], low, high)
+elseif ARGV[2] == 'f' then
+  ids = redis.call('SMEMBERS', p .. 'log:f:' .. ARGV[3])
 else
   for _, mid in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:p:' .. ARGV[3], '-inf', high)) do
     for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:m:' .. mid, low, high)) do ids[#ids + 1] = id end

@@ -150,10 +150,7 @@ class RedisStore(RedisLayout):
     def record_report(self, report: DeliveryReport) -> bool:
         matched = None
         if report.provider_message_id is not None:
-            ids = self._sync.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
-            if ids:
-                rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-                matched = self._matching(report, rows)
+            matched = self._matching(report, self._one(self._refs(report))[::2])
         keys, args = self._report_args(report, matched)
         if not self._one(self._script("report", keys, args)):
             return False
@@ -246,12 +243,8 @@ class RedisStore(RedisLayout):
 
     async def arecord_report(self, report: DeliveryReport) -> bool:
         matched = None
-        client = self._client()
         if report.provider_message_id is not None:
-            ids = await client.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
-            if ids:
-                rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-                matched = self._matching(report, rows)
+            matched = self._matching(report, (await self._aone(self._refs(report)))[::2])
         keys, args = self._report_args(report, matched)
         if not await self._aone(self._script("report", keys, args)):
             return False
