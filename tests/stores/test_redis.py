@@ -88,3 +88,20 @@ async def test_a_log_query_is_one_round_trip(redis_url: str) -> None:
     assert sorted(r.id for r in await store.alog_query(message_id="m1")) == ["a1", "m1"]
     assert store._apipeliner().round_trips == 1
     await store.aclose()
+
+
+async def test_reports_and_inbound_are_listed_in_one_round_trip(redis_url: str) -> None:
+    from smsgate import DeliveryReport, DeliveryStatus, InboundMessage
+
+    store = RedisStore(redis_url, prefix="w4:")
+    for n in range(3):
+        report = DeliveryReport("aliyun", f"biz-{n}", "+8613800138000", DeliveryStatus.DELIVERED, "DELIVRD")
+        store.record_report(report)
+        inbound = InboundMessage("aliyun", "+8613800138000", "106900", f"hi {n}", float(n), f"in-{n}")
+        await store.arecord_inbound(inbound)
+    before = store._pipe.round_trips
+    assert [r.provider_message_id for r in store.reports(limit=2)] == ["biz-2", "biz-1"]
+    assert [m.text for m in store.inbound(phone="+8613800138000")] == ["hi 2", "hi 1", "hi 0"]
+    assert store._pipe.round_trips - before == 2
+    assert len(await store.areports(phone="+8613800138000")) == 3 and len(await store.ainbound(limit=1)) == 1
+    await store.aclose()

@@ -112,10 +112,15 @@ class RedisLayout(Store):
         found = [r for r in records if r.message_ids.get(report.phone) == report.provider_message_id]
         return max(found, key=lambda r: r.created_at).message_id if found else None
 
-    def _report_index(self, message_id: str | None, phone: str | None) -> str:
-        if message_id is not None:
-            return self._k(f"rep:m:{message_id}")
-        return self._k("rep:all" if phone is None else f"rep:p:{phone}")
+    def _reports(self, message_id: str | None, phone: str | None, limit: int) -> Command:
+        """The one script call listing kept reports, newest first (all of a message's for a phone)."""
+        end = limit - 1 if message_id is None or phone is None else -1
+        index = f"rep:m:{message_id}" if message_id is not None else "rep:all" if phone is None else f"rep:p:{phone}"
+        return self._script("newest", (), (self.prefix, index, end, "rep:r:", "h"))
+
+    def _inbound(self, phone: str | None, limit: int) -> Command:
+        index = "in:all" if phone is None else f"in:p:{phone}"
+        return self._script("newest", (), (self.prefix, index, limit - 1, "in:r:", "g"))
 
     def _reports_of(self, rows: Sequence[Any], phone: str | None, limit: int) -> list[DeliveryReport]:
         found = []

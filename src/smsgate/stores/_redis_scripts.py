@@ -148,6 +148,19 @@ end
 return out
 """
 
+# KEYS: none (built from the prefix). ARGV: prefix, an index, its last rank (-1: all), the items'
+# key prefix, 'h' (a report: HMGET of its data and message id) or 'g' (an inbound message: GET).
+# Returns the items of the index, newest first, in one round trip.
+_NEWEST = """
+local p, out = ARGV[1], {}
+for _, member in ipairs(redis.call('ZREVRANGE', p .. ARGV[2], 0, tonumber(ARGV[3]))) do
+  local key = p .. ARGV[4] .. member
+  if ARGV[5] == 'h' then out[#out + 1] = redis.call('HMGET', key, 'd', 'm')
+  else out[#out + 1] = redis.call('GET', key) end
+end
+return out
+"""
+
 # KEYS: the report, seq counter, all-index, phone index, message index, the message's deliveries.
 # ARGV: report key, json, message id ('' when unmatched), phone, status, ttl_ms. 0 for a duplicate.
 _REPORT = """
@@ -185,6 +198,7 @@ SCRIPTS = {
     "reserve": _RESERVE,
     "write": _WRITE,
     "read": _READ,
+    "newest": _NEWEST,
     "admit": _ADMIT,
     "report": _REPORT,
     "inbound": _INBOUND,

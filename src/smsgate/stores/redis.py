@@ -160,22 +160,14 @@ class RedisStore(RedisLayout):
     def reports(
         self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
     ) -> list[DeliveryReport]:
-        end = limit - 1 if message_id is None or phone is None else -1
-        keys = self._sync.zrevrange(self._report_index(message_id, phone), 0, end)
-        pipe = self._sync.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
-        return self._reports_of(pipe.execute(), phone, limit)
+        return self._reports_of(self._one(self._reports(message_id, phone, limit)), phone, limit)
 
     def record_inbound(self, message: InboundMessage) -> bool:
         keys, args = self._inbound_args(message)
         return bool(self._one(self._script("inbound", keys, args)))
 
     def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
-        index = self._k("in:all" if phone is None else f"in:p:{phone}")
-        members = self._sync.zrevrange(index, 0, limit - 1)
-        rows = self._sync.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
-        return [load_inbound(row) for row in rows if row is not None]
+        return [load_inbound(row) for row in self._one(self._inbound(phone, limit)) if row is not None]
 
     def close(self) -> None:
         self._pipe.close()
@@ -254,23 +246,14 @@ class RedisStore(RedisLayout):
     async def areports(
         self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
     ) -> list[DeliveryReport]:
-        client = self._client()
-        end = limit - 1 if message_id is None or phone is None else -1
-        keys = await client.zrevrange(self._report_index(message_id, phone), 0, end)
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
-        return self._reports_of(await pipe.execute(), phone, limit)
+        return self._reports_of(await self._aone(self._reports(message_id, phone, limit)), phone, limit)
 
     async def arecord_inbound(self, message: InboundMessage) -> bool:
         keys, args = self._inbound_args(message)
         return bool(await self._aone(self._script("inbound", keys, args)))
 
     async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
-        client = self._client()
-        members = await client.zrevrange(self._k("in:all" if phone is None else f"in:p:{phone}"), 0, limit - 1)
-        rows = await client.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
-        return [load_inbound(row) for row in rows if row is not None]
+        return [load_inbound(row) for row in await self._aone(self._inbound(phone, limit)) if row is not None]
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
