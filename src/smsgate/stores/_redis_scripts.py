@@ -93,7 +93,12 @@ while i <= #ARGV do
   local old
   if ttl > 0 then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
   else old = redis.call('SET', key, json, 'GET') end
-  if not old or string.match(old, '"created_at":([^,}]*)') ~= string.match(json, '"created_at":([^,}]*)') then
+  local was  -- the replaced record's created_at, found by a plain search (its JSON's keys come in order)
+  if old then
+    local at_key = string.find(old, '"created_at":', 1, true)
+    if at_key then was = tonumber(string.sub(old, at_key + 13, (string.find(old, ',', at_key + 13, true) or 0) - 1)) end
+  end
+  if was ~= tonumber(at) then
     redis.call('ZADD', p .. 'log:all', at, id)
     redis.call('ZADD', p .. 'log:m:' .. mid, at, id)
   end
