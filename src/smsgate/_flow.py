@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ._engine import attempt_of, plan
+from ._engine import plan
 from ._errors import InvalidRequest, PolicyRefused, SmsError
 from ._flow_jobs import Batches, Policies, Send
 from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
@@ -155,20 +155,23 @@ class SendFlow:
         except InvalidRequest:
             return None  # the engine skips this provider, saying why
         batches = provider.batches(message, message.phones)
-        return Job(provider, message, batches[0], 1, send.message_id) if len(batches) == 1 else None
+        if len(batches) != 1 or batches[0] != message.phones:  # in one request, in the message's order
+            return None
+        return Job(provider, message, message.phones, 1, send.message_id)
 
     def settle(self, straight: Straight, done: Done) -> SendResult | None:
         """The result of a straight send when ``done`` (the answer to its request) accepted every
         recipient; ``None`` otherwise, and nothing is counted: then drive :meth:`resume`."""
         rows, job = done.outcome, straight.job
-        if job is None or isinstance(rows, SmsError) or any([row.error is not None for row in rows]):
+        if job is None or type(rows) is not list or any([row.error is not None for row in rows]):
             return None
-        send = straight.send
-        attempt = attempt_of(job.provider.alias, job, done)
-        self._observe(job, attempt)
-        if [row.phone for row in rows] != list(send.message.phones):
+        send, phones = straight.send, job.recipients  # the request's phones are the message's, in order
+        e164 = tuple([phone.e164 for phone in phones])
+        attempt = Attempt(job.provider.alias, e164, _ACCEPTED, None, done.started_at, done.elapsed, job.number)
+        log_attempt(send.message_id, attempt)  # accepted: no on_error hook to call
+        if [row.phone for row in rows] != list(phones):
             by_phone = {row.phone.e164: row for row in rows}
-            rows = [by_phone[phone.e164] for phone in send.message.phones]
+            rows = [by_phone[phone.e164] for phone in phones]
         responses = () if done.raw is None else (done.raw,)
         return self._finished(send.message, SendResult(tuple(rows), (attempt,), responses, send.message_id))
 
@@ -331,6 +334,9 @@ class SendFlow:
             write = partial(p.store.write, records, keep=keep, forget=forget, lazy=True)
             awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
+
+
+_ACCEPTED = Status.ACCEPTED
 
 
 def _summary(result: SendResult) -> str:

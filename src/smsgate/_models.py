@@ -41,6 +41,10 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    # hashed as its value, in C (Enum's own hash is a Python call hashing the name): counted by
+    # ``Metrics`` on every send, and equal keys hash alike (``Status.ACCEPTED == "accepted"``)
+    __hash__ = str.__hash__
+
     @classmethod
     def of(cls, error: SmsError) -> Status:
         from ._errors import OutcomeUnknown, Rejected
