@@ -56,6 +56,9 @@ class Status(str, enum.Enum):
         return cls.FAILED
 
 
+_ACCEPTED = Status.ACCEPTED
+
+
 @dataclass(slots=True)
 class RecipientResult:
     """The outcome for one phone. Read-only by convention."""
@@ -69,7 +72,7 @@ class RecipientResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is Status.ACCEPTED
+        return self.status is _ACCEPTED
 
     @classmethod
     def failed(
@@ -131,7 +134,7 @@ class SendResult:
     @property
     def ok(self) -> bool:
         """True when every recipient was accepted."""
-        return all(r.ok for r in self.recipients)
+        return all([r.status is _ACCEPTED for r in self.recipients])
 
     @property
     def accepted(self) -> tuple[RecipientResult, ...]:
