@@ -3,7 +3,8 @@
 Tables and functions are prefixed ``smsgate_`` and land in the first schema of the connection's
 ``search_path``. Compound operations are functions, so each is one statement (one round trip,
 one transaction); they take transaction-scoped advisory locks on their keys, which also covers
-keys that do not exist yet.
+keys that do not exist yet. ``smsgate_apply`` (version 2) runs a batch of them, given as JSON,
+in one statement: one prepared statement whatever the batch.
 """
 
 from __future__ import annotations
@@ -169,10 +170,123 @@ BEGIN
 END $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = r"""
+-- A batch of operations, [name, [arguments]] each, in one transaction: every key they lock is
+-- locked first in one sorted pass (so batches never deadlock one another), the records are put
+-- together, then the other operations run in order. Each write's records precede its other
+-- operations, so it keeps its order. Returns their answers. Written out, not calling the
+-- functions above: a nested call costs more than the statement it runs.
+CREATE FUNCTION smsgate_apply(locks text[], ops jsonb) RETURNS jsonb LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+DECLARE
+  op jsonb;
+  a jsonb;
+  verb text;
+  moment float8;
+  tat float8;
+  answer jsonb;
+  answers jsonb[] := '{}';
+BEGIN
+  IF cardinality(locks) > 0 THEN
+    PERFORM pg_advisory_xact_lock(1397572935, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(locks) AS k) AS s
+      ORDER BY h;
+  END IF;
+  IF ops @> '[["log_put"]]' THEN
+    WITH given AS (
+      SELECT o -> 1 ->> 0 AS id, o -> 1 ->> 1 AS kind, o -> 1 ->> 2 AS message_id, o -> 1 ->> 3 AS status,
+        o -> 1 ->> 4 AS provider, (o -> 1 ->> 5)::float8 AS created_at,
+        ARRAY(SELECT jsonb_array_elements_text(o -> 1 -> 6)) AS phones, o -> 1 ->> 7 AS data, o -> 1 -> 8 AS refs
+      FROM jsonb_array_elements(ops) AS o WHERE o ->> 0 = 'log_put'),
+    put AS (
+      INSERT INTO smsgate_log AS l (id, kind, message_id, status, provider, created_at, phones, data)
+      SELECT id, kind, message_id, status, provider, created_at, phones, data FROM given
+      ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, message_id = EXCLUDED.message_id,
+        status = EXCLUDED.status, provider = EXCLUDED.provider, created_at = EXCLUDED.created_at,
+        phones = EXCLUDED.phones, data = EXCLUDED.data
+      RETURNING l.kind, l.message_id, l.created_at, l.phones, (l.xmax = 0) AS inserted),
+    indexed AS (
+      INSERT INTO smsgate_log_phone (phone, message_id, created_at)
+      SELECT DISTINCT p, put.message_id, put.created_at FROM put, unnest(put.phones) AS p
+      WHERE put.inserted AND (put.kind <> 'attempt' OR NOT EXISTS (SELECT 1 FROM smsgate_log WHERE id = put.message_id))
+      ON CONFLICT DO NOTHING)
+    INSERT INTO smsgate_log_ref (provider, ref, record_id, message_id)
+    SELECT g.provider, f, g.id, g.message_id FROM given AS g, jsonb_array_elements_text(g.refs) AS f
+    WHERE g.provider IS NOT NULL ON CONFLICT DO NOTHING;
+  END IF;
+  FOR op IN SELECT e FROM jsonb_array_elements(ops) WITH ORDINALITY AS t(e, n) ORDER BY n LOOP
+    verb := op ->> 0;
+    a := op -> 1;
+    answer := NULL;
+    IF verb = 'log_put' THEN
+      NULL;  -- put above
+    ELSIF verb = 'put' THEN
+      INSERT INTO smsgate_kv (key, value, expires) VALUES (a ->> 0, a ->> 1, (a ->> 3)::float8 + (a ->> 2)::float8)
+      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
+    ELSIF verb = 'del' THEN
+      DELETE FROM smsgate_kv WHERE key = a ->> 0;
+    ELSIF verb = 'live' THEN
+      answer := to_jsonb(smsgate_live(a ->> 0, (a ->> 1)::float8));
+    ELSIF verb = 'add' THEN
+      answer := to_jsonb(smsgate_add(a ->> 0, a ->> 1, (a ->> 2)::float8, (a ->> 3)::float8));
+    ELSIF verb = 'incr' THEN
+      answer := to_jsonb(smsgate_incr(a ->> 0, (a ->> 1)::bigint, (a ->> 2)::float8, (a ->> 3)::float8));
+    ELSIF verb = 'admit' THEN  -- blocked keys, claim key, value, ttl, window keys, limits, ttls, now
+      moment := (a ->> 7)::float8;
+      SELECT jsonb_build_array('blocked', (b.n - 1)::text) INTO answer
+        FROM jsonb_array_elements_text(a -> 0) WITH ORDINALITY AS b(k, n)
+        JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment) ORDER BY b.n LIMIT 1;
+      IF answer IS NULL AND a ->> 1 IS NOT NULL THEN
+        SELECT jsonb_build_array('claimed', value) INTO answer
+          FROM smsgate_kv WHERE key = a ->> 1 AND (expires IS NULL OR expires > moment);
+      END IF;
+      IF answer IS NULL THEN
+        SELECT jsonb_build_array('full', (w.n - 1)::text) INTO answer
+          FROM jsonb_array_elements_text(a -> 4) WITH ORDINALITY AS w(k, n)
+          LEFT JOIN smsgate_kv AS kv ON kv.key = w.k AND (kv.expires IS NULL OR kv.expires > moment)
+          WHERE coalesce(kv.value::bigint, 0) >= (a -> 5 ->> (w.n - 1)::int)::bigint ORDER BY w.n LIMIT 1;
+      END IF;
+      IF answer IS NULL THEN
+        IF a ->> 1 IS NOT NULL THEN
+          INSERT INTO smsgate_kv (key, value, expires) VALUES (a ->> 1, a ->> 2, moment + (a ->> 3)::float8)
+          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
+        END IF;
+        FOR i IN 0 .. jsonb_array_length(a -> 4) - 1 LOOP
+          INSERT INTO smsgate_kv AS kv (key, value, expires) VALUES (a -> 4 ->> i, '1', moment + (a -> 6 ->> i)::float8)
+          ON CONFLICT (key) DO UPDATE SET
+            value = CASE WHEN kv.expires <= moment THEN EXCLUDED.value ELSE (kv.value::bigint + 1)::text END,
+            expires = CASE WHEN kv.expires <= moment THEN EXCLUDED.expires ELSE kv.expires END;
+        END LOOP;
+      END IF;
+    ELSIF verb = 'reserve' THEN  -- key, interval, burst, max wait, now: the generic cell rate algorithm
+      moment := (a ->> 4)::float8;
+      SELECT greatest(value::float8, moment) INTO tat
+        FROM smsgate_kv WHERE key = a ->> 0 AND (expires IS NULL OR expires > moment);
+      tat := coalesce(tat, moment) + (a ->> 1)::float8;
+      answer := to_jsonb(greatest(0, tat - (a ->> 2)::int * (a ->> 1)::float8 - moment));
+      IF (answer #>> '{}')::float8 > (a ->> 3)::float8 THEN
+        answer := NULL;
+      ELSE
+        INSERT INTO smsgate_kv (key, value, expires)
+        VALUES (a ->> 0, tat::text, moment + greatest(tat - moment, (a ->> 1)::float8) + 1)
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
+      END IF;
+    ELSIF verb = 'record_report' THEN
+      answer := to_jsonb(smsgate_record_report(a ->> 0, a ->> 1, a ->> 2, a ->> 3, a ->> 4, a ->> 5));
+    ELSIF verb = 'purge' THEN
+      DELETE FROM smsgate_kv WHERE expires <= (a ->> 0)::float8;
+    ELSE
+      RAISE EXCEPTION 'smsgate_apply: unknown operation %', verb;
+    END IF;
+    answers := array_append(answers, answer);
+  END LOOP;
+  RETURN to_jsonb(answers);
+END $$;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 """Migration ``n`` (from 1) brings the schema from version ``n - 1`` to ``n``; never edit a released one."""
 
-_LOCK = "SELECT pg_advisory_lock(1397572935, 0)"  # one migrating process at a time
+_LOCK = "SELECT pg_advisory_lock(1397572935, 0)"  # one migrating process moment a time
 _UNLOCK = "SELECT pg_advisory_unlock(1397572935, 0)"
 
 
