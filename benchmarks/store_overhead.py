@@ -9,7 +9,8 @@ with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alo
 record before each request, the outcome after); ``all`` adds every policy of
 ``reliability_overhead.py`` on the same store (idempotency key, limits, provider rate, breaker,
 lists). Stores: SQLite (a temporary file, ``synchronous=FULL``), Redis (a local ``redis-server``)
-and PostgreSQL (a throwaway cluster with ``fsync`` on, over loopback TCP). Each round runs every
+and PostgreSQL (a throwaway cluster with ``fsync`` on, over loopback TCP; ``pg-lazy`` is the same
+store with ``durable=False``: no commit waits for its WAL flush, not even the pending records'). Each round runs every
 layer in turn, the bare gateway first, so ratios compare runs made under the same load; the
 closing table gives each ratio's min–max over the rounds. ``cpu µs/msg`` is this process's CPU
 time (its threads included: SQLite's writer) per message, less sensitive to the machine's load.
@@ -89,7 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--stores", default="sqlite,redis,postgres")
+    parser.add_argument("--stores", default="sqlite,redis,postgres", help="also: pg-lazy")
     args = parser.parse_args()
     n = args.messages
 
@@ -101,10 +102,10 @@ def main() -> None:
     pg = PostgresServer(bindir, durable=True)
     schemas = iter(range(10**9))
 
-    def fresh_pg() -> Store:
+    def fresh_pg(durable: bool = True) -> Store:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
-        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4)
+        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durable=durable)
 
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
@@ -112,6 +113,7 @@ def main() -> None:
                 "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
+                "pg-lazy": lambda: fresh_pg(durable=False),
             }
             chosen = [s for s in args.stores.split(",") if s]
             modes: dict[str, Callable[[str, Store | None], tuple[float, float]]] = {

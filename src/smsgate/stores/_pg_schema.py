@@ -213,7 +213,8 @@ BEGIN
     SELECT g.provider, f, g.id, g.message_id FROM given AS g, jsonb_array_elements_text(g.refs) AS f
     WHERE g.provider IS NOT NULL ON CONFLICT DO NOTHING;
   END IF;
-  FOR op IN SELECT e FROM jsonb_array_elements(ops) WITH ORDINALITY AS t(e, n) ORDER BY n LOOP
+  FOR n IN 0 .. jsonb_array_length(ops) - 1 LOOP
+    op := ops -> n;
     verb := op ->> 0;
     a := op -> 1;
     answer := NULL;
@@ -224,12 +225,21 @@ BEGIN
       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
     ELSIF verb = 'del' THEN
       DELETE FROM smsgate_kv WHERE key = a ->> 0;
-    ELSIF verb = 'live' THEN
-      answer := to_jsonb(smsgate_live(a ->> 0, (a ->> 1)::float8));
-    ELSIF verb = 'add' THEN
-      answer := to_jsonb(smsgate_add(a ->> 0, a ->> 1, (a ->> 2)::float8, (a ->> 3)::float8));
-    ELSIF verb = 'incr' THEN
-      answer := to_jsonb(smsgate_incr(a ->> 0, (a ->> 1)::bigint, (a ->> 2)::float8, (a ->> 3)::float8));
+    ELSIF verb = 'live' OR verb = 'add' THEN  -- key, now / key, value, ttl, now
+      SELECT to_jsonb(value) INTO answer FROM smsgate_kv
+        WHERE key = a ->> 0 AND (expires IS NULL OR expires > (a ->> (jsonb_array_length(a) - 1))::float8);
+      IF verb = 'add' AND answer IS NULL THEN
+        INSERT INTO smsgate_kv (key, value, expires) VALUES (a ->> 0, a ->> 1, (a ->> 3)::float8 + (a ->> 2)::float8)
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
+      END IF;
+    ELSIF verb = 'incr' THEN  -- key, amount, ttl, now
+      moment := (a ->> 3)::float8;
+      INSERT INTO smsgate_kv AS kv (key, value, expires) VALUES (a ->> 0, a ->> 1, moment + (a ->> 2)::float8)
+      ON CONFLICT (key) DO UPDATE SET
+        value = CASE WHEN kv.expires <= moment THEN EXCLUDED.value
+          ELSE (kv.value::bigint + EXCLUDED.value::bigint)::text END,
+        expires = CASE WHEN kv.expires <= moment THEN EXCLUDED.expires ELSE kv.expires END
+      RETURNING to_jsonb(value::bigint) INTO answer;
     ELSIF verb = 'admit' THEN  -- blocked keys, claim key, value, ttl, window keys, limits, ttls, now
       moment := (a ->> 7)::float8;
       SELECT jsonb_build_array('blocked', (b.n - 1)::text) INTO answer
