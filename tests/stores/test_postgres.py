@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from smsgate.stores import LogRecord
+from smsgate.stores import LogRecord, _pg_schema
 from smsgate.stores._pg_schema import MIGRATIONS
 from smsgate.stores.postgres import PostgresStore
+from tests.fixtures.postgres import PostgresServer, find_bindir
+from tests.waits import wait_until
 
 
 def test_schema_created_once_and_versioned(postgres_dsn: str) -> None:
@@ -55,3 +59,82 @@ def test_phones_indexed_once_per_message(postgres_dsn: str) -> None:
         assert conn.execute("SELECT count(*) FROM smsgate_log_phone").fetchone() == (50,)
     assert [r.id for r in store.log_query(phone=phones[7])] == ["m", "a0", "a1", "a2"]
     store.close()
+
+
+def test_a_version_1_schema_is_migrated_and_keeps_its_data(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pg_schema, "MIGRATIONS", MIGRATIONS[:1])
+    old = PostgresStore(postgres_dsn)
+    assert old.schema_version == 1
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # written as version 1 wrote it
+        conn.execute("SELECT smsgate_put('k', 'v', NULL, 0)")
+        data = LogRecord("m", "message", "m", ("+86138",), "pending", 1.0, 1.0).to_json()
+        conn.execute(
+            "SELECT smsgate_log_put('m', 'message', 'm', 'pending', NULL, 1, %s, %s, '{}')", (["+86138"], data)
+        )
+    old.close()
+    monkeypatch.undo()
+    new = PostgresStore(postgres_dsn)
+    assert new.schema_version == len(MIGRATIONS) == 2
+    assert new.get("k") == "v" and new.incr("n", 2) == 2
+    assert [r.id for r in new.log_query(phone="+86138")] == ["m"]
+    new.close()
+
+
+def test_a_batch_runs_in_order_and_answers_each_call(postgres_dsn: str) -> None:
+    store = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
+    record = LogRecord("m", "message", "m", ("+8613800138000",), "pending", 1.0, 1.0)
+    calls = [
+        ("set", ("k", "v", 60.0)),
+        ("add", ("k", "w", 60.0)),
+        ("get", ("k",)),
+        ("incr", ("n", 3, None)),
+        ("incr", ("n", 2, None)),
+        ("log_put", (record,)),
+        ("hit", ([("w", 1, 60.0)],)),
+        ("hit", ([("w", 1, 60.0)],)),
+        ("reserve", ("r", 1.0, 1, 5.0, 1000.0)),
+        ("reserve", ("r", 1.0, 1, 5.0, 1000.0)),
+        ("delete", ("k",)),
+        ("get", ("k",)),
+        ("log_query", ()),
+    ]
+    answers = store.run(calls)
+    assert answers[:-1] == [None, "v", "v", 3, 5, None, None, 0, 0.0, 1.0, None, None]
+    assert [r.id for r in answers[-1]] == ["m"]
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def durable_postgres() -> Iterator[PostgresServer]:
+    """A cluster with fsync on, as in production: whether a commit waits for its WAL flush shows."""
+    bindir = find_bindir()
+    assert bindir is not None, "PostgreSQL is not installed"
+    server = PostgresServer(bindir, durable=True)
+    yield server
+    server.close()
+
+
+def wal_syncs(server: PostgresServer) -> int:
+    with psycopg.connect(server.dsn()) as conn:
+        row = conn.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_durable_false_commits_without_waiting_for_the_wal_flush(
+    durable_postgres: PostgresServer, durable: bool
+) -> None:
+    schema = f"d{int(durable)}_{os.getpid()}"
+    durable_postgres.execute(f"CREATE SCHEMA {schema}")
+    store = PostgresStore(durable_postgres.dsn(schema=schema), durable=durable)
+    before = wal_syncs(durable_postgres)
+    for n in range(100):
+        store.write([LogRecord(f"m{n}", "message", f"m{n}", ("+8613800138000",), "pending", 1.0, 1.0)])
+    store.close()  # its backends exit, reporting their WAL statistics
+    reader = PostgresStore(durable_postgres.dsn(schema=schema))
+    assert len(reader.log_query(limit=1000)) == 100
+    reader.close()
+    if durable:  # one flush per commit
+        wait_until(lambda: wal_syncs(durable_postgres) - before >= 100, what="100 WAL flushes reported")
+    else:  # only the WAL writer's own, every wal_writer_delay (200 ms)
+        assert wal_syncs(durable_postgres) - before < 50
