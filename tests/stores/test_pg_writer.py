@@ -9,6 +9,7 @@ import pytest
 
 from smsgate import StoreError
 from smsgate.stores import LogRecord
+from smsgate.stores.base import Refusal
 
 PHONE = "+8613800138000"
 
@@ -57,8 +58,8 @@ def test_concurrent_admits_share_commits_and_stay_exact(postgres_dsn: str) -> No
     stores = [PostgresStore(postgres_dsn, clock=lambda: 1000.0) for _ in range(2)]
     windows = [("a", 30, 60.0), ("b", 1000, 60.0)]
 
-    def admits(store: PostgresStore, order: list[tuple[str, int, float]]) -> list[object]:
-        async def main() -> list[object]:
+    def admits(store: PostgresStore, order: list[tuple[str, int, float]]) -> list[Refusal | None]:
+        async def main() -> list[Refusal | None]:
             answers = await asyncio.gather(
                 *(store.aadmit([], (f"c{id(order)}-{n}", "v", 60.0), order) for n in range(100))
             )
@@ -71,8 +72,8 @@ def test_concurrent_admits_share_commits_and_stay_exact(postgres_dsn: str) -> No
     with ThreadPoolExecutor(2) as pool:
         first, second = pool.map(admits, stores, [windows, windows[::-1]])
     assert [a is None for a in first + second].count(True) == 30
-    assert {(r.kind, r.detail) for r in first if r is not None} <= {("full", 0)}  # type: ignore[union-attr]
-    assert {(r.kind, r.detail) for r in second if r is not None} <= {("full", 1)}  # type: ignore[union-attr]
+    assert {(r.kind, r.detail) for r in first if r is not None} <= {("full", 0)}
+    assert {(r.kind, r.detail) for r in second if r is not None} <= {("full", 1)}
     again = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
     assert again.get_many(["a", "b"]) == ["30", "30"]
     again.close()
