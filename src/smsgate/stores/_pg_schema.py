@@ -176,7 +176,7 @@ _V2 = r"""
 -- together, then the other operations run in order. Each write's records precede its other
 -- operations, so it keeps its order. Returns their answers. Written out, not calling the
 -- functions above: a nested call costs more than the statement it runs.
-CREATE FUNCTION smsgate_apply(locks text[], ops jsonb) RETURNS jsonb LANGUAGE plpgsql
+CREATE FUNCTION smsgate_apply(locks jsonb, ops jsonb) RETURNS jsonb LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$
 DECLARE
   op jsonb;
@@ -187,9 +187,9 @@ DECLARE
   answer jsonb;
   answers jsonb[] := '{}';
 BEGIN
-  IF cardinality(locks) > 0 THEN
-    PERFORM pg_advisory_xact_lock(1397572935, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(locks) AS k) AS s
-      ORDER BY h;
+  IF jsonb_array_length(locks) > 0 THEN
+    PERFORM pg_advisory_xact_lock(1397572935, h)
+      FROM (SELECT DISTINCT hashtext(k) AS h FROM jsonb_array_elements_text(locks) AS k) AS s ORDER BY h;
   END IF;
   IF ops @> '[["log_put"]]' THEN
     WITH given AS (
@@ -242,9 +242,11 @@ BEGIN
       RETURNING to_jsonb(value::bigint) INTO answer;
     ELSIF verb = 'admit' THEN  -- blocked keys, claim key, value, ttl, window keys, limits, ttls, now
       moment := (a ->> 7)::float8;
-      SELECT jsonb_build_array('blocked', (b.n - 1)::text) INTO answer
-        FROM jsonb_array_elements_text(a -> 0) WITH ORDINALITY AS b(k, n)
-        JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment) ORDER BY b.n LIMIT 1;
+      IF jsonb_array_length(a -> 0) > 0 THEN
+        SELECT jsonb_build_array('blocked', (b.n - 1)::text) INTO answer
+          FROM jsonb_array_elements_text(a -> 0) WITH ORDINALITY AS b(k, n)
+          JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment) ORDER BY b.n LIMIT 1;
+      END IF;
       IF answer IS NULL AND a ->> 1 IS NOT NULL THEN
         SELECT jsonb_build_array('claimed', value) INTO answer
           FROM smsgate_kv WHERE key = a ->> 1 AND (expires IS NULL OR expires > moment);

@@ -70,14 +70,14 @@ class Call(NamedTuple):
     decode: Decode
 
 
-_APPLY = "SELECT smsgate_apply(%s::text[], %s::jsonb)"
-_APPLY_LAZY = "SELECT smsgate_apply(%s::text[], %s::jsonb), set_config('synchronous_commit', 'off', true)"
+_APPLY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb)"
+_APPLY_LAZY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb), set_config('synchronous_commit', 'off', true)"
 
 
 def applied(calls: Sequence[Call], lazy: bool = False) -> Statement:
     """``calls`` as one statement, so one round trip and one transaction, always the same prepared
     statement; ``lazy``: its commit does not wait for the WAL flush. Decodes to their answers."""
-    locks = [key for call in calls for key in call.locks]
+    locks = json.dumps([key for call in calls for key in call.locks])
     ops = json.dumps([(call.name, call.args) for call in calls], separators=(",", ":"))
     decoders = [call.decode for call in calls]
 
