@@ -90,6 +90,7 @@ def test_a_batch_runs_in_order_and_answers_each_call(postgres_dsn: str) -> None:
         ("incr", ("n", 3, None)),
         ("incr", ("n", 2, None)),
         ("log_put", (record,)),
+        ("log_put", (LogRecord("m", "message", "m", record.phones, "accepted", 1.0, 2.0),)),  # the last one wins
         ("hit", ([("w", 1, 60.0)],)),
         ("hit", ([("w", 1, 60.0)],)),
         ("reserve", ("r", 1.0, 1, 5.0, 1000.0)),
@@ -99,8 +100,10 @@ def test_a_batch_runs_in_order_and_answers_each_call(postgres_dsn: str) -> None:
         ("log_query", ()),
     ]
     answers = store.run(calls)
-    assert answers[:-1] == [None, "v", "v", 3, 5, None, None, 0, 0.0, 1.0, None, None]
-    assert [r.id for r in answers[-1]] == ["m"]
+    assert answers[:-1] == [None, "v", "v", 3, 5, None, None, None, 0, 0.0, 1.0, None, None]
+    assert [(r.id, r.status) for r in answers[-1]] == [("m", "accepted")]
+    store.write([LogRecord("x", "message", "x", record.phones, s, 1.0, 1.0) for s in ("pending", "failed")])
+    assert [r.status for r in store.log_query(message_id="x")] == ["failed"]
     store.close()
 
 

@@ -192,11 +192,12 @@ BEGIN
       FROM (SELECT DISTINCT hashtext(k) AS h FROM jsonb_array_elements_text(locks) AS k) AS s ORDER BY h;
   END IF;
   IF ops @> '[["log_put"]]' THEN
-    WITH given AS (
-      SELECT o -> 1 ->> 0 AS id, o -> 1 ->> 1 AS kind, o -> 1 ->> 2 AS message_id, o -> 1 ->> 3 AS status,
-        o -> 1 ->> 4 AS provider, (o -> 1 ->> 5)::float8 AS created_at,
+    WITH given AS (  -- a record given twice: its last version
+      SELECT DISTINCT ON (o -> 1 ->> 0) o -> 1 ->> 0 AS id, o -> 1 ->> 1 AS kind, o -> 1 ->> 2 AS message_id,
+        o -> 1 ->> 3 AS status, o -> 1 ->> 4 AS provider, (o -> 1 ->> 5)::float8 AS created_at,
         ARRAY(SELECT jsonb_array_elements_text(o -> 1 -> 6)) AS phones, o -> 1 ->> 7 AS data, o -> 1 -> 8 AS refs
-      FROM jsonb_array_elements(ops) AS o WHERE o ->> 0 = 'log_put'),
+      FROM jsonb_array_elements(ops) WITH ORDINALITY AS t(o, n) WHERE o ->> 0 = 'log_put'
+      ORDER BY o -> 1 ->> 0, n DESC),
     put AS (
       INSERT INTO smsgate_log AS l (id, kind, message_id, status, provider, created_at, phones, data)
       SELECT id, kind, message_id, status, provider, created_at, phones, data FROM given
