@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from typing import Literal
 
 import psycopg
 import pytest
@@ -31,6 +32,14 @@ def test_schema_created_once_and_versioned(postgres_dsn: str) -> None:
 def test_repr_hides_the_dsn(postgres_dsn: str) -> None:
     store = PostgresStore(postgres_dsn + " password=s3cret-pass")
     assert "s3cret" not in repr(store) and "127.0.0.1" not in repr(store)
+    store.close()
+
+
+def test_a_bad_durability_is_named(postgres_dsn: str) -> None:
+    with pytest.raises(ValueError, match="durability must be 'machine' or 'process', not 'disk'"):
+        PostgresStore(postgres_dsn, durability="disk")  # type: ignore[arg-type]
+    store = PostgresStore(postgres_dsn, durability="process")
+    assert repr(store).endswith("durability='process'>")
     store.close()
 
 
@@ -123,13 +132,13 @@ def wal_syncs(server: PostgresServer) -> int:
     return int(row[0]) if row else 0
 
 
-@pytest.mark.parametrize("durable", [True, False])
-def test_durable_false_commits_without_waiting_for_the_wal_flush(
-    durable_postgres: PostgresServer, durable: bool
+@pytest.mark.parametrize("durability", ["machine", "process"])
+def test_process_durability_commits_without_waiting_for_the_wal_flush(
+    durable_postgres: PostgresServer, durability: Literal["machine", "process"]
 ) -> None:
-    schema = f"d{int(durable)}_{os.getpid()}"
+    schema = f"d_{durability}_{os.getpid()}"
     durable_postgres.execute(f"CREATE SCHEMA {schema}")
-    store = PostgresStore(durable_postgres.dsn(schema=schema), durable=durable)
+    store = PostgresStore(durable_postgres.dsn(schema=schema), durability=durability)
     before = wal_syncs(durable_postgres)
     for n in range(100):
         store.write([LogRecord(f"m{n}", "message", f"m{n}", ("+8613800138000",), "pending", 1.0, 1.0)])
@@ -137,7 +146,7 @@ def test_durable_false_commits_without_waiting_for_the_wal_flush(
     reader = PostgresStore(durable_postgres.dsn(schema=schema))
     assert len(reader.log_query(limit=1000)) == 100
     reader.close()
-    if durable:  # one flush per commit
+    if durability == "machine":  # one flush per commit
         wait_until(lambda: wal_syncs(durable_postgres) - before >= 100, what="100 WAL flushes reported")
     else:  # only the WAL writer's own, every wal_writer_delay (200 ms)
         assert wal_syncs(durable_postgres) - before < 50

@@ -38,26 +38,48 @@ _MIGRATIONS = (
     CREATE TABLE inbound (seq INTEGER PRIMARY KEY, key TEXT UNIQUE, sender TEXT NOT NULL, data TEXT NOT NULL);
     CREATE INDEX inbound_sender ON inbound (sender, seq);
     """,
+    # 2: the database indexes a record's phones as it inserts the record (a message's, or an
+    # attempt's whose message has no record), so the writer neither asks which records exist nor
+    # builds a row per phone.
+    """
+    CREATE TRIGGER log_phones AFTER INSERT ON log
+    WHEN NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id)
+    BEGIN
+        INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
+            SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
+    END;
+    """,
 )
 
 
 def connect(path: str, timeout: float) -> sqlite3.Connection:
-    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), with
-    WAL, ``synchronous=FULL`` and every migration applied (one process migrates at a time)."""
-    db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), usable
+    from any thread (the writer takes turns on it), with WAL, ``synchronous=FULL`` and every
+    migration applied (one process migrates at a time)."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("BEGIN IMMEDIATE")
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        statements = (_SCHEMA if version == 0 else "").split(";")
+        statements = _statements(_SCHEMA) if version == 0 else []
         for number, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
-            statements += [*sql.split(";"), f"PRAGMA user_version = {number}"]
+            statements += [*_statements(sql), f"PRAGMA user_version = {number}"]
         for statement in statements:
-            if statement.strip():
-                db.execute(statement)
+            db.execute(statement)
         db.execute("COMMIT")
     except BaseException:
         db.close()
         raise
     return db
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of ``script``, each whole (a trigger's body holds semicolons of its own)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
@@ -68,11 +68,13 @@ _PURGE_EVERY = 1000
 class PostgresStore(Store):
     """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL.
 
-    ``durable=False`` commits every write without waiting for its WAL flush (PostgreSQL's
-    ``synchronous_commit`` off), the pending records too: a crash of smsgate's process still loses
-    nothing, but a crash of the database server (or its machine) may lose the writes of its last
-    moments (up to three ``wal_writer_delay``, 0.6 s by default), so a request that left may be
-    missing from the send log. Sequential sync sends then skip the WAL flush that bounds them.
+    ``durability``: what a returned write survives. ``"machine"`` (the default): a crash of the
+    database server or its machine (a send's pending record waits for its WAL flush). ``"process"``:
+    every write commits without waiting for its WAL flush (``synchronous_commit`` off), the pending
+    records too, so a crash of smsgate's process still loses nothing, but a crash of the database
+    server or its machine may lose its last moments of writes (up to three ``wal_writer_delay``,
+    0.6 s by default) and a request that left may be missing from the send log. Sequential sync
+    sends then skip the WAL flush that bounds them.
     """
 
     def __init__(
@@ -82,10 +84,13 @@ class PostgresStore(Store):
         clock: Callable[[], float] = time.time,
         max_connections: int = 10,
         timeout: float = 10.0,
-        durable: bool = True,
+        durability: Literal["machine", "process"] = "machine",
     ) -> None:
+        if durability not in ("machine", "process"):
+            raise ValueError(f"durability must be 'machine' or 'process', not {durability!r}")
         self.clock = clock
-        self.durable = durable
+        self.durability = durability
+        self._lazy = durability == "process"  # every commit lazy
         self._dsn = dsn
         self._max = max_connections
         self._timeout = timeout
@@ -104,7 +109,8 @@ class PostgresStore(Store):
             raise store_error("PostgresStore", "open", exc) from exc
 
     def __repr__(self) -> str:  # the DSN may carry a password
-        return f"<PostgresStore schema_version={self.schema_version}>"
+        durability = "" if self.durability == "machine" else f" durability={self.durability!r}"
+        return f"<PostgresStore schema_version={self.schema_version}{durability}>"
 
     # -- statements shared by both twins -----------------------------------------------------
 
@@ -189,7 +195,7 @@ class PostgresStore(Store):
     # -- sync ---------------------------------------------------------------------------------
 
     def _exec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
-        statements = statements_of(self._batch(parts), lazy or not self.durable)
+        statements = statements_of(self._batch(parts), lazy or self._lazy)
         with self._pool.connection() as conn:
             if len(statements) == 1:
                 sql, args, decode = statements[0]
@@ -281,7 +287,7 @@ class PostgresStore(Store):
         return self._aconns
 
     async def _aexec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
-        statements = statements_of(self._batch(parts), lazy or not self.durable)
+        statements = statements_of(self._batch(parts), lazy or self._lazy)
         async with self._aconnections().connection() as conn:
             if len(statements) == 1:
                 sql, args, decode = statements[0]
@@ -298,7 +304,7 @@ class PostgresStore(Store):
         """``calls`` in this loop's next group commit of their kind (see :class:`GroupWriter`)."""
         self._aconnections()
         assert self._awriter is not None
-        return await self._awriter.write(self._batch(calls), lazy or not self.durable)  # type: ignore[arg-type]
+        return await self._awriter.write(self._batch(calls), lazy or self._lazy)  # type: ignore[arg-type]
 
     async def aget(self, key: str) -> str | None:
         return await self._aone(self._get(key))  # type: ignore[no-any-return]
