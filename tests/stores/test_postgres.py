@@ -10,7 +10,7 @@ from typing import Literal
 import psycopg
 import pytest
 
-from smsgate.stores import LogRecord, _pg_schema
+from smsgate.stores import LogRecord, MemoryStore, _pg_schema
 from smsgate.stores._pg_schema import MIGRATIONS
 from smsgate.stores.postgres import PostgresStore
 from tests.fixtures.postgres import PostgresServer, find_bindir
@@ -150,3 +150,17 @@ def test_process_durability_commits_without_waiting_for_the_wal_flush(
         wait_until(lambda: wal_syncs(durable_postgres) - before >= 100, what="100 WAL flushes reported")
     else:  # only the WAL writer's own, every wal_writer_delay (200 ms)
         assert wal_syncs(durable_postgres) - before < 50
+
+
+def test_a_window_given_twice_counts_twice_as_in_memory(postgres_dsn: str) -> None:
+    stores = [MemoryStore(), PostgresStore(postgres_dsn)]
+    twice = [("d", 3, 60.0), ("x", 9, 60.0), ("d", 3, 60.0)]
+    for store in stores:
+        assert [store.hit(twice), store.get("d"), store.hit(twice), store.get("d"), store.hit(twice)] == [
+            None,
+            "2",
+            None,
+            "4",
+            0,
+        ]
+    stores[1].close()

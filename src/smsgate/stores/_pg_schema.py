@@ -214,8 +214,8 @@ BEGIN
     SELECT g.provider, f, g.id, g.message_id FROM given AS g, jsonb_array_elements_text(g.refs) AS f
     WHERE g.provider IS NOT NULL ON CONFLICT DO NOTHING;
   END IF;
-  FOR n IN 0 .. jsonb_array_length(ops) - 1 LOOP
-    op := ops -> n;
+  FOR idx IN 0 .. jsonb_array_length(ops) - 1 LOOP
+    op := ops -> idx;
     verb := op ->> 0;
     a := op -> 1;
     answer := NULL;
@@ -243,32 +243,30 @@ BEGIN
       RETURNING to_jsonb(value::bigint) INTO answer;
     ELSIF verb = 'admit' THEN  -- blocked keys, claim key, value, ttl, window keys, limits, ttls, now
       moment := (a ->> 7)::float8;
-      IF jsonb_array_length(a -> 0) > 0 THEN
-        SELECT jsonb_build_array('blocked', (b.n - 1)::text) INTO answer
+      SELECT refusal INTO answer FROM (
+          SELECT jsonb_build_array('blocked', (b.n - 1)::text) AS refusal, 1 AS stage, b.n
           FROM jsonb_array_elements_text(a -> 0) WITH ORDINALITY AS b(k, n)
-          JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment) ORDER BY b.n LIMIT 1;
-      END IF;
-      IF answer IS NULL AND a ->> 1 IS NOT NULL THEN
-        SELECT jsonb_build_array('claimed', value) INTO answer
-          FROM smsgate_kv WHERE key = a ->> 1 AND (expires IS NULL OR expires > moment);
-      END IF;
-      IF answer IS NULL THEN
-        SELECT jsonb_build_array('full', (w.n - 1)::text) INTO answer
+          JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment)
+        UNION ALL
+          SELECT jsonb_build_array('claimed', value), 2, 0 FROM smsgate_kv
+          WHERE key = a ->> 1 AND (expires IS NULL OR expires > moment)
+        UNION ALL
+          SELECT jsonb_build_array('full', (w.n - 1)::text), 3, w.n
           FROM jsonb_array_elements_text(a -> 4) WITH ORDINALITY AS w(k, n)
           LEFT JOIN smsgate_kv AS kv ON kv.key = w.k AND (kv.expires IS NULL OR kv.expires > moment)
-          WHERE coalesce(kv.value::bigint, 0) >= (a -> 5 ->> (w.n - 1)::int)::bigint ORDER BY w.n LIMIT 1;
-      END IF;
-      IF answer IS NULL THEN
-        IF a ->> 1 IS NOT NULL THEN
-          INSERT INTO smsgate_kv (key, value, expires) VALUES (a ->> 1, a ->> 2, moment + (a ->> 3)::float8)
-          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
-        END IF;
-        FOR i IN 0 .. jsonb_array_length(a -> 4) - 1 LOOP
-          INSERT INTO smsgate_kv AS kv (key, value, expires) VALUES (a -> 4 ->> i, '1', moment + (a -> 6 ->> i)::float8)
-          ON CONFLICT (key) DO UPDATE SET
-            value = CASE WHEN kv.expires <= moment THEN EXCLUDED.value ELSE (kv.value::bigint + 1)::text END,
-            expires = CASE WHEN kv.expires <= moment THEN EXCLUDED.expires ELSE kv.expires END;
-        END LOOP;
+          WHERE coalesce(kv.value::bigint, 0) >= (a -> 5 ->> (w.n - 1)::int)::bigint
+      ) AS refusals ORDER BY stage, n LIMIT 1;
+      IF answer IS NULL THEN  -- the claim, and one hit in every window (a window given twice: two)
+        WITH claim AS (
+          INSERT INTO smsgate_kv (key, value, expires) SELECT a ->> 1, a ->> 2, moment + (a ->> 3)::float8
+          WHERE a ->> 1 IS NOT NULL ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires)
+        INSERT INTO smsgate_kv AS kv (key, value, expires)
+        SELECT w.k, count(*)::text, moment + (array_agg((a -> 6 ->> (w.n - 1)::int)::float8 ORDER BY w.n))[1]
+        FROM jsonb_array_elements_text(a -> 4) WITH ORDINALITY AS w(k, n) GROUP BY w.k
+        ON CONFLICT (key) DO UPDATE SET
+          value = CASE WHEN kv.expires <= moment THEN EXCLUDED.value
+            ELSE (kv.value::bigint + EXCLUDED.value::bigint)::text END,
+          expires = CASE WHEN kv.expires <= moment THEN EXCLUDED.expires ELSE kv.expires END;
       END IF;
     ELSIF verb = 'reserve' THEN  -- key, interval, burst, max wait, now: the generic cell rate algorithm
       moment := (a ->> 4)::float8;
