@@ -270,17 +270,14 @@ BEGIN
       END IF;
     ELSIF verb = 'reserve' THEN  -- key, interval, burst, max wait, now: the generic cell rate algorithm
       moment := (a ->> 4)::float8;
-      SELECT greatest(value::float8, moment) INTO tat
-        FROM smsgate_kv WHERE key = a ->> 0 AND (expires IS NULL OR expires > moment);
-      tat := coalesce(tat, moment) + (a ->> 1)::float8;
-      answer := to_jsonb(greatest(0, tat - (a ->> 2)::int * (a ->> 1)::float8 - moment));
-      IF (answer #>> '{}')::float8 > (a ->> 3)::float8 THEN
-        answer := NULL;
-      ELSE
-        INSERT INTO smsgate_kv (key, value, expires)
-        VALUES (a ->> 0, tat::text, moment + greatest(tat - moment, (a ->> 1)::float8) + 1)
-        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
-      END IF;
+      tat := (a ->> 1)::float8;  -- the interval; the new arrival time is the live one (or now) plus it
+      INSERT INTO smsgate_kv AS kv (key, value, expires) VALUES (a ->> 0, (moment + tat)::text, moment + tat + 1)
+      ON CONFLICT (key) DO UPDATE SET
+        value = greatest(CASE WHEN coalesce(kv.expires, 'inf') > moment THEN kv.value::float8 END, moment) + tat,
+        expires = greatest(CASE WHEN coalesce(kv.expires, 'inf') > moment THEN kv.value::float8 END, moment) + tat + 1
+      WHERE greatest(CASE WHEN coalesce(kv.expires, 'inf') > moment THEN kv.value::float8 END, moment) + tat
+        - (a ->> 2)::int * tat - moment <= (a ->> 3)::float8
+      RETURNING to_jsonb(greatest(0, kv.value::float8 - (a ->> 2)::int * tat - moment)) INTO answer;
     ELSIF verb = 'record_report' THEN
       answer := to_jsonb(smsgate_record_report(a ->> 0, a ->> 1, a ->> 2, a ->> 3, a ->> 4, a ->> 5));
     ELSIF verb = 'purge' THEN
