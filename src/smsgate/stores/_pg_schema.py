@@ -208,7 +208,8 @@ BEGIN
     indexed AS (
       INSERT INTO smsgate_log_phone (phone, message_id, created_at)
       SELECT DISTINCT p, put.message_id, put.created_at FROM put, unnest(put.phones) AS p
-      WHERE put.inserted AND (put.kind <> 'attempt' OR NOT EXISTS (SELECT 1 FROM smsgate_log WHERE id = put.message_id))
+      WHERE put.inserted  -- the message's record looked up by itself (a subquery), never a scan
+        AND (put.kind <> 'attempt' OR (SELECT 1 FROM smsgate_log WHERE id = put.message_id) IS NULL)
       ON CONFLICT DO NOTHING)
     INSERT INTO smsgate_log_ref (provider, ref, record_id, message_id)
     SELECT g.provider, f, g.id, g.message_id FROM given AS g, jsonb_array_elements_text(g.refs) AS f
@@ -243,18 +244,18 @@ BEGIN
       RETURNING to_jsonb(value::bigint) INTO answer;
     ELSIF verb = 'admit' THEN  -- blocked keys, claim key, value, ttl, window keys, limits, ttls, now
       moment := (a ->> 7)::float8;
-      SELECT refusal INTO answer FROM (
+      SELECT refusal INTO answer FROM (  -- each key looked up by itself (a subquery), never a scan
           SELECT jsonb_build_array('blocked', (b.n - 1)::text) AS refusal, 1 AS stage, b.n
           FROM jsonb_array_elements_text(a -> 0) WITH ORDINALITY AS b(k, n)
-          JOIN smsgate_kv AS kv ON kv.key = b.k AND (kv.expires IS NULL OR kv.expires > moment)
+          WHERE (SELECT 1 FROM smsgate_kv WHERE key = b.k AND coalesce(expires, 'inf') > moment) IS NOT NULL
         UNION ALL
           SELECT jsonb_build_array('claimed', value), 2, 0 FROM smsgate_kv
-          WHERE key = a ->> 1 AND (expires IS NULL OR expires > moment)
+          WHERE key = a ->> 1 AND coalesce(expires, 'inf') > moment
         UNION ALL
           SELECT jsonb_build_array('full', (w.n - 1)::text), 3, w.n
           FROM jsonb_array_elements_text(a -> 4) WITH ORDINALITY AS w(k, n)
-          LEFT JOIN smsgate_kv AS kv ON kv.key = w.k AND (kv.expires IS NULL OR kv.expires > moment)
-          WHERE coalesce(kv.value::bigint, 0) >= (a -> 5 ->> (w.n - 1)::int)::bigint
+          WHERE (a -> 5 ->> (w.n - 1)::int)::bigint
+            <= coalesce((SELECT value::bigint FROM smsgate_kv WHERE key = w.k AND coalesce(expires, 'inf') > moment), 0)
       ) AS refusals ORDER BY stage, n LIMIT 1;
       IF answer IS NULL THEN  -- the claim, and one hit in every window (a window given twice: two)
         WITH claim AS (
