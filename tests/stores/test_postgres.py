@@ -164,3 +164,35 @@ def test_a_window_given_twice_counts_twice_as_in_memory(postgres_dsn: str) -> No
             0,
         ]
     stores[1].close()
+
+
+def scans(dsn: str, table: str) -> tuple[int, int]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = %s", (table,)).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1] or 0)
+
+
+def test_admits_and_records_look_keys_up_never_scanning(postgres_dsn: str) -> None:
+    """As the tables grow, each admit and record is a few index lookups, not a scan of the table."""
+    store = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
+    for n in range(40):
+        phones = tuple(f"+861380000{n:02d}{i:02d}" for i in range(50))
+        store.write([LogRecord(f"m{n}", "message", f"m{n}", phones, "pending", 1.0, 1.0)])
+        store.run([("set", (f"k{n}-{i}", "1", 60.0)) for i in range(50)])
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE smsgate_kv, smsgate_log")
+    store.close()
+    before = {table: scans(postgres_dsn, table) for table in ("smsgate_kv", "smsgate_log")}
+    store = PostgresStore(postgres_dsn, clock=lambda: 1000.0)  # a new session: plans made afresh
+    for n in range(20):
+        windows = [(f"w{n}", 5, 60.0), (f"h{n}", 50, 3600.0)]
+        assert store.admit([f"b{n}"], (f"c{n}", "pending", 60.0), windows) is None
+        message = LogRecord(f"x{n}", "message", f"x{n}", ("+8613800138000",), "pending", 1.0, 1.0)
+        attempt = LogRecord(f"y{n}", "attempt", f"x{n}", ("+8613800138000",), "pending", 1.0, 1.0, "aliyun")
+        store.write([message, attempt], keep=(f"c{n}", "sent", 60.0))
+        assert store.reserve("rate", 0.001, 1000, 1.0, 1000.0) is not None
+    store.close()  # its backend exits, reporting its table statistics
+    for table, (seq, idx) in before.items():
+        wait_until(lambda t=table, i=idx: scans(postgres_dsn, t)[1] > i, what=f"{table}'s index scans reported")
+        assert scans(postgres_dsn, table)[0] == seq, table
