@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
+from functools import partial
 from typing import Literal
 
 import psycopg
@@ -168,7 +169,10 @@ def test_a_window_given_twice_counts_twice_as_in_memory(postgres_dsn: str) -> No
 
 def scans(dsn: str, table: str) -> tuple[int, int]:
     with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = %s", (table,)).fetchone()
+        row = conn.execute(
+            "SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = %s",
+            (table,),
+        ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1] or 0)
 
@@ -194,5 +198,6 @@ def test_admits_and_records_look_keys_up_never_scanning(postgres_dsn: str) -> No
         assert store.reserve("rate", 0.001, 1000, 1.0, 1000.0) is not None
     store.close()  # its backend exits, reporting its table statistics
     for table, (seq, idx) in before.items():
-        wait_until(lambda t=table, i=idx: scans(postgres_dsn, t)[1] > i, what=f"{table}'s index scans reported")
+        reported = partial(lambda t, i: scans(postgres_dsn, t)[1] > i, table, idx)
+        wait_until(reported, what=f"{table}'s index scans reported")
         assert scans(postgres_dsn, table)[0] == seq, table
