@@ -14,6 +14,7 @@ __all__ = ["Message", "Outgoing", "Phone"]
 
 Phone = str | PhoneNumber
 
+_NO_SECRETS: frozenset[str] = frozenset()
 _TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
 
 
@@ -43,7 +44,7 @@ def _frozen_params(params: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if not params:
         return out
-    if not isinstance(params, Mapping):
+    if type(params) is not dict and not isinstance(params, Mapping):
         raise InvalidRequest(f"{where} must be a mapping of names to values", field=where)
     for key, value in params.items():
         if not isinstance(key, str) or not key:
@@ -118,20 +119,21 @@ class Message:
     secret_params: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        # every field checked, and copied where the caller could still change it (object.__setattr__
-        # is how a frozen dataclass converts its own fields)
-        put = object.__setattr__
-        put(self, "to", _recipients(self.to))
+        # every field checked, and copied where the caller could still change it (written through
+        # ``vars``: how a frozen dataclass may convert its own fields, as object.__setattr__ does)
+        own = vars(self)
+        to = own["to"]
+        own["to"] = (to,) if type(to) is str else _recipients(to)
         for name in _TEXTS:
-            value = getattr(self, name)
+            value = own[name]
             if value is not None and not (type(value) is str and value.isascii()):  # the usual cases pass
-                put(self, name, _text(value, name))
-        put(self, "params", _frozen_params(self.params, "params"))
-        put(self, "templates", _texts(self.templates, "templates"))
-        put(self, "sign_names", _texts(self.sign_names, "sign_names"))
-        put(self, "param_order", _order(self.param_order))
-        put(self, "recipient_params", _per_recipient(self.recipient_params))
-        put(self, "secret_params", frozenset(self.secret_params) if self.secret_params else frozenset())
+                own[name] = _text(value, name)
+        own["params"] = _frozen_params(own["params"], "params")
+        own["templates"] = _texts(own["templates"], "templates")
+        own["sign_names"] = _texts(own["sign_names"], "sign_names")
+        own["param_order"] = _order(own["param_order"])
+        own["recipient_params"] = _per_recipient(own["recipient_params"])
+        own["secret_params"] = frozenset(own["secret_params"]) if own["secret_params"] else _NO_SECRETS
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
@@ -188,10 +190,11 @@ class Message:
     ) -> Outgoing:
         """This message (its fields checked already) to ``phones``, parsed; ``_batching`` builds its
         merged messages with it too."""
-        fields = vars(self) | {"to": phones, "recipient_params": recipient_params, "phones": phones}
+        ready = object.__new__(Outgoing)  # its fields are checked already: no __init__ setting each again
+        vars(ready).update(vars(self), to=phones, recipient_params=recipient_params, phones=phones)
         if params is not None:
-            fields["params"] = params
-        return Outgoing(**fields)
+            vars(ready)["params"] = params
+        return ready
 
     def template_for(self, *names: str) -> str | None:
         """The template code for the first of ``names`` with an override, else ``template``."""
