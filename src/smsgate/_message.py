@@ -15,6 +15,7 @@ __all__ = ["Message", "Outgoing", "Phone"]
 Phone = str | PhoneNumber
 
 _TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
+_NO_SECRETS: frozenset[str] = frozenset()
 
 
 def _text(value: Any, where: str) -> Any:
@@ -88,7 +89,7 @@ def _per_recipient(values: Any) -> dict[str, dict[str, str]]:
     return {_text(str(k), where): _frozen_params(v, f"{where}[{k!r}]") for k, v in values.items()}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Message:
     """One SMS to one or more recipients.
 
@@ -117,21 +118,42 @@ class Message:
     extend_code: str | None = None
     secret_params: frozenset[str] = frozenset()
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        to: Sequence[Phone] | Phone,
+        template: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        sign_name: str | None = None,
+        text: str | None = None,
+        templates: Mapping[str, str] | None = None,
+        sign_names: Mapping[str, str] | None = None,
+        param_order: Sequence[str] | None = None,
+        recipient_params: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        out_id: str | None = None,
+        extend_code: str | None = None,
+        secret_params: frozenset[str] | None = None,
+    ) -> None:
         # every field checked, and copied where the caller could still change it (object.__setattr__
-        # is how a frozen dataclass converts its own fields)
-        put = object.__setattr__
-        put(self, "to", _recipients(self.to))
-        for name in _TEXTS:
-            value = getattr(self, name)
-            if value is not None and not (type(value) is str and value.isascii()):  # the usual cases pass
-                put(self, name, _text(value, name))
-        put(self, "params", _frozen_params(self.params, "params"))
-        put(self, "templates", _texts(self.templates, "templates"))
-        put(self, "sign_names", _texts(self.sign_names, "sign_names"))
-        put(self, "param_order", _order(self.param_order))
-        put(self, "recipient_params", _per_recipient(self.recipient_params))
-        put(self, "secret_params", frozenset(self.secret_params) if self.secret_params else frozenset())
+        # is how a frozen dataclass sets its own fields); the usual cases first: a bulk run builds
+        # a million of these
+        texts = (template, sign_name, text, idempotency_key, out_id, extend_code)
+        if any([v is not None and not (type(v) is str and v.isascii()) for v in texts]):  # usually none
+            texts = tuple([_text(v, n) for n, v in zip(_TEXTS, texts, strict=True)])
+        put = object.__setattr__  # field by field: the values stay in the instance, no dict is made
+        put(self, "to", (to,) if type(to) is str else _recipients(to))
+        put(self, "template", texts[0])
+        put(self, "params", _frozen_params(params, "params"))
+        put(self, "sign_name", texts[1])
+        put(self, "text", texts[2])
+        put(self, "templates", _texts(templates, "templates"))
+        put(self, "sign_names", _texts(sign_names, "sign_names"))
+        put(self, "param_order", _order(param_order))
+        put(self, "recipient_params", _per_recipient(recipient_params))
+        put(self, "idempotency_key", texts[3])
+        put(self, "out_id", texts[4])
+        put(self, "extend_code", texts[5])
+        put(self, "secret_params", frozenset(secret_params) if secret_params else _NO_SECRETS)
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
