@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from smsgate.stores import LogRecord, SQLiteStore
-from smsgate.stores._sqlite_schema import _SCHEMA
+from smsgate.stores._sqlite_schema import _MIGRATIONS, _SCHEMA
 
 
 def test_an_older_file_is_migrated(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ def test_an_older_file_is_migrated(tmp_path: Path) -> None:
     db.close()
     store = SQLiteStore(path)
     assert [r.id for r in store.log_query(phone="+8613800138000")] == ["r1"]
-    assert store._call(lambda db: db.execute("PRAGMA user_version").fetchone()[0], "test") == 1
+    assert store._call(lambda db: db.execute("PRAGMA user_version").fetchone()[0], "test") == len(_MIGRATIONS)
     store.close()
     again = SQLiteStore(path)  # opened again: nothing to migrate
     assert [r.id for r in again.log_query(phone="+8613800138000")] == ["r1"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,16 @@ from .._reports import DeliveryReport, InboundMessage
 from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
 
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
+
+
+GROUP = 64  # phones from which a message is indexed as one row of ``log_phone_group`` (see the schema)
+_E164 = re.compile(r"\+[0-9]+")
+_E164S = re.compile(r"\+[0-9]+(?: \+[0-9]+)*")  # what the full-text index holds: one token a phone
+
+
+def _grouped(db: sqlite3.Connection) -> bool:
+    """The file has the full-text index of big messages' phones (SQLite built with FTS5)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'log_phone_group'").fetchone() is not None
 
 
 def _message_ids(data: str) -> dict[str, str]:
@@ -25,17 +36,24 @@ def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
 
 def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
-    for the lot. A message's phones are indexed once, by its first record."""
+    for the lot. A message's phones are indexed once, by its first record: a row a phone, or one
+    row of the full-text index for a big message."""
     asked = json.dumps([*{r.id for r in records}, *{r.message_id for r in records}])
     present = {
         row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", (asked,))
     }
     phones: list[tuple[str, str, float]] = []
+    groups: list[tuple[str, str]] = []
+    grouped = any([len(r.phones) >= GROUP for r in records]) and _grouped(db)
     refs: list[tuple[str | None, str, str, str]] = []
     for r in records:
         if r.id not in present:
             if r.kind != "attempt" or r.message_id not in present:
-                phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
+                joined = " ".join(r.phones) if grouped and len(r.phones) >= GROUP else ""
+                if joined and _E164S.fullmatch(joined):
+                    groups.append((joined, r.message_id))
+                else:
+                    phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
             present.add(r.id)
         refs += [(r.provider, ref, r.id, r.message_id) for ref in provider_refs(r)]
     db.executemany(
@@ -48,6 +66,8 @@ def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
         db.executemany(
             "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)", phones
         )
+    if groups:
+        db.executemany("INSERT INTO log_phone_group (phones, message_id) VALUES (?, ?)", groups)
     if refs:
         db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
 
@@ -69,10 +89,15 @@ def log_query(
     )
     where: list[str] = []
     args: list[Any] = []
-    if phone is not None:
-        sql += " JOIN log_message_phone AS p ON p.message_id = log.message_id AND p.phone = ?"
+    if phone is not None:  # the indexes find the messages; each record is checked for the phone
+        found = "SELECT message_id FROM log_message_phone WHERE phone = ?"
+        args.append(phone)
+        if _E164.fullmatch(phone) and _grouped(db):
+            found += " UNION ALL SELECT message_id FROM log_phone_group WHERE log_phone_group MATCH ?"
+            args.append(f'"{phone}"')
+        where.append(f"log.message_id IN ({found})")
         where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
-        args += [phone, phone]
+        args.append(phone)
     if message_id is not None:
         where.append("log.message_id = ?")
         args.append(message_id)
@@ -155,7 +180,8 @@ def log_prune(db: sqlite3.Connection, before: float) -> int:
     """Delete send-log records created before ``before`` (a timestamp); returns how many."""
     db.execute("DELETE FROM log_ref WHERE record_id IN (SELECT id FROM log WHERE created_at < ?)", (before,))
     pruned = db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
-    for table in ("log_message_phone", "delivery"):  # of messages with no record left
+    tables = ("log_message_phone", "delivery", *(["log_phone_group"] if _grouped(db) else []))
+    for table in tables:  # of messages with no record left
         orphan = f"NOT EXISTS (SELECT 1 FROM log WHERE log.message_id = {table}.message_id)"
         db.execute(f"DELETE FROM {table} WHERE {orphan}")
     return pruned

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import orjson
+
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._translate import store_error, translating
 
@@ -59,21 +61,11 @@ class LogRecord:
     deliveries: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        data = {
-            "id": self.id,
-            "kind": self.kind,
-            "message_id": self.message_id,
-            "phones": list(self.phones),
-            "status": self.status,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "provider": self.provider,
-            "number": self.number,
-            "error": self.error,
-            "message_ids": self.message_ids,
-            "deliveries": self.deliveries,
-        }
-        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        """The record as compact JSON, made by orjson (a bulk group's records hold thousands of phones)."""
+        try:
+            return orjson.dumps(vars(self)).decode()
+        except TypeError:  # something orjson declines (an integer past 64 bits): the standard library's
+            return json.dumps(vars(self), separators=(",", ":"), ensure_ascii=False)
 
     def copy(self) -> LogRecord:
         """A copy that shares nothing mutable with this record."""
