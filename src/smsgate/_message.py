@@ -15,7 +15,6 @@ __all__ = ["Message", "Outgoing", "Phone"]
 Phone = str | PhoneNumber
 
 _TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
-_NO_SECRETS: frozenset[str] = frozenset()
 
 
 def _text(value: Any, where: str) -> Any:
@@ -134,26 +133,24 @@ class Message:
         extend_code: str | None = None,
         secret_params: frozenset[str] | None = None,
     ) -> None:
-        # every field checked, and copied where the caller could still change it (object.__setattr__
-        # is how a frozen dataclass sets its own fields); the usual cases first: a bulk run builds
-        # a million of these
-        texts = (template, sign_name, text, idempotency_key, out_id, extend_code)
-        if any([v is not None and not (type(v) is str and v.isascii()) for v in texts]):  # usually none
-            texts = tuple([_text(v, n) for n, v in zip(_TEXTS, texts, strict=True)])
-        put = object.__setattr__  # field by field: the values stay in the instance, no dict is made
+        # every field checked, and copied where the caller could still change it; the usual cases
+        # first (a bulk run builds a million of these). object.__setattr__ is how a frozen dataclass
+        # sets its own fields; the values stay in the instance (no dict is made), and a field left
+        # unset reads its default from the class (None, no secret params).
+        put = object.__setattr__
         put(self, "to", (to,) if type(to) is str else _recipients(to))
-        put(self, "template", texts[0])
-        put(self, "params", _frozen_params(params, "params"))
-        put(self, "sign_name", texts[1])
-        put(self, "text", texts[2])
-        put(self, "templates", _texts(templates, "templates"))
-        put(self, "sign_names", _texts(sign_names, "sign_names"))
-        put(self, "param_order", _order(param_order))
-        put(self, "recipient_params", _per_recipient(recipient_params))
-        put(self, "idempotency_key", texts[3])
-        put(self, "out_id", texts[4])
-        put(self, "extend_code", texts[5])
-        put(self, "secret_params", frozenset(secret_params) if secret_params else _NO_SECRETS)
+        put(self, "params", _frozen_params(params, "params") if params else {})
+        put(self, "templates", _texts(templates, "templates") if templates else {})
+        put(self, "sign_names", _texts(sign_names, "sign_names") if sign_names else {})
+        put(self, "recipient_params", _per_recipient(recipient_params) if recipient_params else {})
+        texts = (template, sign_name, text, idempotency_key, out_id, extend_code)
+        for name, value in zip(_TEXTS, texts, strict=True):
+            if value is not None:
+                put(self, name, value if type(value) is str and value.isascii() else _text(value, name))
+        if param_order is not None:
+            put(self, "param_order", _order(param_order))
+        if secret_params:
+            put(self, "secret_params", frozenset(secret_params))
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
