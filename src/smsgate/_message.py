@@ -14,8 +14,6 @@ __all__ = ["Message", "Outgoing", "Phone"]
 
 Phone = str | PhoneNumber
 
-_TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
-
 
 def _text(value: Any, where: str) -> Any:
     """``value`` if it is ``None`` or text that can be sent: a string holding no lone surrogate."""
@@ -143,10 +141,18 @@ class Message:
         put(self, "templates", _texts(templates, "templates") if templates else {})
         put(self, "sign_names", _texts(sign_names, "sign_names") if sign_names else {})
         put(self, "recipient_params", _per_recipient(recipient_params) if recipient_params else {})
-        texts = (template, sign_name, text, idempotency_key, out_id, extend_code)
-        for name, value in zip(_TEXTS, texts, strict=True):
-            if value is not None:
-                put(self, name, value if type(value) is str and value.isascii() else _text(value, name))
+        if template is not None:
+            put(self, "template", _text(template, "template"))
+        if sign_name is not None:
+            put(self, "sign_name", _text(sign_name, "sign_name"))
+        if text is not None:
+            put(self, "text", _text(text, "text"))
+        if idempotency_key is not None:
+            put(self, "idempotency_key", _text(idempotency_key, "idempotency_key"))
+        if out_id is not None:
+            put(self, "out_id", _text(out_id, "out_id"))
+        if extend_code is not None:
+            put(self, "extend_code", _text(extend_code, "extend_code"))
         if param_order is not None:
             put(self, "param_order", _order(param_order))
         if secret_params:
