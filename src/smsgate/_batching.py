@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InvalidRequest, SmsError
-from ._models import Attempt, Message, SendResult, Sent
+from ._models import Attempt, Message, RecipientResult, SendResult, Sent
 from ._phone import PhoneNumber
 from .providers.base import Provider
 
@@ -213,9 +213,13 @@ def split(unit: Unit, result: SendResult) -> Iterator[Sent]:
     carried = [(a, None if len(a.phones) == total else frozenset(a.phones)) for a in result.attempts]
     offset = 0
     for message, count in zip(unit.members, unit.counts, strict=True):
-        own = rows[offset : offset + count]
+        if count == 1:  # the usual member: one phone, no list to make
+            own: tuple[RecipientResult, ...] = (rows[offset],)
+            mine: tuple[str, ...] = (own[0].phone.e164,)
+        else:
+            own = rows[offset : offset + count]
+            mine = tuple([r.phone.e164 for r in own])
         offset += count
-        mine = tuple([r.phone.e164 for r in own])
         attempts = []
         for a, among in carried:
             tried = mine if among is None else tuple([p for p in mine if p in among])

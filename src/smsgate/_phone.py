@@ -67,8 +67,20 @@ class PhoneNumber:
             pattern, code, plus = fast
             national = raw[len(plus) :] if plus and raw.startswith(plus) else raw
             if pattern.fullmatch(national):
-                return cls(f"+{code}{national}", code, national, region)
+                return _new(f"+{code}{national}", code, national, region)
         return _parse(raw, region)
+
+
+def _new(e164: str, country_code: int, national_number: str, region: str) -> PhoneNumber:
+    """``PhoneNumber(...)`` for the fast path, in half the time: a frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__`` anyway, and a bulk run parses a million."""
+    phone = object.__new__(PhoneNumber)
+    put = object.__setattr__
+    put(phone, "e164", e164)
+    put(phone, "country_code", country_code)
+    put(phone, "national_number", national_number)
+    put(phone, "region", region)
+    return phone
 
 
 @lru_cache(maxsize=65536)
