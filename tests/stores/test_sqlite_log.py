@@ -121,3 +121,23 @@ def test_a_big_message_is_one_row_of_the_full_text_index_and_goes_with_prune(tmp
     assert count("log_phone_group") == 0 and store.log_query(phone=MANY[-1]) == []
     assert [r.id for r in store.log_query(phone=MANY[0])] == ["m2"]
     store.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.sampled_from(MANY[:5]), min_size=1, max_size=5, unique=True),
+    st.lists(st.sampled_from(["biz-1", "biz-2"]), min_size=5, max_size=5),
+    st.integers(0, 5),
+)
+def test_message_ids_come_back_as_written(phones: list[str], ids: list[str], given_for: int) -> None:
+    """One id for every phone is stored once (``every_message_id``); any other mapping as it is."""
+    message_ids = dict(zip(phones[:given_for], ids, strict=False))
+    record = LogRecord("a1", "attempt", "m1", tuple(phones), "accepted", 1.0, 2.0, "aliyun", message_ids=message_ids)
+    assert LogRecord.from_json(record.to_json(compact=True)) == LogRecord.from_json(record.to_json()) == record
+    once = len(message_ids) == len(phones) > 1 and len(set(message_ids.values())) == 1
+    assert ("every_message_id" in record.to_json(compact=True)) == once
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(Path(tmp, "s.db"))
+        store.write([record.copy()])
+        assert store.log_query(message_id="m1") == [record]
+        store.close()

@@ -25,11 +25,6 @@ def _grouped(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'log_phone_group'").fetchone() is not None
 
 
-def _message_ids(data: str) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(data).get("message_ids") or {}
-    return ids
-
-
 def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
     log_put_many(db, [record])
 
@@ -60,7 +55,7 @@ def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
         "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
         " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
-        [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json()) for r in records],
+        [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json(compact=True)) for r in records],
     )
     if phones:
         db.executemany(
@@ -132,9 +127,8 @@ def record_report(db: sqlite3.Connection, report: DeliveryReport) -> bool:
             " WHERE f.provider = ? AND f.ref = ? ORDER BY l.rowid DESC",
             (report.provider, report.provider_message_id),
         ).fetchall()
-        matched = next(
-            (m for m, data in rows if _message_ids(data).get(report.phone) == report.provider_message_id), None
-        )
+        ids = ((m, LogRecord.from_json(data).message_ids) for m, data in rows)
+        matched = next((m for m, found in ids if found.get(report.phone) == report.provider_message_id), None)
     inserted = db.execute(
         "INSERT OR IGNORE INTO report (key, message_id, phone, data) VALUES (?, ?, ?, ?)",
         (report.key, matched, report.phone, dump_report(report)),
