@@ -41,14 +41,17 @@ def _frozen_params(params: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if not params:
         return out
-    if not isinstance(params, Mapping):
+    if type(params) is not dict and not isinstance(params, Mapping):  # a plain dict skips the ABC check
         raise InvalidRequest(f"{where} must be a mapping of names to values", field=where)
     for key, value in params.items():
+        if type(key) is str and type(value) is str and key and key.isascii() and value.isascii():
+            out[key] = value  # the usual case, before the slower checks
+            continue
         if not isinstance(key, str) or not key:
             raise InvalidRequest(f"{where}: parameter names must be non-empty strings", field=where)
         if not key.isascii():
             _text(key, where)
-        if type(value) is str and value.isascii():  # the usual case, before the slower checks
+        if type(value) is str and value.isascii():
             out[key] = value
             continue
         name = f"{where}.{key}"
