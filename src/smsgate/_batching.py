@@ -24,7 +24,7 @@ from typing import Any
 
 from ._errors import InvalidRequest, SmsError
 from ._models import Attempt, Message, RecipientResult, SendResult, Sent
-from ._phone import PhoneNumber
+from ._phone import PhoneNumber, parser
 from .providers.base import Provider
 
 __all__ = ["Grouper", "Unit", "asend_unit", "grouper", "send_unit"]
@@ -84,6 +84,9 @@ class Grouper:
     _key: Hashable = None
     _mixed: bool = False  # members differ in params: per-recipient params
 
+    def __post_init__(self) -> None:
+        self._parse = parser(self.region)
+
     @property
     def waiting(self) -> bool:
         """A partial group is held."""
@@ -126,7 +129,7 @@ class Grouper:
         if message.recipient_params or message.params != self._members[0].params or shape(message) != self._key:
             return None
         try:
-            phone = PhoneNumber.parse(message.to[0], self.region)
+            phone = self._parse(message.to[0])
         except SmsError:
             return None
         if phone.e164 in self._seen:
@@ -144,7 +147,7 @@ class Grouper:
         one was made (raises as ``normalised``)."""
         if len(message.to) == 1 and not message.recipient_params and (message.template or message.text):
             try:
-                return (PhoneNumber.parse(message.to[0], self.region),), None, None
+                return (self._parse(message.to[0]),), None, None
             except SmsError:
                 pass  # normalised() raises it, worded as for any send
         normal = message.normalised(self.region)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ._errors import InvalidPhone, InvalidRequest
-from ._phone import PhoneNumber
+from ._phone import PhoneNumber, parser
 
 __all__ = ["Message", "Outgoing", "Phone"]
 
@@ -183,9 +183,10 @@ class Message:
             raise InvalidRequest("a template code or a text is required", field="template")
         phones: dict[str, PhoneNumber] = {}
         bad: list[InvalidPhone] = []
+        parse = parser(region)
         for raw in self.to:
             try:
-                phone = PhoneNumber.parse(raw, region)
+                phone = parse(raw)
             except InvalidPhone as exc:
                 bad.append(exc)
             else:
