@@ -8,11 +8,14 @@ Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput
 with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alone (a pending
 record before each request, the outcome after); ``all`` adds every policy of
 ``reliability_overhead.py`` on the same store (idempotency key, limits, provider rate, breaker,
-lists). Stores: SQLite (a temporary file, ``synchronous=FULL``), Redis (a local ``redis-server``)
-and PostgreSQL (a throwaway cluster with ``fsync`` on, over loopback TCP). Each round runs every
-layer in turn, the bare gateway first, so ratios compare runs made under the same load; the
-closing table gives each ratio's min–max over the rounds. ``cpu µs/msg`` is this process's CPU
-time (its threads included: SQLite's writer) per message, less sensitive to the machine's load.
+lists). Stores (``--stores``, comma-separated): ``sqlite`` (a temporary file, the default
+durability: an fsync per durable commit), ``sqlite-process`` (``durability="process"``, no fsync),
+``redis`` (a local ``redis-server``), ``postgres`` (a throwaway cluster with ``fsync`` on, over
+loopback TCP) and ``memory`` (``MemoryStore``, the ceiling: the send path's own cost with records
+kept for free). Each round runs every layer in turn, the bare gateway first, so ratios compare
+runs made under the same load; the closing table gives each ratio's min–max over the rounds.
+``cpu µs/msg`` is this process's CPU time (its threads included: SQLite's writer) per message,
+less sensitive to the machine's load.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrent
 from reliability_overhead import options, redis_server
 from tests.fixtures.postgres import PostgresServer, find_bindir
 
-from smsgate import AsyncGateway, Gateway, Message, SQLiteStore, Store
+from smsgate import AsyncGateway, Gateway, MemoryStore, Message, SQLiteStore, Store
 
 _keys = iter(range(10**12))
 
@@ -89,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--stores", default="sqlite,redis,postgres")
+    parser.add_argument("--stores", default="sqlite,sqlite-process,redis,postgres")
     args = parser.parse_args()
     n = args.messages
 
@@ -109,7 +112,9 @@ def main() -> None:
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
             makers: dict[str, Callable[[], Store]] = {
+                "memory": MemoryStore,
                 "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
+                "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
             }
@@ -119,25 +124,25 @@ def main() -> None:
                 "sync": lambda layer, store: run_sync(port, layer, store, n),
             }
             ratios: dict[tuple[str, str, str], list[float]] = {}
-            print(f"{'round':<7}{'mode':<11}{'store':<10}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
+            print(f"{'round':<7}{'mode':<11}{'store':<16}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
             for round_ in range(1, args.rounds + 1):
                 for mode, run in modes.items():
                     elapsed, cpu = run("bare", None)
                     bare = n / elapsed
-                    print(f"{round_:<7}{mode:<11}{'-':<10}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
+                    print(f"{round_:<7}{mode:<11}{'-':<16}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
                     for name in chosen:
                         for layer in ("log", "all"):
                             elapsed, cpu = run(layer, makers[name]())
                             rate = n / elapsed
                             ratios.setdefault((mode, name, layer), []).append(rate / bare)
                             print(
-                                f"{round_:<7}{mode:<11}{name:<10}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
+                                f"{round_:<7}{mode:<11}{name:<16}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
                                 f"{cpu / n * 1e6:>12.0f}",
                                 flush=True,
                             )
             print("\nratio to the bare gateway, min–max over rounds")
             for (mode, name, layer), values in ratios.items():
-                print(f"  {mode:<11}{name:<10}{layer:<6}{min(values):.2f}–{max(values):.2f}")
+                print(f"  {mode:<11}{name:<16}{layer:<6}{min(values):.2f}–{max(values):.2f}")
     finally:
         pg.close()
 

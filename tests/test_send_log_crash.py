@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNT = 120
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("kind", ["sqlite", "sqlite-process", "postgres"])
 def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     fake = TencentFake()
 
@@ -31,7 +31,7 @@ def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.Fixtur
         await asyncio.sleep(0.02)  # slow enough that the kill lands mid-send
         return await fake.handle(request)
 
-    log = str(tmp_path / "sends.db") if kind == "sqlite" else request.getfixturevalue("postgres_dsn")
+    log = str(tmp_path / "sends.db") if kind != "postgres" else request.getfixturevalue("postgres_dsn")
     with FakeServer(slow) as server:
         fake.server = server
         worker = subprocess.Popen(
@@ -42,6 +42,7 @@ def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.Fixtur
                 json.dumps(fake.settings()),
                 log,
                 str(COUNT),
+                "process" if kind == "sqlite-process" else "machine",
             ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -58,7 +59,7 @@ def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.Fixtur
 
     assert 20 <= len(received) < COUNT  # killed midway
     store: Store
-    if kind == "sqlite":
+    if kind != "postgres":
         store = SQLiteStore(log)
     else:
         from smsgate.stores.postgres import PostgresStore

@@ -10,13 +10,15 @@ import pytest
 from smsgate.stores import MemoryStore, SQLiteStore, Store
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "postgres"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-process", "redis", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     made: Store
     if request.param == "memory":
         made = MemoryStore()
     elif request.param == "sqlite":
         made = SQLiteStore(tmp_path / "state.db")
+    elif request.param == "sqlite-process":
+        made = SQLiteStore(tmp_path / "state.db", durability="process")
     elif request.param == "redis":
         from smsgate.stores.redis import RedisStore
 

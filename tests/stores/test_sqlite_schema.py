@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from smsgate.stores import LogRecord, SQLiteStore
-from smsgate.stores._sqlite_schema import _MIGRATIONS, _SCHEMA
+from smsgate.stores._sqlite_schema import _MIGRATIONS, _SCHEMA, connect
 
 
 def test_an_older_file_is_migrated(tmp_path: Path) -> None:
@@ -25,4 +25,24 @@ def test_an_older_file_is_migrated(tmp_path: Path) -> None:
     store.close()
     again = SQLiteStore(path)  # opened again: nothing to migrate
     assert [r.id for r in again.log_query(phone="+8613800138000")] == ["r1"]
+    again.close()
+
+
+def test_a_version_1_file_indexes_new_records_by_trigger(tmp_path: Path) -> None:
+    """Migration 2 adds the trigger that indexes a record's phones: records kept before stay found."""
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(_SCHEMA)
+    db.executescript(_MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    old = LogRecord("m0", "message", "m0", ("+8613800138000",), "accepted", 1.0, 1.0)
+    db.execute("INSERT INTO log VALUES ('m0', 'message', 'm0', 'accepted', 1.0, ?)", (old.to_json(),))
+    db.execute("INSERT INTO log_message_phone VALUES ('+8613800138000', 'm0', 1.0)")
+    db.close()
+    store = SQLiteStore(path)
+    store.log_put(LogRecord("m1", "message", "m1", ("+8613800138000", "+8613800138001"), "pending", 2.0, 2.0))
+    assert [r.id for r in store.log_query(phone="+8613800138000")] == ["m0", "m1"]
+    assert [r.id for r in store.log_query(phone="+8613800138001")] == ["m1"]
+    store.close()
+    again = connect(str(path), 1.0)
+    assert again.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     again.close()

@@ -15,9 +15,7 @@ from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inboun
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 
 
-GROUP = 64  # phones from which a message is indexed as one row of ``log_phone_group`` (see the schema)
-_E164 = re.compile(r"\+[0-9]+")
-_E164S = re.compile(r"\+[0-9]+(?: \+[0-9]+)*")  # what the full-text index holds: one token a phone
+_E164 = re.compile(r"\+[0-9]+")  # what the full-text index of big messages' phones holds (schema 3)
 
 
 def _grouped(db: sqlite3.Connection) -> bool:
@@ -29,40 +27,25 @@ def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
     log_put_many(db, [record])
 
 
+_INSERT = "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
+_SAME = (  # the usual update, of a record's status and data only: its indexes stay as they are
+    _INSERT + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data"
+    " WHERE log.kind = excluded.kind AND log.message_id = excluded.message_id AND log.created_at = excluded.created_at"
+)
+_REPLACE = (
+    _INSERT + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
+    " status = excluded.status, created_at = excluded.created_at, data = excluded.data"
+)
+
+
 def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
-    for the lot. A message's phones are indexed once, by its first record: a row a phone, or one
-    row of the full-text index for a big message."""
-    asked = json.dumps([*{r.id for r in records}, *{r.message_id for r in records}])
-    present = {
-        row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", (asked,))
-    }
-    phones: list[tuple[str, str, float]] = []
-    groups: list[tuple[str, str]] = []
-    grouped = any([len(r.phones) >= GROUP for r in records]) and _grouped(db)
-    refs: list[tuple[str | None, str, str, str]] = []
-    for r in records:
-        if r.id not in present:
-            if r.kind != "attempt" or r.message_id not in present:
-                joined = " ".join(r.phones) if grouped and len(r.phones) >= GROUP else ""
-                if joined and _E164S.fullmatch(joined):
-                    groups.append((joined, r.message_id))
-                else:
-                    phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
-            present.add(r.id)
-        refs += [(r.provider, ref, r.id, r.message_id) for ref in provider_refs(r)]
-    db.executemany(
-        "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
-        " status = excluded.status, created_at = excluded.created_at, data = excluded.data",
-        [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json(compact=True)) for r in records],
-    )
-    if phones:
-        db.executemany(
-            "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)", phones
-        )
-    if groups:
-        db.executemany("INSERT INTO log_phone_group (phones, message_id) VALUES (?, ?)", groups)
+    for the lot. A message's phones are indexed once, by its first record (the schema's triggers:
+    a row a phone, or one row of the full-text index for a big message)."""
+    rows = [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json(compact=True)) for r in records]
+    if db.executemany(_SAME, rows).rowcount != len(rows):  # some record changed its kind, message or time
+        db.executemany(_REPLACE, rows)
+    refs = [(r.provider, ref, r.id, r.message_id) for r in records if r.message_ids for ref in provider_refs(r)]
     if refs:
         db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
 

@@ -38,31 +38,60 @@ _MIGRATIONS = (
     CREATE TABLE inbound (seq INTEGER PRIMARY KEY, key TEXT UNIQUE, sender TEXT NOT NULL, data TEXT NOT NULL);
     CREATE INDEX inbound_sender ON inbound (sender, seq);
     """,
-    # 2: the phones of a big message (a bulk group's hundreds) as one row of a full-text index:
-    # appended as one segment a commit, where a row a phone in the B-tree above dirties a page a
-    # phone. Left out where SQLite lacks FTS5 (the B-tree then holds every message's phones).
+    # 2: the database indexes a record's phones as it inserts the record (a message's, or an
+    # attempt's whose message has no record), so the writer neither asks which records exist nor
+    # builds a row per phone.
+    """
+    CREATE TRIGGER log_phones AFTER INSERT ON log
+    WHEN NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id)
+    BEGIN
+        INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
+            SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
+    END;
+    """,
+    # 3: a big message's phones (64 or more, all E.164: a bulk group's) as one row of a full-text
+    # index, appended as one segment a commit, where a B-tree row a phone dirtied a page a phone.
+    # Skipped as a whole where SQLite lacks FTS5 (the trigger of 2 then indexes every message).
     """
     CREATE VIRTUAL TABLE log_phone_group USING fts5(phones, message_id UNINDEXED, detail=none, columnsize=0);
+    DROP TRIGGER log_phones;
+    CREATE TRIGGER log_phones AFTER INSERT ON log
+    WHEN (NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id))
+        AND NOT (json_array_length(NEW.data, '$.phones') >= 64 AND NOT EXISTS (SELECT 1 FROM
+            json_each(NEW.data, '$.phones') WHERE value NOT GLOB '+[0-9]*' OR substr(value, 2) GLOB '*[^0-9]*'))
+    BEGIN
+        INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
+            SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
+    END;
+    CREATE TRIGGER log_phone_group AFTER INSERT ON log
+    WHEN (NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id))
+        AND json_array_length(NEW.data, '$.phones') >= 64 AND NOT EXISTS (SELECT 1 FROM
+            json_each(NEW.data, '$.phones') WHERE value NOT GLOB '+[0-9]*' OR substr(value, 2) GLOB '*[^0-9]*')
+    BEGIN
+        INSERT INTO log_phone_group (phones, message_id)
+            SELECT group_concat(value, ' '), NEW.message_id FROM json_each(NEW.data, '$.phones');
+    END;
     """,
 )
-_OPTIONAL = "no such module: fts5"  # a migration failing only for this is skipped
+GROUP = 64  # phones from which migration 3 indexes a message as one row of ``log_phone_group``
+_OPTIONAL = "no such module: fts5"  # a migration failing for this alone is skipped, as a whole
 
 
 def connect(path: str, timeout: float) -> sqlite3.Connection:
-    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), with
-    WAL, ``synchronous=FULL`` and every migration applied (one process migrates at a time)."""
-    db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    """A connection to ``path`` in autocommit mode (the writer opens its own transactions), usable
+    from any thread (the writer takes turns on it), with WAL, ``synchronous=FULL`` and every
+    migration applied (one process migrates at a time)."""
+    db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("BEGIN IMMEDIATE")
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        statements = (_SCHEMA if version == 0 else "").split(";")
+        for statement in _statements(_SCHEMA) if version == 0 else []:
+            db.execute(statement)
         for number, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
-            statements += [*sql.split(";"), f"PRAGMA user_version = {number}"]
-        for statement in statements:
-            if statement.strip():
-                _execute(db, statement)
+            _migrate(db, sql)
+            db.execute(f"PRAGMA user_version = {number}")
         db.execute("COMMIT")
     except BaseException:
         db.close()
@@ -70,9 +99,25 @@ def connect(path: str, timeout: float) -> sqlite3.Connection:
     return db
 
 
-def _execute(db: sqlite3.Connection, statement: str) -> None:
+def _migrate(db: sqlite3.Connection, script: str) -> None:
+    """Run one migration's statements, all or none: one failing for want of FTS5 undoes the others."""
+    db.execute("SAVEPOINT migrate")
     try:
-        db.execute(statement)
-    except sqlite3.OperationalError as exc:  # a statement that fails changes nothing
+        for statement in _statements(script):
+            db.execute(statement)
+    except sqlite3.OperationalError as exc:
+        db.execute("ROLLBACK TO migrate")
         if _OPTIONAL not in str(exc):
             raise
+    db.execute("RELEASE migrate")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of ``script``, each whole (a trigger's body holds semicolons of its own)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements

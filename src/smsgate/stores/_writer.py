@@ -1,15 +1,22 @@
-"""Group commit for SQLite: one thread owns the connection and commits every queued job at once.
+"""Group commit for SQLite: whoever holds the connection commits every queued job at once.
 
-A job is a function of the connection. The writer takes every job queued while it was busy, runs
-them in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so a failing job undoes only its
-own changes), commits once (one fsync for the lot), then answers each caller: a caller learns its
-write is done only after the commit holding it returned. Jobs of one kind that can run together
-(a :class:`Merged` job, such as the send log's writes) run as one, with a few statements for the
-lot; should that fail, each runs alone. Sync callers wait on a
-:class:`~concurrent.futures.Future`; async callers await an asyncio future of their own loop, and
-the writer wakes each loop once per commit. The thread exits after a second with nothing to do (closing its connection)
-and starts again on the next call, so a store that is dropped without ``close()`` leaves nothing
-running.
+A job is a function of the connection. Callers queue their jobs; then one of them at a time takes
+every job queued so far, runs them in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so
+a failing job undoes only its own changes; a job alone needs none), commits once (one fsync for
+the lot), then answers each caller: a caller learns its write is done only after the commit holding
+it returned. A sync caller commits on its own thread (no thread hop): it takes its turn on the
+connection, and finds its job either committed by the caller before it or still queued, for it to
+commit with the others. Async callers queue for a thread that commits for them while there is
+work, and each event loop is woken once per commit with all of its callers' answers; without an
+fsync to wait for (``fsync=False``), a commit is brief work for the CPU, so async callers commit on
+their own event loop instead, once per turn of it, with no thread. Jobs of one
+kind that can run together (a :class:`Merged` job, such as the send log's writes) run as one, with
+a few statements for the lot; should that fail, each runs alone.
+
+Durability: a *lazy* job (``lazy = True`` on the job) is committed in a round of its own without
+an fsync (``synchronous=NORMAL``); the others with one (``synchronous=FULL``), unless the writer
+was made with ``fsync=False``: then every commit is ``NORMAL`` (it survives a crash of the
+process, not of the machine) and a round is one commit.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -43,43 +51,59 @@ class Merged(Protocol):
         ...
 
 
-IDLE = 1.0  # seconds without work before the thread exits
+IDLE = 1.0  # seconds without async work before the thread exits
 _WAKE: Item = (lambda db: None, None, "close")  # queued by close(): the thread looks again at once
 
 
 class Writer:
-    """The thread behind one :class:`~smsgate.stores.SQLiteStore`, running while there is work."""
+    """The connection behind one :class:`~smsgate.stores.SQLiteStore`, and its committing thread."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], name: str) -> None:
+    def __init__(self, connect: Callable[[], sqlite3.Connection], name: str, *, fsync: bool = True) -> None:
         self._connect = connect
         self._name = name
+        self._fsync = fsync
         self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below
         self._running = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._turn = threading.Lock()  # held by whoever uses the connection
+        self._db: sqlite3.Connection | None = None
+        self._synchronous = "FULL"  # as the connection is opened
+        self._flushing: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # a commit is due on each
         self.commits = 0  # transactions committed, for tests and benchmarks
-        self._synchronous = "FULL"  # as the connection was opened
 
-    def _submit(self, job: Job, waiter: Any, operation: str) -> None:
+    def _submit(self, item: Item, thread: bool) -> None:
         with self._lock:
             if self._closed:
-                raise StoreError(f"{self._name} is closed", store=self._name, operation=operation)
-            self._queue.put((job, waiter, operation))
-            if not self._running:
+                raise StoreError(f"{self._name} is closed", store=self._name, operation=item[2])
+            self._queue.put(item)
+            if thread and not self._running:
                 self._running = True
                 self._thread = threading.Thread(target=self._run, name="smsgate-sqlite", daemon=True)
                 self._thread.start()
 
     def call(self, job: Job, operation: str) -> Any:
         future: Future[Any] = Future()
-        self._submit(job, future, operation)
+        self._submit((job, future, operation), thread=False)
+        with self._turn:
+            if not future.done():  # not committed by the caller before: commit it with the others
+                self._round(self._drain([]))
         return future.result()
 
     async def acall(self, job: Job, operation: str) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._submit(job, future, operation)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._submit((job, future, operation), thread=self._fsync)
+        if not self._fsync and loop not in self._flushing:  # committed on this loop, after its other callbacks
+            self._flushing.add(loop)
+            loop.call_soon(self._flush, loop)
         return await future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flushing.discard(loop)
+        with self._turn:
+            self._round(self._drain([]))
 
     def close(self) -> None:
         """Refuse new work; work already queued is still committed, and the file released, on return."""
@@ -89,45 +113,64 @@ class Writer:
             self._queue.put(_WAKE)
         if thread is not None and thread is not threading.current_thread():
             thread.join()
+        with self._turn:
+            self._round(self._drain([]))
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _run(self) -> None:
-        try:
-            db = self._connect()
-        except Exception as exc:  # fail what waits; the next call tries again
-            with self._lock:
-                self._running = False
-                batch = [item for item in self._drain([]) if item is not _WAKE]
-            self._answer(
-                [(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch if _live(waiter)]
-            )
-            return
-        try:
-            while True:
-                try:
-                    first = self._queue.get(timeout=0 if self._closed else IDLE)
-                except queue.Empty:
-                    with self._lock:
-                        if self._queue.empty():
-                            self._running = False
-                            return
-                    continue
-                batch = [item for item in self._drain([first]) if item is not _WAKE]
-                lazy = [item for item in batch if getattr(item[0], "lazy", False)]
-                for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
-                    if part:  # lazy jobs first, answered without waiting for the others' fsync
-                        self._commit(db, part)
-        finally:
-            db.close()
-
-    def _drain(self, batch: list[Item]) -> list[Item]:
         while True:
             try:
-                batch.append(self._queue.get_nowait())
+                first = self._queue.get(timeout=0 if self._closed else IDLE)
             except queue.Empty:
-                return batch
+                with self._lock:
+                    if self._queue.empty():
+                        self._running = False
+                        return
+                continue
+            with self._turn:
+                self._round(self._drain([first]))
+
+    def _drain(self, batch: list[Item]) -> list[Item]:
+        """``batch`` and every job queued now; a wake-up for the thread is left for it."""
+        woken = False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is _WAKE:
+                woken = True
+            else:
+                batch.append(item)
+        if woken and threading.current_thread() is not self._thread:
+            self._queue.put(_WAKE)
+        return [item for item in batch if item is not _WAKE]
+
+    def _round(self, batch: list[Item]) -> None:
+        """Commit ``batch`` (holding the turn): lazy jobs first, answered without waiting for the others' fsync."""
+        if not batch:
+            return
+        if self._db is None:
+            try:
+                self._db = self._connect()
+                self._synchronous = "FULL"
+            except Exception as exc:  # fail what waits; the next call tries again
+                self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch])
+                return
+        if not self._fsync:
+            self._commit(self._db, batch)
+            return
+        lazy = [item for item in batch if getattr(item[0], "lazy", False)]
+        for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
+            if part:
+                self._commit(self._db, part)
 
     def _commit(self, db: sqlite3.Connection, jobs: list[Item]) -> None:
         live = [item for item in jobs if _live(item[1])]
+        if not live:
+            return
         kinds: dict[type, list[Item]] = {}
         alone: list[Item] = []
         for item in live:
@@ -139,17 +182,23 @@ class Writer:
         try:
             self._durability(db, all(getattr(job, "lazy", False) for job, _, _ in live))
             db.execute("BEGIN IMMEDIATE")
-            for items in kinds.values():
-                if len(items) > 1 and self._together(db, items, answers):
-                    continue
-                alone += items
-            for item in alone:
-                answers.append(self._alone(db, item))
+            if len(live) == 1:  # no savepoint: should the job fail, the transaction is undone
+                job, waiter, _ = live[0]
+                answers.append((waiter, True, job(db)))
+            else:
+                for items in kinds.values():
+                    if len(items) > 1 and self._together(db, items, answers):
+                        continue
+                    alone += items
+                answers += [self._alone(db, item) for item in alone]
             db.execute("COMMIT")
-        except Exception as exc:  # BEGIN or COMMIT failed (locked past the timeout, I/O error): nothing kept
+        except Exception as exc:  # BEGIN or COMMIT failed (locked past the timeout, I/O error), or the lone job
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-            self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in live])
+            if len(live) == 1 and not answers and not isinstance(exc, sqlite3.Error):
+                self._answer([(live[0][1], False, exc)])  # a bug or bad input in that job: raised as it is
+            else:
+                self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in live])
             return
         self.commits += 1
         self._answer(answers)
@@ -157,7 +206,7 @@ class Writer:
     def _durability(self, db: sqlite3.Connection, lazy: bool) -> None:
         """A commit of lazy jobs only skips its fsync (``synchronous=NORMAL``): the next full commit's
         fsync of the WAL makes it durable too; until then it survives the process, not the machine."""
-        wanted = "NORMAL" if lazy else "FULL"
+        wanted = "FULL" if self._fsync and not lazy else "NORMAL"
         if wanted != self._synchronous:
             db.execute(f"PRAGMA synchronous={wanted}")
             self._synchronous = wanted
@@ -199,7 +248,11 @@ class Writer:
                 waiter.set_result(value) if ok else waiter.set_exception(value)
             else:
                 loops.setdefault(waiter.get_loop(), []).append(answer)
+        here = _running_loop()
         for loop, theirs in loops.items():
+            if loop is here:
+                _settle(theirs)
+                continue
             with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
                 loop.call_soon_threadsafe(_settle, theirs)
 
@@ -215,6 +268,13 @@ def _live(waiter: Any) -> bool:
     if isinstance(waiter, Future):
         return waiter.set_running_or_notify_cancel()
     return not waiter.cancelled()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _settle(answers: list[Answer]) -> None:

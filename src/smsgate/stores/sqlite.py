@@ -1,12 +1,15 @@
 """``SQLiteStore``: embedded and durable (WAL, ``synchronous=FULL``); safe across threads and processes.
 
 Every operation runs in a ``BEGIN IMMEDIATE`` transaction, so counters and claims stay atomic when
-several processes open the same file. One writer thread per store commits every operation queued
-meanwhile at once (group commit, see :mod:`smsgate.stores._writer`): a call returns only after the
-commit holding it, and concurrent sends share one fsync. Async twins await the same writer.
+several processes open the same file. Operations queued meanwhile commit together (group commit,
+see :mod:`smsgate.stores._writer`): a call returns only after the commit holding it, and
+concurrent sends share one fsync. A sync call commits on its caller's thread; async twins await a
+thread that commits for them.
 Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
 their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
 next fsync, which for a send comes with its *pending* record, before any request leaves.
+``durability="process"`` drops every fsync: each commit then survives a crash of the process, not
+of the machine.
 """
 
 from __future__ import annotations
@@ -17,29 +20,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
+from ._sqlite_admit import Admit, Reserve
 from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
 from ._sqlite_schema import connect
 from ._writer import Job, Writer
-from .base import Keep, LogRecord, Refusal, Store, Window, gcra
+from .base import Keep, LogRecord, Refusal, Store, Window
 
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
-
-
-@dataclass(frozen=True)
-class _Lazy:
-    """A job whose commit may skip its fsync (see :mod:`smsgate.stores._writer`): admitting a send
-    and taking a rate token come before that send's *pending* record, whose fsync covers them."""
-
-    job: Job
-    lazy: bool = True
-
-    def __call__(self, db: sqlite3.Connection) -> Any:
-        return self.job(db)
+_INHERITED: list[Writer] = []  # a forked parent's writers: never closed by the child (their file is the parent's)
 
 
 @dataclass(frozen=True)
@@ -66,16 +59,35 @@ class _Write:
 
 
 class SQLiteStore(Store):
-    """A store in one SQLite file (``":memory:"`` for a private, non-durable one)."""
+    """A store in one SQLite file (``":memory:"`` for a private, non-durable one).
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time, timeout: float = 10.0) -> None:
+    ``durability``: what a returned write survives. ``"machine"`` (the default): a crash of the
+    machine or a power loss (an fsync per commit, ``synchronous=FULL``), except the lazy writes
+    described above. ``"process"``: a crash of the process, not of the machine (WAL with
+    ``synchronous=NORMAL``, no fsync: a power loss may take the last commits).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+        durability: Literal["machine", "process"] = "machine",
+    ) -> None:
+        if durability not in ("machine", "process"):
+            raise ValueError(f"durability must be 'machine' or 'process', not {durability!r}")
         self.path = str(path)
         self.clock = clock
         self.timeout = timeout
+        self.durability = durability
         self._writes = 0
         self._pid = os.getpid()
-        self._writer = Writer(self._connect, "SQLiteStore")
+        self._writer = self._new_writer()
         self._connect().close()  # open and migrate now: a bad path or file fails here, with sqlite3's error
+
+    def _new_writer(self) -> Writer:
+        return Writer(self._connect, "SQLiteStore", fsync=self.durability == "machine")
 
     def _connect(self) -> sqlite3.Connection:
         return connect(self.path, self.timeout)
@@ -90,7 +102,8 @@ class SQLiteStore(Store):
         """This process's writer (a forked child gets its own thread and connection)."""
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._writer = Writer(self._connect, "SQLiteStore")
+            _INHERITED.append(self._writer)
+            self._writer = self._new_writer()
         return self._writer
 
     @property
@@ -99,7 +112,8 @@ class SQLiteStore(Store):
         return self._writer.commits
 
     def __repr__(self) -> str:
-        return f"<SQLiteStore {self.path!r}>"
+        durability = "" if self.durability == "machine" else f" durability={self.durability!r}"
+        return f"<SQLiteStore {self.path!r}{durability}>"
 
     # -- operations, each a job of the writer: ``db`` is its connection, inside its transaction --
 
@@ -110,21 +124,7 @@ class SQLiteStore(Store):
         claim: tuple[str, str, float] | None,
         windows: Sequence[Window],
     ) -> Refusal | None:
-        for index, value in enumerate(self._get_many(db, blocked)):
-            if value is not None:
-                return Refusal("blocked", index)
-        if claim is not None:
-            existing = self._live(db, claim[0])
-            if existing is not None:
-                return Refusal("claimed", existing)
-        full = self._full(db, windows)
-        if full is not None:
-            return Refusal("full", full)
-        if claim is not None:
-            self._put(db, *claim)
-        for key, _limit, ttl in windows:
-            self._incr(db, key, 1, ttl)
-        return None
+        return Admit(self, blocked, claim, windows)(db)
 
     def _run(self, db: sqlite3.Connection, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return [getattr(self, "_" + name)(db, *args) for name, args in calls]
@@ -142,8 +142,12 @@ class SQLiteStore(Store):
         now = self.clock()
         expires = None if ttl is None else now + ttl
         db.execute("INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)", (key, value, expires))
-        self._writes += 1
-        if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
+        self._wrote(db, 1, now)
+
+    def _wrote(self, db: sqlite3.Connection, count: int, now: float) -> None:
+        """Count ``count`` values written; every ``_PURGE_EVERY``, expired ones are deleted."""
+        before, self._writes = self._writes, self._writes + count
+        if before // _PURGE_EVERY != self._writes // _PURGE_EVERY:  # expired counters and claims would pile up
             db.execute("DELETE FROM kv WHERE expires IS NOT NULL AND expires <= ?", (now,))
 
     def _get(self, db: sqlite3.Connection, key: str) -> str | None:
@@ -189,13 +193,7 @@ class SQLiteStore(Store):
     def _reserve(
         self, db: sqlite3.Connection, key: str, interval: float, burst: int, max_wait: float, now: float
     ) -> float | None:
-        stored = self._live(db, key)
-        step = gcra(None if stored is None else float(stored), now, interval, burst, max_wait)
-        if step is None:
-            return None
-        wait, tat = step
-        self._put(db, key, repr(tat), max(tat - now, interval) + 1.0)
-        return wait
+        return Reserve(self, key, interval, burst, max_wait, now)(db)
 
     _log_put = staticmethod(log_put)
     _log_query = staticmethod(log_query)
@@ -229,13 +227,12 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._hit(db, windows), "hit")  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
-        return self._call(job, "reserve")  # type: ignore[no-any-return]
+        return self._call(Reserve(self, key, interval, burst, max_wait, now), "reserve")  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._call(_Lazy(lambda db: self._admit(db, blocked, claim, windows)), "admit")  # type: ignore[no-any-return]
+        return self._call(Admit(self, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
@@ -276,7 +273,7 @@ class SQLiteStore(Store):
         return self._call(lambda db: self._inbound(db, phone=phone, limit=limit), "inbound")  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        self._writer.close()
+        self._here().close()
 
     async def aget(self, key: str) -> str | None:
         return await self._acall(lambda db: self._get(db, key), "aget")  # type: ignore[no-any-return]
@@ -300,14 +297,12 @@ class SQLiteStore(Store):
         return await self._acall(lambda db: self._hit(db, windows), "ahit")  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        job = _Lazy(lambda db: self._reserve(db, key, interval, burst, max_wait, now))
-        return await self._acall(job, "areserve")  # type: ignore[no-any-return]
+        return await self._acall(Reserve(self, key, interval, burst, max_wait, now), "areserve")  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        job = _Lazy(lambda db: self._admit(db, blocked, claim, windows))
-        return await self._acall(job, "aadmit")  # type: ignore[no-any-return]
+        return await self._acall(Admit(self, blocked, claim, windows), "aadmit")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
