@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
+from ._sqlite_schema import GROUP
 from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
 
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 
 
 _E164 = re.compile(r"\+[0-9]+")  # what the full-text index of big messages' phones holds (schema 3)
+_E164S = re.compile(r"\+[0-9]+(?: \+[0-9]+)*")
 
 
 def _grouped(db: sqlite3.Connection) -> bool:
@@ -32,6 +34,7 @@ _SAME = (  # the usual update, of a record's status and data only: its indexes s
     _INSERT + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data"
     " WHERE log.kind = excluded.kind AND log.message_id = excluded.message_id AND log.created_at = excluded.created_at"
 )
+_PHONE = "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)"
 _REPLACE = (
     _INSERT + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
     " status = excluded.status, created_at = excluded.created_at, data = excluded.data"
@@ -40,14 +43,41 @@ _REPLACE = (
 
 def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
-    for the lot. A message's phones are indexed once, by its first record (the schema's triggers:
-    a row a phone, or one row of the full-text index for a big message)."""
+    for the lot. A message's phones are indexed once, by its first record: a row a phone (the
+    schema's trigger), or one row of the full-text index for a big message (here)."""
+    big = [r for r in records if len(r.phones) >= GROUP]
+    firsts = _firsts(db, big) if big and _grouped(db) else []
     rows = [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json(compact=True)) for r in records]
     if db.executemany(_SAME, rows).rowcount != len(rows):  # some record changed its kind, message or time
         db.executemany(_REPLACE, rows)
+    groups: list[tuple[str, str]] = []
+    phones: list[tuple[str, str, float]] = []
+    for r in firsts:
+        joined = " ".join(r.phones)
+        if _E164S.fullmatch(joined):  # one token a phone: found by any of them
+            groups.append((joined, r.message_id))
+        else:
+            phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
+    if groups:
+        db.executemany("INSERT INTO log_phone_group (phones, message_id) VALUES (?, ?)", groups)
+    if phones:
+        db.executemany(_PHONE, phones)
     refs = [(r.provider, ref, r.id, r.message_id) for r in records if r.message_ids for ref in provider_refs(r)]
     if refs:
         db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
+
+
+def _firsts(db: sqlite3.Connection, big: list[LogRecord]) -> list[LogRecord]:
+    """The records of ``big`` that will be the first of their message in the log (asked before they
+    are written): those whose phones the writer indexes, as the schema's trigger does small ones."""
+    asked = json.dumps([*{r.id for r in big}, *{r.message_id for r in big}])
+    present = {row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", [asked])}
+    firsts = []
+    for r in big:
+        if r.id not in present and (r.kind != "attempt" or r.message_id not in present):
+            firsts.append(r)
+        present.add(r.id)
+    return firsts
 
 
 def log_query(

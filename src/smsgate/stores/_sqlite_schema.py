@@ -49,31 +49,23 @@ _MIGRATIONS = (
             SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
     END;
     """,
-    # 3: a big message's phones (64 or more, all E.164: a bulk group's) as one row of a full-text
-    # index, appended as one segment a commit, where a B-tree row a phone dirtied a page a phone.
-    # Skipped as a whole where SQLite lacks FTS5 (the trigger of 2 then indexes every message).
+    # 3: a big message's phones (64 or more: a bulk group's) are indexed by the writer as one row
+    # of a full-text index (when all are E.164), appended as one segment a commit, where a B-tree
+    # row a phone dirtied a page a phone; the trigger of 2 keeps the others. Skipped as a whole
+    # where SQLite lacks FTS5 (the trigger of 2 then indexes every message).
     """
     CREATE VIRTUAL TABLE log_phone_group USING fts5(phones, message_id UNINDEXED, detail=none, columnsize=0);
     DROP TRIGGER log_phones;
     CREATE TRIGGER log_phones AFTER INSERT ON log
-    WHEN (NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id))
-        AND NOT (json_array_length(NEW.data, '$.phones') >= 64 AND NOT EXISTS (SELECT 1 FROM
-            json_each(NEW.data, '$.phones') WHERE value NOT GLOB '+[0-9]*' OR substr(value, 2) GLOB '*[^0-9]*'))
+    WHEN json_array_length(NEW.data, '$.phones') < 64
+        AND (NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id))
     BEGIN
         INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at)
             SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
     END;
-    CREATE TRIGGER log_phone_group AFTER INSERT ON log
-    WHEN (NEW.kind != 'attempt' OR NOT EXISTS (SELECT 1 FROM log WHERE id = NEW.message_id))
-        AND json_array_length(NEW.data, '$.phones') >= 64 AND NOT EXISTS (SELECT 1 FROM
-            json_each(NEW.data, '$.phones') WHERE value NOT GLOB '+[0-9]*' OR substr(value, 2) GLOB '*[^0-9]*')
-    BEGIN
-        INSERT INTO log_phone_group (phones, message_id)
-            SELECT group_concat(value, ' '), NEW.message_id FROM json_each(NEW.data, '$.phones');
-    END;
     """,
 )
-GROUP = 64  # phones from which migration 3 indexes a message as one row of ``log_phone_group``
+GROUP = 64  # phones from which the writer indexes a message itself (migration 3)
 _OPTIONAL = "no such module: fts5"  # a migration failing for this alone is skipped, as a whole
 
 
