@@ -11,15 +11,17 @@ and sync sequential. Each round runs, in turn and under the same load: the bare 
 run it prints messages a second, the ratio to the bare gateway, this process's CPU a message
 (user + system, all threads: less sensitive to the machine's load than the rate), redis-server's
 CPU a message and Redis round trips a message (pipelines sent; shown for the pipelined store).
-``--before <commit>`` adds ``RedisStore`` as it was at that commit (its ``stores/redis.py``, read
-with ``git show``) as a named baseline in the same rounds, e.g. ``--before fd22c27`` for the store
-before pipelining. The closing table gives each ratio's min–max over the rounds.
+``--before <commit>`` adds ``RedisStore`` as it was at that commit (its ``stores/redis.py`` and
+``stores/_redis_*.py``, read with ``git show``) as a named baseline in the same rounds, e.g.
+``--before fd22c27`` for the store before pipelining. The closing table gives each ratio's min–max over the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import resource
 import subprocess
@@ -85,20 +87,39 @@ def run_sync(port: int, layer: str, store: Store | None, count: int) -> Run:
     return elapsed, used, trips
 
 
+class _AtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``smsgate.stores._at_<commit>_<module>`` from the Redis files of ``commit`` (read with
+    ``git show``); they import one another under those names, and everything else as it is now."""
+
+    def __init__(self, commit: str) -> None:
+        self.commit, self.prefix = commit, f"smsgate.stores._at_{commit}_"
+
+    def source(self, module: str) -> str | None:
+        found = subprocess.run(
+            ["git", "show", f"{self.commit}:src/smsgate/stores/{module}.py"],
+            cwd=Path(__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+        )
+        return found.stdout if found.returncode == 0 else None
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith(self.prefix) or self.source(fullname[len(self.prefix) :]) is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def exec_module(self, module: Any) -> None:
+        source = self.source(module.__name__[len(self.prefix) :]) or ""
+        source = source.replace("from ._redis_", f"from ._at_{self.commit}__redis_")
+        module.__package__ = "smsgate.stores"
+        exec(compile(source, f"{self.commit}:{module.__name__}", "exec"), module.__dict__)
+
+
 def store_at(commit: str) -> type[Store]:
-    """``RedisStore`` as ``stores/redis.py`` was at ``commit``, loaded beside the current package."""
-    root = Path(__file__).resolve().parents[1]
-    source = subprocess.run(
-        ["git", "show", f"{commit}:src/smsgate/stores/redis.py"], cwd=root, check=True, capture_output=True, text=True
-    ).stdout
-    name = f"smsgate.stores._redis_at_{commit}"
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    module.__package__ = "smsgate.stores"
-    sys.modules[name] = module
-    exec(compile(source, f"{commit}:stores/redis.py", "exec"), module.__dict__)
-    store: type[Store] = module.RedisStore
+    """``RedisStore`` as its files (``stores/redis.py``, ``stores/_redis_*.py``) were at ``commit``."""
+    finder = _AtCommit(commit)
+    sys.meta_path.insert(0, finder)
+    store: type[Store] = importlib.import_module(finder.prefix + "redis").RedisStore
     return store
 
 
@@ -114,9 +135,7 @@ class ServerCpu:
 
 
 def round_trips(store: Store | None) -> int:
-    if not isinstance(store, RedisStore):
-        return 0
-    pipes = [store._pipe, store._apipe]
+    pipes = [getattr(store, "_pipe", None), getattr(store, "_apipe", None)]  # a baseline's store too
     return sum(p.round_trips for p in pipes if p is not None)
 
 

@@ -11,8 +11,9 @@ record before each request, the outcome after); ``all`` adds every policy of
 lists). Stores (``--stores``, comma-separated): ``sqlite`` (a temporary file, the default
 durability: an fsync per durable commit), ``sqlite-process`` (``durability="process"``, no fsync),
 ``redis`` (a local ``redis-server``), ``postgres`` (a throwaway cluster with ``fsync`` on, over
-loopback TCP) and ``memory`` (``MemoryStore``, the ceiling: the send path's own cost with records
-kept for free). Each round runs every layer in turn, the bare gateway first, so ratios compare
+loopback TCP), ``postgres-process`` (``durability="process"``: no commit waits for its WAL
+flush) and ``memory`` (``MemoryStore``, the ceiling: the send path's own cost with records kept
+for free). Each round runs every layer in turn, the bare gateway first, so ratios compare
 runs made under the same load; the closing table gives each ratio's min–max over the rounds.
 ``cpu µs/msg`` is this process's CPU time (its threads included: SQLite's writer) per message,
 less sensitive to the machine's load.
@@ -27,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
@@ -104,10 +105,10 @@ def main() -> None:
     pg = PostgresServer(bindir, durable=True)
     schemas = iter(range(10**9))
 
-    def fresh_pg() -> Store:
+    def fresh_pg(durability: Literal["machine", "process"] = "machine") -> Store:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
-        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4)
+        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durability=durability)
 
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
@@ -117,6 +118,7 @@ def main() -> None:
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
+                "postgres-process": lambda: fresh_pg("process"),
             }
             chosen = [s for s in args.stores.split(",") if s]
             modes: dict[str, Callable[[str, Store | None], tuple[float, float]]] = {
@@ -124,25 +126,25 @@ def main() -> None:
                 "sync": lambda layer, store: run_sync(port, layer, store, n),
             }
             ratios: dict[tuple[str, str, str], list[float]] = {}
-            print(f"{'round':<7}{'mode':<11}{'store':<16}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
+            print(f"{'round':<7}{'mode':<11}{'store':<18}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
             for round_ in range(1, args.rounds + 1):
                 for mode, run in modes.items():
                     elapsed, cpu = run("bare", None)
                     bare = n / elapsed
-                    print(f"{round_:<7}{mode:<11}{'-':<16}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
+                    print(f"{round_:<7}{mode:<11}{'-':<18}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
                     for name in chosen:
                         for layer in ("log", "all"):
                             elapsed, cpu = run(layer, makers[name]())
                             rate = n / elapsed
                             ratios.setdefault((mode, name, layer), []).append(rate / bare)
                             print(
-                                f"{round_:<7}{mode:<11}{name:<16}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
+                                f"{round_:<7}{mode:<11}{name:<18}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
                                 f"{cpu / n * 1e6:>12.0f}",
                                 flush=True,
                             )
             print("\nratio to the bare gateway, min–max over rounds")
             for (mode, name, layer), values in ratios.items():
-                print(f"  {mode:<11}{name:<16}{layer:<6}{min(values):.2f}–{max(values):.2f}")
+                print(f"  {mode:<11}{name:<18}{layer:<6}{min(values):.2f}–{max(values):.2f}")
     finally:
         pg.close()
 

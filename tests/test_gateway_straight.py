@@ -146,3 +146,59 @@ async def test_a_refusing_before_hook_sends_nothing(
     with pytest.raises(PolicyRefused):
         await gateway.send(both(aliyun_server, tencent_fake), message(), hooks=Hooks(before_send=[refuse]))
     assert len(aliyun_server.delivered) == 0 and len(tencent_fake.delivered) == 0
+
+
+async def test_a_single_request_in_another_order_than_the_message_goes_to_the_engine(
+    gateway: Driver, aliyun_server: AliyunFake, monkeypatch: Any
+) -> None:
+    from smsgate._flow import SendFlow
+    from smsgate.providers.aliyun import AliyunProvider
+
+    class Reversing(AliyunProvider):  # one request, its recipients in reverse
+        def batches(self, message: Any, recipients: Any) -> list[tuple[Any, ...]]:
+            return [tuple(reversed(tuple(recipients)))]
+
+    straight: list[tuple[bool, bool]] = []
+    begin = SendFlow.straight
+
+    def spied(self: SendFlow, *args: Any) -> Any:
+        started = begin(self, *args)
+        straight.append((started is not None, started is not None and started.job is not None))
+        return started
+
+    monkeypatch.setattr(SendFlow, "straight", spied)
+    two = Message(to=[PHONE, "13900139000"], template="SMS_1", params={"code": "123456"})
+    results = []
+    for options in ({}, {"send_log": MemoryStore()}):  # the straight path's fallback, then the full flow
+        provider = Reversing(aliyun_server.settings())
+        result = await gateway.send([provider], two, **options)
+        results.append(([(r.phone.e164, r.status) for r in result.recipients], [a.phones for a in result.attempts]))
+    assert straight == [(True, False), (False, False)]  # no straight request: the engine sent it
+    assert results[0] == results[1]
+    assert [row[0] for row in results[0][0]] == [E164, "+8613900139000"]  # the message's order
+    assert results[0][1] == [("+8613900139000", E164)]  # the request's order
+    assert aliyun_server.phones() == ["13900139000", PHONE] * 2
+
+
+async def test_an_accepted_straight_send_reads_as_the_full_flow_does(
+    gateway: Driver, aliyun_server: AliyunFake, tencent_fake: TencentFake
+) -> None:
+    """Every field of the result, but times and the provider's ids, the same on both paths."""
+    two = Message(to=[PHONE, "+86 139 0013 9000"], template="SMS_1", params={"code": "123456"})
+    seen = []
+    for options in ({}, {"send_log": MemoryStore()}):
+        metrics = Metrics()
+        result = await gateway.send(both(aliyun_server, tencent_fake), two, metrics=metrics, **options)
+        attempts = [
+            {k: v for k, v in a.to_dict().items() if k not in ("started_at", "elapsed")} for a in result.attempts
+        ]
+        rows = [{**r.to_dict(), "message_id": bool(r.message_id)} for r in result.recipients]
+        assert [a.elapsed >= 0 and a.started_at > 0 for a in result.attempts] == [True]
+        seen.append((rows, attempts, len(result.responses), metrics.snapshot(), result.ok))
+    assert seen[0] == seen[1]
+    rows, attempts, responses, counted, ok = seen[0]
+    assert ok and [r["phone"] for r in rows] == [E164, "+8613900139000"] and responses == 1
+    assert attempts == [
+        {"provider": "aliyun", "phones": [E164, "+8613900139000"], "status": "accepted", "error": None, "number": 1}
+    ]
+    assert counted["attempts"] == {"aliyun.accepted": 1} and counted["recipients"] == {"accepted": 2}

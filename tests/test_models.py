@@ -181,3 +181,10 @@ def test_values_of_the_wrong_type_are_typed_errors_naming_the_field(fields, fiel
     with pytest.raises(InvalidRequest) as info:
         Message(**{"to": "13800138000", "template": "T", **fields})
     assert info.value.field == field and info.value.code == 46001
+
+
+def test_a_status_is_hashed_as_its_value():
+    """Counters keyed by status answer for the plain string too (``metrics.recipients["accepted"]``)."""
+    counts = {Status.ACCEPTED: 2, Status.UNKNOWN: 1}
+    assert counts["accepted"] == 2 and counts["unknown"] == 1 and "failed" not in counts
+    assert {status.value: hash(status) for status in Status} == {status.value: hash(status.value) for status in Status}

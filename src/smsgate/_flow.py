@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ._engine import attempt_of, plan
+from ._engine import plan
 from ._errors import InvalidRequest, PolicyRefused, SmsError
 from ._flow_jobs import Batches, Policies, Send
 from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
@@ -55,10 +55,11 @@ Flow = Generator[Step, Any, SendResult]
 
 @dataclass(slots=True)
 class Straight:
-    """A send on the straight path: its state, its providers in order, and its first request
+    """A send on the straight path: its message and id, its providers in order, and its first request
     (``None`` when the first provider cannot take it in one request: the engine decides then)."""
 
-    send: Send
+    message: Outgoing
+    message_id: str
     order: list[str]
     job: Job | None
 
@@ -141,42 +142,44 @@ class SendFlow:
         for hook in p.hooks.before_send:
             hook(outgoing)
         self._check_countries(outgoing)
-        send = Send(outgoing, new_id(), None)
-        order = list(self.strategy(names, outgoing))
-        return Straight(send, order, self._first_job(send, order))
+        message_id, order = new_id(), list(self.strategy(names, outgoing))
+        return Straight(outgoing, message_id, order, self._first_job(outgoing, message_id, order))
 
-    def _first_job(self, send: Send, order: list[str]) -> Job | None:
+    def _first_job(self, message: Outgoing, message_id: str, order: list[str]) -> Job | None:
         """The engine's first request for this send, when it makes exactly one to its first provider."""
         if not order:
             return None
-        provider, message = self.providers[order[0]], send.message
+        provider = self.providers[order[0]]
         try:
             provider.check(message)
         except InvalidRequest:
             return None  # the engine skips this provider, saying why
         batches = provider.batches(message, message.phones)
-        return Job(provider, message, batches[0], 1, send.message_id) if len(batches) == 1 else None
+        if len(batches) != 1 or batches[0] != message.phones:  # in one request, in the message's order
+            return None
+        return Job(provider, message, message.phones, 1, message_id)
 
     def settle(self, straight: Straight, done: Done) -> SendResult | None:
         """The result of a straight send when ``done`` (the answer to its request) accepted every
         recipient; ``None`` otherwise, and nothing is counted: then drive :meth:`resume`."""
         rows, job = done.outcome, straight.job
-        if job is None or isinstance(rows, SmsError) or any([row.error is not None for row in rows]):
+        if job is None or type(rows) is not list or any([row.error is not None for row in rows]):
             return None
-        send = straight.send
-        attempt = attempt_of(job.provider.alias, job, done)
-        self._observe(job, attempt)
-        if [row.phone for row in rows] != list(send.message.phones):
+        phones = job.recipients  # the message's, in order
+        e164 = tuple([phone.e164 for phone in phones])
+        attempt = Attempt(job.provider.alias, e164, _ACCEPTED, None, done.started_at, done.elapsed, job.number)
+        log_attempt(straight.message_id, attempt)  # accepted: no on_error hook to call
+        if [row.phone for row in rows] != list(phones):
             by_phone = {row.phone.e164: row for row in rows}
-            rows = [by_phone[phone.e164] for phone in send.message.phones]
+            rows = [by_phone[phone.e164] for phone in phones]
         responses = () if done.raw is None else (done.raw,)
-        return self._finished(send.message, SendResult(tuple(rows), (attempt,), responses, send.message_id))
+        result = SendResult(tuple(rows), (attempt,), responses, straight.message_id)
+        return self._finished(straight.message, result)
 
     def resume(self, straight: Straight, done: Done | None) -> Flow:
         """A straight send carried on by the engine from ``done``, the answer to its request (never
         sent again), or from the start when it made none."""
-        send = straight.send
-        send.sent = done is not None
+        send = Send(straight.message, straight.message_id, None, sent=done is not None)
         result = yield from self._plan(send, send.message, straight.order, first=done)
         return self._finished(send.message, result)
 
@@ -331,6 +334,9 @@ class SendFlow:
             write = partial(p.store.write, records, keep=keep, forget=forget, lazy=True)
             awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
+
+
+_ACCEPTED = Status.ACCEPTED
 
 
 def _summary(result: SendResult) -> str:

@@ -217,10 +217,11 @@ class Message:
     ) -> Outgoing:
         """This message (its fields checked already) to ``phones``, parsed; ``_batching`` builds its
         merged messages with it too."""
-        fields = vars(self) | {"to": phones, "recipient_params": recipient_params, "phones": phones}
+        ready = object.__new__(Outgoing)  # its fields are checked already: no __init__ setting each again
+        vars(ready).update(vars(self), to=phones, recipient_params=recipient_params, phones=phones)
         if params is not None:
-            fields["params"] = params
-        return Outgoing(**fields)
+            vars(ready)["params"] = params
+        return ready
 
     def template_for(self, *names: str) -> str | None:
         """The template code for the first of ``names`` with an override, else ``template``."""

@@ -41,6 +41,10 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    # hashed as its value, in C (Enum's own hash is a Python call hashing the name): counted by
+    # ``Metrics`` on every send, and equal keys hash alike (``Status.ACCEPTED == "accepted"``)
+    __hash__ = str.__hash__
+
     @classmethod
     def of(cls, error: SmsError) -> Status:
         from ._errors import OutcomeUnknown, Rejected
@@ -50,6 +54,9 @@ class Status(str, enum.Enum):
         if isinstance(error, OutcomeUnknown):
             return cls.UNKNOWN
         return cls.FAILED
+
+
+_ACCEPTED = Status.ACCEPTED
 
 
 @dataclass(slots=True)
@@ -65,7 +72,7 @@ class RecipientResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is Status.ACCEPTED
+        return self.status is _ACCEPTED
 
     @classmethod
     def failed(
@@ -127,7 +134,7 @@ class SendResult:
     @property
     def ok(self) -> bool:
         """True when every recipient was accepted."""
-        return all(r.ok for r in self.recipients)
+        return all([r.status is _ACCEPTED for r in self.recipients])
 
     @property
     def accepted(self) -> tuple[RecipientResult, ...]:

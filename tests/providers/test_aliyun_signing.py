@@ -260,3 +260,43 @@ def test_headers_prepared_per_action_sign_as_the_reference_does(
         assert canonical == canonical_query({**params, **repeated})
         expected, _ = reference_v3_authorization("POST", {**params, **repeated}, signed, body, AK, SECRET)
         assert headers["authorization"] == expected
+
+
+def test_headers_are_sent_in_the_prepared_order() -> None:
+    """Each request's headers come in one order, the varying ones in place: what a hand-written
+    client sends, so the requests are byte for byte the same."""
+    signer = RpcSigner(AK, SECRET, host="h", version="2017-05-25")
+    first = signer.sign("SendSms", {"PhoneNumbers": "1"}, date=DATE, nonce="n1")[1]
+    second = signer.sign("SendSms", {"PhoneNumbers": "2"}, date=DATE, nonce="n2")[1]
+    order = ["host", "accept", "content-type", "x-acs-action", "x-acs-content-sha256", "x-acs-date"]
+    assert list(first) == list(second) == [*order, "x-acs-signature-nonce", "x-acs-version", "authorization"]
+    assert first["x-acs-signature-nonce"] == "n1" and second["x-acs-signature-nonce"] == "n2"
+    assert first["authorization"] != second["authorization"]
+
+
+def test_v3_signs_alike_without_an_openssl_hmac_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``hmac.HMAC`` holds no OpenSSL object, its own copies sign, with the same signatures."""
+    import hashlib
+    import hmac
+
+    from smsgate.providers import _acs
+
+    class Plain:  # only the public methods of hmac.HMAC
+        def __init__(self, mac: hmac.HMAC) -> None:
+            self._mac = mac
+
+        def copy(self) -> Plain:
+            return Plain(self._mac.copy())
+
+        def update(self, data: bytes) -> None:
+            self._mac.update(data)
+
+        def hexdigest(self) -> str:
+            return self._mac.hexdigest()
+
+    query = {"PhoneNumbers": "13800138000", "TemplateParam": '{"code":"1"}'}
+    wanted = RpcSigner(AK, SECRET, host="h", version="v").sign("SendSms", dict(query), date=DATE, nonce="n")
+    monkeypatch.setattr(_acs.hmac, "new", lambda key, digestmod: Plain(hmac.HMAC(key, digestmod=hashlib.sha256)))
+    plain = RpcSigner(AK, SECRET, host="h", version="v")
+    assert isinstance(plain._v3._keyed, Plain)
+    assert plain.sign("SendSms", dict(query), date=DATE, nonce="n") == wanted

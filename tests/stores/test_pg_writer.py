@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from smsgate import StoreError
 from smsgate.stores import LogRecord
+from smsgate.stores.base import Refusal
 
 PHONE = "+8613800138000"
 
@@ -46,3 +48,32 @@ def test_writes_from_another_loop_commit_too(postgres_dsn: str) -> None:
         asyncio.run(store.awrite([LogRecord(f"m{n}", "message", f"m{n}", (PHONE,), "pending", 1.0, 1.0)]))
     assert [r.id for r in store.log_query(phone=PHONE)] == ["m0", "m1"]
     store.close()
+
+
+def test_concurrent_admits_share_commits_and_stay_exact(postgres_dsn: str) -> None:
+    """Two stores (two machines), each with 100 admits in flight over the same two windows, taken in
+    opposite orders: batches lock every key first, in one order, so exactly the limit is admitted."""
+    from smsgate.stores.postgres import PostgresStore
+
+    stores = [PostgresStore(postgres_dsn, clock=lambda: 1000.0) for _ in range(2)]
+    windows = [("a", 30, 60.0), ("b", 1000, 60.0)]
+
+    def admits(store: PostgresStore, order: list[tuple[str, int, float]]) -> list[Refusal | None]:
+        async def main() -> list[Refusal | None]:
+            answers = await asyncio.gather(
+                *(store.aadmit([], (f"c{id(order)}-{n}", "v", 60.0), order) for n in range(100))
+            )
+            assert store._awriter is not None and 0 < store._awriter.commits < 100
+            await store.aclose()
+            return list(answers)
+
+        return asyncio.run(main())
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(admits, stores, [windows, windows[::-1]])
+    assert [a is None for a in first + second].count(True) == 30
+    assert {(r.kind, r.detail) for r in first if r is not None} <= {("full", 0)}
+    assert {(r.kind, r.detail) for r in second if r is not None} <= {("full", 1)}
+    again = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
+    assert again.get_many(["a", "b"]) == ["30", "30"]
+    again.close()

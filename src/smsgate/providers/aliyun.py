@@ -115,7 +115,7 @@ class AliyunProvider(Provider):
         data = self._verdict(response)
         biz_id = data.get("BizId")
         message_id = str(biz_id) if biz_id is not None else None
-        return [RecipientResult(p, _ACCEPTED, self.alias, message_id=message_id, raw=data) for p in request.recipients]
+        return [RecipientResult(p, _ACCEPTED, self.alias, message_id, None, data) for p in request.recipients]
 
     # -- QuerySendDetails --------------------------------------------------------------------
 

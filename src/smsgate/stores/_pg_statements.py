@@ -1,25 +1,28 @@
-"""What :class:`~smsgate.stores.postgres.PostgresStore` sends: a statement with its arguments and
-how its rows decode into the operation's answer; calls of smsgate's SQL functions merge into one."""
+"""What :class:`~smsgate.stores.postgres.PostgresStore` sends: queries as statements with their
+arguments, and calls of smsgate's SQL operations, which run as one batch in one statement
+(``smsgate_apply``); each with how its rows decode into the operation's answer."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .base import LogRecord, Refusal
 
 __all__ = [
-    "LAZY",
+    "Call",
     "Decode",
     "Statement",
+    "applied",
     "arows_of",
     "first_index",
     "log_query",
     "log_records",
-    "merged",
     "no_answer",
     "rows_of",
     "scalar",
+    "statements_of",
     "verdict",
 ]
 
@@ -57,20 +60,42 @@ def log_records(rows: list[Any]) -> list[LogRecord]:
     return records
 
 
-LAZY: Statement = ("SELECT set_config('synchronous_commit', 'off', true)", (), no_answer)
-"""In a transaction whose commit need not wait for its WAL flush (a lazy write)."""
+class Call(NamedTuple):
+    """One of smsgate's SQL operations: its name in ``smsgate_apply``, its JSON arguments, the keys
+    it locks and how its answer decodes."""
+
+    name: str
+    args: list[Any]
+    locks: list[str]
+    decode: Decode
 
 
-def merged(statements: list[Statement]) -> Statement | None:
-    """Calls of smsgate's functions as one ``SELECT f(…), g(…)``: one statement, so one round trip
-    and one transaction (PostgreSQL evaluates the select list in order). ``None`` when any is a query."""
-    calls = [sql for sql, _, _ in statements]
-    if not all((sql.startswith("SELECT smsgate_") or sql == LAZY[0]) and " FROM " not in sql for sql in calls):
-        return None
-    sql = "SELECT " + ", ".join(call[len("SELECT ") :] for call in calls)
-    args = [arg for _, call_args, _ in statements for arg in call_args]
-    decoders = [decode for _, _, decode in statements]
-    return sql, args, lambda rows: [decode([(value,)]) for decode, value in zip(decoders, rows[0], strict=True)]
+_APPLY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb)"
+_APPLY_LAZY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb), set_config('synchronous_commit', 'off', true)"
+
+
+def applied(calls: Sequence[Call], lazy: bool = False) -> Statement:
+    """``calls`` as one statement, so one round trip and one transaction, always the same prepared
+    statement; ``lazy``: its commit does not wait for the WAL flush. Decodes to their answers."""
+    locks = json.dumps([key for call in calls for key in call.locks])
+    ops = json.dumps([(call.name, call.args) for call in calls], separators=(",", ":"))
+    decoders = [call.decode for call in calls]
+
+    def answers(rows: list[Any]) -> list[Any]:
+        return [decode([(value,)]) for decode, value in zip(decoders, rows[0][0], strict=True)]
+
+    return _APPLY_LAZY if lazy else _APPLY, (locks, ops), answers
+
+
+def statements_of(parts: Sequence[Call | Statement], lazy: bool) -> list[Statement]:
+    """Calls as one statement, queries as they are; each decodes to a list of answers, in order."""
+    if all(isinstance(part, Call) for part in parts):
+        return [applied(parts, lazy)]  # type: ignore[arg-type]
+    return [applied([p], lazy) if isinstance(p, Call) else (p[0], p[1], _listed(p[2])) for p in parts]
+
+
+def _listed(decode: Decode) -> Decode:
+    return lambda rows: [decode(rows)]
 
 
 def rows_of(cursor: Any) -> list[Any]:

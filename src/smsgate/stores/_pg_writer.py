@@ -1,8 +1,7 @@
-"""Group commit for PostgreSQL's async writes: the writes of one event loop, queued while a commit
-runs, go out together on one connection in one transaction (one commit, one WAL flush): one
-statement calling smsgate's functions in turn where they allow, else a pipelined transaction.
-Durable and lazy writes queue apart (a lazy one never waits for a WAL flush), each with up to
-``lanes`` commits in flight.
+"""Group commit for PostgreSQL's async writes: the calls of one event loop, queued while a commit
+runs, go out together on one connection as one statement (``smsgate_apply``: one round trip, one
+transaction, one WAL flush). Durable and lazy calls (admitting a send, a rate token, outcomes)
+queue apart (a lazy one never waits for a WAL flush), each with up to ``lanes`` commits in flight.
 
 A caller's write returns only after the commit holding it (a batch of lazy writes only commits
 with ``synchronous_commit`` off). Should the shared transaction fail,
@@ -17,13 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._pg_async import LoopConnections
-from ._pg_statements import LAZY, Statement, arows_of, merged
+from ._pg_statements import Call, applied, arows_of
 
 __all__ = ["GroupWriter"]
 
-Alone = Callable[[list[Statement]], Awaitable[list[Any]]]
-_MAX_ARGS = 30_000  # a merged statement's parameters (PostgreSQL takes at most 65,535)
-Write = tuple[list[Statement], "asyncio.Future[list[Any]]", bool]  # statements, the caller's answer, lazy
+Alone = Callable[[list[Any], bool], Awaitable[list[Any]]]  # calls, lazy -> their answers
+Write = tuple[list[Call], "asyncio.Future[list[Any]]", bool]  # calls, the caller's answer, lazy
 
 
 class GroupWriter:
@@ -38,10 +36,10 @@ class GroupWriter:
         self._tasks: set[asyncio.Task[None]] = set()
         self.commits = 0  # transactions committed, for tests and benchmarks
 
-    async def write(self, statements: list[Statement], lazy: bool = False) -> list[Any]:
-        """Run ``statements`` in the next group commit of their kind; their decoded answers, in order."""
+    async def write(self, calls: list[Call], lazy: bool = False) -> list[Any]:
+        """Run ``calls`` in the next group commit of their kind; their decoded answers, in order."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._queues[lazy].append((statements, future, lazy))
+        self._queues[lazy].append((calls, future, lazy))
         if self._running[lazy] < self._lanes:
             self._running[lazy] += 1
             task = asyncio.create_task(self._drain(lazy))
@@ -65,33 +63,24 @@ class GroupWriter:
                 future.cancel()
 
     async def _together(self, batch: list[Write]) -> None:
-        lazy = [LAZY] if batch[0][2] else []
-        statements = [*lazy, *(statement for statements, _, _ in batch for statement in statements)]
-        one = merged(statements) if sum(len(args) for _, args, _ in statements) <= _MAX_ARGS else None
+        sql, args, decode = applied([call for calls, _, _ in batch for call in calls], batch[0][2])
         try:
             async with self._connections.connection() as conn:
-                if one is not None:  # one statement: one round trip, its own transaction
-                    answers = one[2](await arows_of(await conn.execute(one[0], one[1])))
-                else:
-                    async with conn.pipeline(), conn.transaction():
-                        cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
-                    answers = [
-                        decode(await arows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)
-                    ]
+                answers = decode(await arows_of(await conn.execute(sql, args)))
         except Exception:  # one of them is at fault, or the connection: each is tried alone
             for write in batch:
                 await self._one(*write)
             return
         self.commits += 1
-        answer = iter(answers[len(lazy) :])
+        answer = iter(answers)
         for mine, future, _ in batch:
             decoded = [next(answer) for _ in mine]
             if not future.done():
                 future.set_result(decoded)
 
-    async def _one(self, statements: list[Statement], future: asyncio.Future[list[Any]], lazy: bool) -> None:
+    async def _one(self, calls: list[Call], future: asyncio.Future[list[Any]], lazy: bool) -> None:
         try:
-            answer = (await self._alone([LAZY, *statements]))[1:] if lazy else await self._alone(statements)
+            answer = await self._alone(calls, lazy)
         except Exception as exc:
             if not future.done():
                 future.set_exception(exc)

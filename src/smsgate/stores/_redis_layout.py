@@ -27,6 +27,10 @@ from .base import (
 __all__ = ["RedisLayout"]
 
 Call = tuple[str, tuple[Any, ...]]
+Keep = tuple[str, str, float]
+
+_NO_KEEP = ("", "", "", 0)
+_NO_FORGET = ("", "")
 
 
 class RedisLayout(Store):
@@ -55,7 +59,7 @@ class RedisLayout(Store):
             return ("DEL", self._k(args[0]))
         if name == "get":
             return ("GET", self._k(args[0]))
-        return self._script("log_put", *self._log_args(args[0]))
+        return self._write((args[0],), None, None)
 
     def _replies(self, calls: Sequence[Call], replies: Sequence[Any]) -> list[Any]:
         return [self._decode(r) if name == "get" else None for (name, _), r in zip(calls, replies, strict=True)]
@@ -73,13 +77,22 @@ class RedisLayout(Store):
             args += [limit, self._ms(ttl)]
         return keys, args
 
-    def _log_args(self, record: LogRecord) -> tuple[list[str], list[Any]]:
-        keys = [self._k(f"log:r:{record.id}"), self._k("log:all"), self._k(f"log:m:{record.message_id}")]
-        keys.append(self._k(f"log:r:{record.message_id}"))
-        keys += [self._k(f"log:p:{phone}") for phone in record.phones]
-        keys += [self._k(f"log:f:{record.provider}|{ref}") for ref in provider_refs(record)]
-        args = [_json(record), record.created_at, record.id, self._ms(self.log_ttl)]
-        return keys, [*args, record.kind, record.message_id, len(record.phones)]
+    def _write(self, records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> Command:
+        """One script call for a whole :meth:`~smsgate.stores.Store.write`: records, kept key, forgotten key."""
+        command: list[Any] = ["EVALSHA", SHAS["write"], 0, self.prefix, self._ms(self.log_ttl)]
+        command += ("1", *keep[:2], self._ms(keep[2])) if keep is not None else _NO_KEEP
+        command += ("1", forget) if forget is not None else _NO_FORGET
+        for record in records:
+            phones = record.phones
+            command += (record.id, record.kind, record.message_id, record.created_at, _json(record), len(phones))
+            command += phones
+            if record.provider is None or not record.message_ids:
+                command.append(0)
+            else:
+                refs = provider_refs(record)
+                command.append(len(refs))
+                command += [f"{record.provider}|{ref}" for ref in refs]
+        return tuple(command)
 
     def _report_args(self, report: DeliveryReport, matched: str | None) -> tuple[list[str], list[Any]]:
         keys = [self._k(f"rep:r:{report.key}"), self._k("rep:seq"), self._k("rep:all")]
@@ -99,10 +112,15 @@ class RedisLayout(Store):
         found = [r for r in records if r.message_ids.get(report.phone) == report.provider_message_id]
         return max(found, key=lambda r: r.created_at).message_id if found else None
 
-    def _report_index(self, message_id: str | None, phone: str | None) -> str:
-        if message_id is not None:
-            return self._k(f"rep:m:{message_id}")
-        return self._k("rep:all" if phone is None else f"rep:p:{phone}")
+    def _reports(self, message_id: str | None, phone: str | None, limit: int) -> Command:
+        """The one script call listing kept reports, newest first (all of a message's for a phone)."""
+        end = limit - 1 if message_id is None or phone is None else -1
+        index = f"rep:m:{message_id}" if message_id is not None else "rep:all" if phone is None else f"rep:p:{phone}"
+        return self._script("newest", (), (self.prefix, index, end, "rep:r:", "h"))
+
+    def _inbound(self, phone: str | None, limit: int) -> Command:
+        index = "in:all" if phone is None else f"in:p:{phone}"
+        return self._script("newest", (), (self.prefix, index, limit - 1, "in:r:", "g"))
 
     def _reports_of(self, rows: Sequence[Any], phone: str | None, limit: int) -> list[DeliveryReport]:
         found = []
@@ -138,23 +156,40 @@ class RedisLayout(Store):
             return Refusal("claimed", self._decode(reply[1]))
         return Refusal("blocked" if kind == 1 else "full", int(reply[1]))
 
-    def _index(self, message_id: str | None) -> str:
-        return self._k("log:all" if message_id is None else f"log:m:{message_id}")
-
     @staticmethod
     def _decode(value: Any) -> str | None:
         return value.decode() if isinstance(value, bytes) else value
 
-    def _filter(self, rows: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+    def _read(self, filters: dict[str, Any]) -> Command:
+        """The one script call of a :meth:`~smsgate.stores.Store.log_query`: by phone, or by index."""
+        message_id, phone = filters.get("message_id"), filters.get("phone")
+        low, high = self._range(filters)
+        if phone is not None and message_id is None:  # the phone's messages, then their records
+            return self._script("read", (), (self.prefix, "p", phone, low, high))
+        index = "log:all" if message_id is None else f"log:m:{message_id}"
+        return self._script("read", (), (self.prefix, "i", index, low, high))
+
+    def _refs(self, report: DeliveryReport) -> Command:
+        """The read of the attempt records that got ``report``'s provider message id."""
+        return self._script("read", (), (self.prefix, "f", f"{report.provider}|{report.provider_message_id}", 0, 0))
+
+    def _found(self, reply: Sequence[Any], filters: dict[str, Any]) -> list[LogRecord]:
+        """The records of a read's ``reply`` (a message record with its deliveries), filtered and ordered."""
         message_id, phone, status = filters.get("message_id"), filters.get("phone"), filters.get("status")
-        records = [LogRecord.from_json(row) for row in rows if row is not None]
-        found = [
-            r
-            for r in records
-            if (message_id is None or r.message_id == message_id)
-            and (phone is None or phone in r.phones)
-            and (status is None or r.status == status)
-        ]
+        found = []
+        for at in range(0, len(reply), 2):
+            record = LogRecord.from_json(reply[at])
+            if (
+                (message_id is None or record.message_id == message_id)
+                and (phone is None or phone in record.phones)
+                and (status is None or record.status == status)
+            ):
+                if record.kind == "message":
+                    pairs = reply[at + 1] or []
+                    record.deliveries = {
+                        self._decode(pairs[i]) or "": self._decode(pairs[i + 1]) or "" for i in range(0, len(pairs), 2)
+                    }
+                found.append(record)
         found.sort(key=lambda r: r.created_at, reverse=bool(filters.get("newest_first")))
         return found[: filters.get("limit", 1000)]
 
@@ -162,11 +197,6 @@ class RedisLayout(Store):
     def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
         since, until = filters.get("since"), filters.get("until")
         return ("-inf" if since is None else since), ("+inf" if until is None else until)
-
-    def _with_deliveries(self, records: list[LogRecord], found: Sequence[Any]) -> list[LogRecord]:
-        for record, deliveries in zip([r for r in records if r.kind == "message"], found, strict=True):
-            record.deliveries = {self._decode(k) or "": self._decode(v) or "" for k, v in deliveries.items()}
-        return records
 
 
 def _json(record: LogRecord) -> bytes | str:

@@ -215,6 +215,7 @@ class AsyncPipeliner:
 
     def __init__(self, client: aredis.Redis) -> None:
         self.client = client
+        self.loop = asyncio.get_running_loop()  # made by a task of the loop it serves
         self._pool = client.connection_pool
         self._connection: Any = None
         self._queue: list[tuple[_Call, asyncio.Future[None]]] = []
@@ -224,7 +225,7 @@ class AsyncPipeliner:
     async def call(self, *commands: Command) -> list[Any]:
         """Send ``commands`` (with whatever else is queued) and return their replies, in order."""
         call = _Call(commands)
-        done = asyncio.get_running_loop().create_future()
+        done = self.loop.create_future()
         self._queue.append((call, done))
         if self._sender is None:
             self._sender = asyncio.create_task(self._send_all())

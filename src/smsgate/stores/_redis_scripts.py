@@ -78,23 +78,92 @@ end
 return {0}
 """
 
-# KEYS: record, all-index, message-index, the message's record, n phone indexes, then ref sets.
-# ARGV: json, created_at, id, ttl_ms (0: none), kind, message id, n. A message's phones are indexed
-# once (phone -> message id), by its first record; attempts are indexed by the provider's message ids.
-_LOG_PUT = """
-local new = redis.call('EXISTS', KEYS[1]) == 0
-local ttl, n = tonumber(ARGV[4]), tonumber(ARGV[7])
-if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-if new and (ARGV[5] ~= 'attempt' or redis.call('EXISTS', KEYS[4]) == 0) then
-  for i = 5, 4 + n do redis.call('ZADD', KEYS[i], 'NX', ARGV[2], ARGV[6]) end
+# KEYS: none (built from the prefix: one compact payload instead of a dozen keys a record).
+# ARGV: prefix, ttl_ms (0: none), keep ('1' or ''), its key, value and ttl_ms (0: none), forget ('1'
+# or ''), its key, then per record: id, kind, message id, created_at, json, n phones, phones..., n refs,
+# refs ("provider|id")... Records first, then the kept key, then the forgotten one. A record replaced
+# with the same created_at keeps its index entries. A message's phones are indexed once (phone ->
+# message id), by its first record; attempts are indexed by the provider's message ids.
+_WRITE = """
+local p, ttl = ARGV[1], tonumber(ARGV[2])
+local made, i = {}, 9
+while i <= #ARGV do
+  local id, kind, mid, at, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key, n = p .. 'log:r:' .. id, tonumber(ARGV[i + 5])
+  local old
+  if ttl > 0 then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
+  else old = redis.call('SET', key, json, 'GET') end
+  local was  -- the replaced record's created_at, found by a plain search (its JSON's keys come in order)
+  if old then
+    local at_key = string.find(old, '"created_at":', 1, true)
+    if at_key then was = tonumber(string.sub(old, at_key + 13, (string.find(old, ',', at_key + 13, true) or 0) - 1)) end
+  end
+  if was ~= tonumber(at) then
+    redis.call('ZADD', p .. 'log:all', at, id)
+    redis.call('ZADD', p .. 'log:m:' .. mid, at, id)
+  end
+  if not old and (kind ~= 'attempt' or not (made[mid] or redis.call('EXISTS', p .. 'log:r:' .. mid) == 1)) then
+    for j = i + 6, i + 5 + n do redis.call('ZADD', p .. 'log:p:' .. ARGV[j], 'NX', at, mid) end
+  end
+  made[id] = true
+  i = i + 6 + n
+  for j = i + 1, i + tonumber(ARGV[i]) do
+    local refs = p .. 'log:f:' .. ARGV[j]
+    redis.call('SADD', refs, id)
+    if ttl > 0 then redis.call('PEXPIRE', refs, ttl) end
+  end
+  i = i + 1 + tonumber(ARGV[i])
 end
-for i = 5 + n, #KEYS do
-  redis.call('SADD', KEYS[i], ARGV[3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+if ARGV[3] == '1' then
+  if tonumber(ARGV[6]) > 0 then redis.call('SET', p .. ARGV[4], ARGV[5], 'PX', ARGV[6])
+  else redis.call('SET', p .. ARGV[4], ARGV[5]) end
 end
+if ARGV[7] == '1' then redis.call('DEL', p .. ARGV[8]) end
 return 1
+"""
+
+# KEYS: none (built from the prefix). ARGV: prefix, then 'i' and an index (time or message), 'p' and a
+# phone, or 'f' and a provider reference ("provider|id"), then low, high (for 'i' and 'p'). Returns
+# each record found and, after each, its deliveries (HGETALL's list) for a message record, else
+# false: the index, the records and the deliveries in one round trip.
+_READ = """
+local p, low, high = ARGV[1], ARGV[4], ARGV[5]
+local ids = {}
+if ARGV[2] == 'i' then
+  ids = redis.call('ZRANGEBYSCORE', p .. ARGV[3], low, high)
+elseif ARGV[2] == 'f' then
+  ids = redis.call('SMEMBERS', p .. 'log:f:' .. ARGV[3])
+else
+  for _, mid in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:p:' .. ARGV[3], '-inf', high)) do
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'log:m:' .. mid, low, high)) do ids[#ids + 1] = id end
+  end
+end
+local out = {}
+for _, id in ipairs(ids) do
+  local record = redis.call('GET', p .. 'log:r:' .. id)
+  if record then
+    out[#out + 1] = record
+    if string.find(record, '"kind":"message"', 1, true) then
+      out[#out + 1] = redis.call('HGETALL', p .. 'log:d:' .. id)
+    else
+      out[#out + 1] = false
+    end
+  end
+end
+return out
+"""
+
+# KEYS: none (built from the prefix). ARGV: prefix, an index, its last rank (-1: all), the items'
+# key prefix, 'h' (a report: HMGET of its data and message id) or 'g' (an inbound message: GET).
+# Returns the items of the index, newest first, in one round trip.
+_NEWEST = """
+local p, out = ARGV[1], {}
+for _, member in ipairs(redis.call('ZREVRANGE', p .. ARGV[2], 0, tonumber(ARGV[3]))) do
+  local key = p .. ARGV[4] .. member
+  if ARGV[5] == 'h' then out[#out + 1] = redis.call('HMGET', key, 'd', 'm')
+  else out[#out + 1] = redis.call('GET', key) end
+end
+return out
 """
 
 # KEYS: the report, seq counter, all-index, phone index, message index, the message's deliveries.
@@ -132,7 +201,9 @@ SCRIPTS = {
     "incr": _INCR,
     "hit": _HIT,
     "reserve": _RESERVE,
-    "log_put": _LOG_PUT,
+    "write": _WRITE,
+    "read": _READ,
+    "newest": _NEWEST,
     "admit": _ADMIT,
     "report": _REPORT,
     "inbound": _INBOUND,

@@ -1,13 +1,15 @@
 """``PostgresStore``: durable and shared by many processes on many machines (psycopg 3 and its pool).
 
 Needs the ``postgres`` extra (``pip install smsgate[postgres]``). smsgate creates and migrates its
-tables itself (see :mod:`smsgate.stores._pg_schema`). Every operation is one statement, so one
-round trip and one transaction; :meth:`~PostgresStore.run` sends its batch in one pipelined
-transaction. The sync side uses psycopg's ``ConnectionPool``; the async twins keep connections of
-the running loop (see :mod:`smsgate.stores._pg_async`), so the store works from any event loop,
-and the send log's writes of one loop share their commits (see :mod:`smsgate.stores._pg_writer`).
-Lazy writes, admitting a send and taking a rate token commit with ``synchronous_commit`` off:
-the WAL flush of the send's *pending* record, before any request leaves, covers them.
+tables itself (see :mod:`smsgate.stores._pg_schema`). Operations are calls of one server-side
+function, ``smsgate_apply``, which runs a batch of them given as JSON: one prepared statement,
+one round trip and one transaction whatever the batch (queries are plain statements). The sync
+side uses psycopg's ``ConnectionPool``; the async twins keep connections of the running loop (see
+:mod:`smsgate.stores._pg_async`), so the store works from any event loop, and the writes, admits
+and rate tokens of one loop share their statements and commits (see
+:mod:`smsgate.stores._pg_writer`). Lazy writes, admitting a send and taking a rate token commit
+with ``synchronous_commit`` off: the WAL flush of the send's *pending* record, before any request
+leaves, covers them.
 A failure raises :class:`~smsgate.StoreError`.
 """
 
@@ -16,20 +18,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
 from ._pg_schema import migrate
 from ._pg_statements import (
-    LAZY,
+    Call,
     Statement,
     arows_of,
     first_index,
     log_query,
-    merged,
     no_answer,
     rows_of,
     scalar,
+    statements_of,
     verdict,
 )
 from ._pg_writer import GroupWriter
@@ -47,7 +49,6 @@ from .base import (
     provider_refs,
     store_error,
     translating,
-    write_calls,
 )
 
 try:
@@ -65,7 +66,16 @@ _PURGE_EVERY = 1000
 
 @translating(psycopg.Error, PoolTimeout, asyncio.TimeoutError)
 class PostgresStore(Store):
-    """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL."""
+    """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL.
+
+    ``durability``: what a returned write survives. ``"machine"`` (the default): a crash of the
+    database server or its machine (a send's pending record waits for its WAL flush). ``"process"``:
+    every write commits without waiting for its WAL flush (``synchronous_commit`` off), the pending
+    records too, so a crash of smsgate's process still loses nothing, but a crash of the database
+    server or its machine may lose its last moments of writes (up to three ``wal_writer_delay``,
+    0.6 s by default) and a request that left may be missing from the send log. Sequential sync
+    sends then skip the WAL flush that bounds them.
+    """
 
     def __init__(
         self,
@@ -74,8 +84,13 @@ class PostgresStore(Store):
         clock: Callable[[], float] = time.time,
         max_connections: int = 10,
         timeout: float = 10.0,
+        durability: Literal["machine", "process"] = "machine",
     ) -> None:
+        if durability not in ("machine", "process"):
+            raise ValueError(f"durability must be 'machine' or 'process', not {durability!r}")
         self.clock = clock
+        self.durability = durability
+        self._lazy = durability == "process"  # every commit lazy
         self._dsn = dsn
         self._max = max_connections
         self._timeout = timeout
@@ -94,58 +109,58 @@ class PostgresStore(Store):
             raise store_error("PostgresStore", "open", exc) from exc
 
     def __repr__(self) -> str:  # the DSN may carry a password
-        return f"<PostgresStore schema_version={self.schema_version}>"
+        durability = "" if self.durability == "machine" else f" durability={self.durability!r}"
+        return f"<PostgresStore schema_version={self.schema_version}{durability}>"
 
     # -- statements shared by both twins -----------------------------------------------------
 
-    def _statement(self, name: str, args: Sequence[Any]) -> Statement:
-        build: Callable[..., Statement] = getattr(self, "_" + name)
+    def _statement(self, name: str, args: Sequence[Any]) -> Call | Statement:
+        build: Callable[..., Call | Statement] = getattr(self, "_" + name)
         return build(*args)
 
-    def _get(self, key: str) -> Statement:
-        return "SELECT smsgate_live(%s, %s)", (key, self.clock()), scalar
+    def _get(self, key: str) -> Call:
+        return Call("live", [key, self.clock()], [], scalar)
 
     def _get_many(self, keys: Sequence[str]) -> Statement:
         sql = "SELECT smsgate_live(k, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
         return sql, (self.clock(), list(keys)), lambda rows: [row[0] for row in rows]
 
-    def _set(self, key: str, value: str, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_put(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), no_answer
+    def _set(self, key: str, value: str, ttl: float | None = None) -> Call:
+        return Call("put", [key, value, ttl, self.clock()], [], no_answer)
 
-    def _add(self, key: str, value: str, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_add(%s, %s, %s::float8, %s)", (key, value, ttl, self.clock()), scalar
+    def _add(self, key: str, value: str, ttl: float | None = None) -> Call:
+        return Call("add", [key, value, ttl, self.clock()], [key], scalar)
 
-    def _delete(self, key: str) -> Statement:
-        return "SELECT smsgate_del(%s)", (key,), no_answer
+    def _delete(self, key: str) -> Call:
+        return Call("del", [key], [], no_answer)
 
-    def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Statement:
-        return "SELECT smsgate_incr(%s, %s, %s::float8, %s)", (key, amount, ttl, self.clock()), scalar
+    def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Call:
+        return Call("incr", [key, amount, ttl, self.clock()], [], scalar)
 
-    def _hit(self, windows: Sequence[Window]) -> Statement:
-        sql, args, _ = self._admit([], None, windows)
-        return sql, args, first_index
+    def _hit(self, windows: Sequence[Window]) -> Call:
+        return self._admit([], None, windows)._replace(decode=first_index)
 
-    def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> Statement:
-        return "SELECT smsgate_reserve(%s, %s, %s, %s, %s)", (key, interval, burst, max_wait, now), scalar
+    def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> Call:
+        return Call("reserve", [key, interval, burst, max_wait, now], [key], scalar)
 
-    def _admit(
-        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> Statement:
+    def _admit(self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]) -> Call:
         key, value, ttl = claim or (None, None, None)
-        sql = "SELECT smsgate_admit(%s::text[], %s, %s, %s::float8, %s::text[], %s::bigint[], %s::float8[], %s)"
         keys, limits, ttls = [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]
-        return sql, (list(blocked), key, value, ttl, keys, limits, ttls, self.clock()), verdict
+        locks = keys if key is None else [key, *keys]
+        return Call("admit", [list(blocked), key, value, ttl, keys, limits, ttls, self.clock()], locks, verdict)
 
-    def _log_put(self, record: LogRecord) -> Statement:
-        sql = "SELECT smsgate_log_put(%s, %s, %s, %s, %s, %s, %s::text[], %s, %s::text[])"
-        args = (record.id, record.kind, record.message_id, record.status, record.provider, record.created_at)
-        return sql, (*args, list(record.phones), record.to_json(), provider_refs(record)), no_answer
+    def _log_put(self, record: LogRecord) -> Call:
+        args = [record.id, record.kind, record.message_id, record.status, record.provider, record.created_at]
+        return Call("log_put", [*args, list(record.phones), record.to_json(), provider_refs(record)], [], no_answer)
+
+    def _kept(self, keep: Keep | None, forget: str | None) -> list[Call]:
+        """What a write sets and deletes after its records (see :meth:`Store.write`)."""
+        return ([] if keep is None else [self._set(*keep)]) + ([] if forget is None else [self._delete(forget)])
 
     _log_query = staticmethod(log_query)
 
-    def _record_report(self, report: DeliveryReport) -> Statement:
-        sql = "SELECT smsgate_record_report(%s, %s, %s, %s, %s, %s)"
-        args = (report.key, report.provider, report.provider_message_id, report.phone, report.status.value)
+    def _record_report(self, report: DeliveryReport) -> Call:
+        args = [report.key, report.provider, report.provider_message_id, report.phone, report.status.value]
 
         def recorded(rows: list[Any]) -> bool:
             answer = scalar(rows)
@@ -153,7 +168,7 @@ class PostgresStore(Store):
                 report.message_id = answer[0]
             return answer is not None
 
-        return sql, (*args, dump_report(report)), recorded
+        return Call("record_report", [*args, dump_report(report)], [], recorded)
 
     def _reports(self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100) -> Statement:
         where = [c for c, v in (("message_id = %s", message_id), ("phone = %s", phone)) if v is not None]
@@ -171,30 +186,26 @@ class PostgresStore(Store):
         args = ([] if phone is None else [phone]) + [limit]
         return sql + " ORDER BY seq DESC LIMIT %s", args, lambda rows: [load_inbound(r[0]) for r in rows]
 
-    def _batch(self, statements: list[Statement]) -> list[Statement]:
+    def _batch(self, parts: list[Call | Statement]) -> list[Call | Statement]:
         self._writes += 1
         if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
-            return [*statements, ("SELECT smsgate_purge(%s)", (self.clock(),), no_answer)]
-        return statements
+            return [*parts, Call("purge", [self.clock()], [], no_answer)]
+        return parts
 
     # -- sync ---------------------------------------------------------------------------------
 
-    def _exec(self, statements: list[Statement]) -> list[Any]:
-        statements = self._batch(statements)
-        one = merged(statements)
+    def _exec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
+        statements = statements_of(self._batch(parts), lazy or self._lazy)
         with self._pool.connection() as conn:
-            if one is not None:
-                sql, args, decode = one
-                return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
-                return [decode(rows_of(conn.execute(sql, args)))]
+                return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
             with conn.pipeline(), conn.transaction():
                 cursors = [conn.execute(sql, args) for sql, args, _ in statements]
-            return [decode(rows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+            return [a for cur, (_, _, decode) in zip(cursors, statements, strict=True) for a in decode(rows_of(cur))]
 
-    def _one(self, statement: Statement) -> Any:
-        return self._exec([statement])[0]
+    def _one(self, part: Call | Statement) -> Any:
+        return self._exec([part])[0]
 
     def get(self, key: str) -> str | None:
         return self._one(self._get(key))  # type: ignore[no-any-return]
@@ -218,12 +229,12 @@ class PostgresStore(Store):
         return self._one(self._hit(windows))  # type: ignore[no-any-return]
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        return self._exec([LAZY, self._reserve(key, interval, burst, max_wait, now)])[1]  # type: ignore[no-any-return]
+        return self._exec([self._reserve(key, interval, burst, max_wait, now)], lazy=True)[0]  # type: ignore[no-any-return]
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return self._exec([LAZY, self._admit(blocked, claim, windows)])[1]  # type: ignore[no-any-return]
+        return self._exec([self._admit(blocked, claim, windows)], lazy=True)[0]  # type: ignore[no-any-return]
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
@@ -236,8 +247,7 @@ class PostgresStore(Store):
         forget: str | None = None,
         lazy: bool = False,
     ) -> None:
-        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
-        self._exec([LAZY, *statements] if lazy else statements)
+        self._exec([*map(self._log_put, records), *self._kept(keep, forget)], lazy)
 
     def log_put(self, record: LogRecord) -> None:
         self._one(self._log_put(record))
@@ -276,22 +286,25 @@ class PostgresStore(Store):
             self._awriter = GroupWriter(self._aconns, self._aexec)
         return self._aconns
 
-    async def _aexec(self, statements: list[Statement]) -> list[Any]:
-        statements = self._batch(statements)
-        one = merged(statements)
+    async def _aexec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
+        statements = statements_of(self._batch(parts), lazy or self._lazy)
         async with self._aconnections().connection() as conn:
-            if one is not None:
-                sql, args, decode = one
-                return decode(await arows_of(await conn.execute(sql, args)))  # type: ignore[no-any-return]
             if len(statements) == 1:
                 sql, args, decode = statements[0]
-                return [decode(await arows_of(await conn.execute(sql, args)))]
+                return decode(await arows_of(await conn.execute(sql, args)))  # type: ignore[no-any-return]
             async with conn.pipeline(), conn.transaction():
                 cursors = [await conn.execute(sql, args) for sql, args, _ in statements]
-            return [decode(await arows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+            decoded = [decode(await arows_of(cur)) for cur, (_, _, decode) in zip(cursors, statements, strict=True)]
+            return [answer for answers in decoded for answer in answers]
 
-    async def _aone(self, statement: Statement) -> Any:
-        return (await self._aexec([statement]))[0]
+    async def _aone(self, part: Call | Statement) -> Any:
+        return (await self._aexec([part]))[0]
+
+    async def _queued(self, calls: list[Call], lazy: bool) -> list[Any]:
+        """``calls`` in this loop's next group commit of their kind (see :class:`GroupWriter`)."""
+        self._aconnections()
+        assert self._awriter is not None
+        return await self._awriter.write(self._batch(calls), lazy or self._lazy)  # type: ignore[arg-type]
 
     async def aget(self, key: str) -> str | None:
         return await self._aone(self._get(key))  # type: ignore[no-any-return]
@@ -315,13 +328,12 @@ class PostgresStore(Store):
         return await self._aone(self._hit(windows))  # type: ignore[no-any-return]
 
     async def areserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
-        statements = [LAZY, self._reserve(key, interval, burst, max_wait, now)]
-        return (await self._aexec(statements))[1]  # type: ignore[no-any-return]
+        return (await self._queued([self._reserve(key, interval, burst, max_wait, now)], True))[0]  # type: ignore[no-any-return]
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        return (await self._aexec([LAZY, self._admit(blocked, claim, windows)]))[1]  # type: ignore[no-any-return]
+        return (await self._queued([self._admit(blocked, claim, windows)], True))[0]  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
@@ -335,10 +347,7 @@ class PostgresStore(Store):
         lazy: bool = False,
     ) -> None:
         """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
-        statements = [self._statement(name, args) for name, args in write_calls(records, keep, forget)]
-        self._aconnections()
-        assert self._awriter is not None
-        await self._awriter.write(self._batch(statements), lazy)
+        await self._queued([self._log_put(r) for r in records] + self._kept(keep, forget), lazy)
 
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))

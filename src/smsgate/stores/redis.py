@@ -55,7 +55,6 @@ class RedisStore(RedisLayout):
         self._async = async_client
         self._own_async = async_client is None
         self._apipe: AsyncPipeliner | None = None  # of the client and loop in use
-        self._apipe_loop: asyncio.AbstractEventLoop | None = None
         self._aloop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:  # the URL may carry a password
@@ -77,12 +76,16 @@ class RedisStore(RedisLayout):
         return self._pipe.call(command)[0]
 
     async def _aone(self, command: Command) -> Any:
-        return (await self._apipeliner().call(command))[0]
+        pipe = self._apipe
+        if pipe is None or pipe.loop is not asyncio.get_running_loop():
+            pipe = self._apipeliner()
+        return (await pipe.call(command))[0]
 
     def _apipeliner(self) -> AsyncPipeliner:
+        """The pipeliner of the running loop and its client (made anew when either changed)."""
         client = self._client()
-        if self._apipe is None or self._apipe.client is not client or self._aloop is not self._apipe_loop:
-            self._apipe, self._apipe_loop = AsyncPipeliner(client), self._aloop
+        if self._apipe is None or self._apipe.client is not client or self._apipe.loop is not self._aloop:
+            self._apipe = AsyncPipeliner(client)
         return self._apipe
 
     # -- sync ---------------------------------------------------------------------------------
@@ -117,7 +120,18 @@ class RedisStore(RedisLayout):
         return None if wait is None else float(wait)
 
     def log_put(self, record: LogRecord) -> None:
-        self._one(self._script("log_put", *self._log_args(record)))
+        self._one(self._write((record,), None, None))
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        if records or keep is not None or forget is not None:
+            self._one(self._write(records, keep, forget))
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -131,32 +145,12 @@ class RedisStore(RedisLayout):
         return self._replies(calls, self._pipe.call(*[self._command(name, args) for name, args in calls]))
 
     def log_query(self, **filters: Any) -> list[LogRecord]:
-        message_id, phone = filters.get("message_id"), filters.get("phone")
-        low, high = self._range(filters)
-        if phone is not None and message_id is None:  # the phone's messages, then their records
-            pipe = self._sync.pipeline(transaction=False)
-            for mid in self._sync.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
-                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
-            ids = [i for found in pipe.execute() for i in found]
-        else:
-            ids = self._sync.zrangebyscore(self._index(message_id), low, high)
-        if not ids:
-            return []
-        rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, filters)
-        pipe = self._sync.pipeline(transaction=False)
-        for record in records:
-            if record.kind == "message":
-                pipe.hgetall(self._k(f"log:d:{record.id}"))
-        return self._with_deliveries(records, pipe.execute())
+        return self._found(self._one(self._read(filters)), filters)
 
     def record_report(self, report: DeliveryReport) -> bool:
         matched = None
         if report.provider_message_id is not None:
-            ids = self._sync.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
-            if ids:
-                rows = self._sync.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-                matched = self._matching(report, rows)
+            matched = self._matching(report, self._one(self._refs(report))[::2])
         keys, args = self._report_args(report, matched)
         if not self._one(self._script("report", keys, args)):
             return False
@@ -166,22 +160,14 @@ class RedisStore(RedisLayout):
     def reports(
         self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
     ) -> list[DeliveryReport]:
-        end = limit - 1 if message_id is None or phone is None else -1
-        keys = self._sync.zrevrange(self._report_index(message_id, phone), 0, end)
-        pipe = self._sync.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
-        return self._reports_of(pipe.execute(), phone, limit)
+        return self._reports_of(self._one(self._reports(message_id, phone, limit)), phone, limit)
 
     def record_inbound(self, message: InboundMessage) -> bool:
         keys, args = self._inbound_args(message)
         return bool(self._one(self._script("inbound", keys, args)))
 
     def inbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
-        index = self._k("in:all" if phone is None else f"in:p:{phone}")
-        members = self._sync.zrevrange(index, 0, limit - 1)
-        rows = self._sync.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
-        return [load_inbound(row) for row in rows if row is not None]
+        return [load_inbound(row) for row in self._one(self._inbound(phone, limit)) if row is not None]
 
     def close(self) -> None:
         self._pipe.close()
@@ -219,7 +205,18 @@ class RedisStore(RedisLayout):
         return None if wait is None else float(wait)
 
     async def alog_put(self, record: LogRecord) -> None:
-        await self._aone(self._script("log_put", *self._log_args(record)))
+        await self._aone(self._write((record,), None, None))
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        if records or keep is not None or forget is not None:
+            await self._aone(self._write(records, keep, forget))
 
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -234,34 +231,12 @@ class RedisStore(RedisLayout):
         return self._replies(calls, await self._apipeliner().call(*commands))
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
-        message_id, phone = filters.get("message_id"), filters.get("phone")
-        low, high = self._range(filters)
-        client = self._client()
-        if phone is not None and message_id is None:  # the phone's messages, then their records
-            pipe = client.pipeline(transaction=False)
-            for mid in await client.zrangebyscore(self._k(f"log:p:{phone}"), "-inf", high):
-                pipe.zrangebyscore(self._index(self._decode(mid)), low, high)
-            ids = [i for found in await pipe.execute() for i in found]
-        else:
-            ids = await client.zrangebyscore(self._index(message_id), low, high)
-        if not ids:
-            return []
-        rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-        records = self._filter(rows, filters)
-        pipe = client.pipeline(transaction=False)
-        for record in records:
-            if record.kind == "message":
-                pipe.hgetall(self._k(f"log:d:{record.id}"))
-        return self._with_deliveries(records, await pipe.execute())
+        return self._found(await self._aone(self._read(filters)), filters)
 
     async def arecord_report(self, report: DeliveryReport) -> bool:
         matched = None
-        client = self._client()
         if report.provider_message_id is not None:
-            ids = await client.smembers(self._k(f"log:f:{report.provider}|{report.provider_message_id}"))
-            if ids:
-                rows = await client.mget([self._k(f"log:r:{self._decode(i)}") for i in ids])
-                matched = self._matching(report, rows)
+            matched = self._matching(report, (await self._aone(self._refs(report)))[::2])
         keys, args = self._report_args(report, matched)
         if not await self._aone(self._script("report", keys, args)):
             return False
@@ -271,27 +246,18 @@ class RedisStore(RedisLayout):
     async def areports(
         self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100
     ) -> list[DeliveryReport]:
-        client = self._client()
-        end = limit - 1 if message_id is None or phone is None else -1
-        keys = await client.zrevrange(self._report_index(message_id, phone), 0, end)
-        pipe = client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hmget(self._k(f"rep:r:{self._decode(key)}"), ["d", "m"])
-        return self._reports_of(await pipe.execute(), phone, limit)
+        return self._reports_of(await self._aone(self._reports(message_id, phone, limit)), phone, limit)
 
     async def arecord_inbound(self, message: InboundMessage) -> bool:
         keys, args = self._inbound_args(message)
         return bool(await self._aone(self._script("inbound", keys, args)))
 
     async def ainbound(self, *, phone: str | None = None, limit: int = 100) -> list[InboundMessage]:
-        client = self._client()
-        members = await client.zrevrange(self._k("in:all" if phone is None else f"in:p:{phone}"), 0, limit - 1)
-        rows = await client.mget([self._k(f"in:r:{self._decode(m)}") for m in members]) if members else []
-        return [load_inbound(row) for row in rows if row is not None]
+        return [load_inbound(row) for row in await self._aone(self._inbound(phone, limit)) if row is not None]
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
-        if self._apipe is not None and self._apipe_loop is loop:
+        if self._apipe is not None and self._apipe.loop is loop:
             await self._apipe.aclose()
         self._apipe = None
         if self._async is not None and self._aloop is loop:

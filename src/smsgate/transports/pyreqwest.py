@@ -71,10 +71,6 @@ def _not_sent(exc: ValueError) -> Unreachable:
 _Key = tuple[str | None, float, float]
 
 
-def _key(request: HttpRequest) -> _Key:
-    return request.proxy, request.connect_timeout, request.timeout
-
-
 def _configure(builder: BaseClientBuilder, key: _Key, limit: int | None) -> None:
     from pyreqwest.proxy import ProxyBuilder
 
@@ -95,12 +91,6 @@ def _classify(exc: Exception) -> RequestFailed:
     if any(c.startswith(_CONNECT_FAILED) for c in causes):
         return Unreachable(f"could not connect: {type(exc).__name__}{last}")
     return OutcomeUnknown(f"no response after sending: {type(exc).__name__}{last}")
-
-
-def _response(status: int, headers: Any, body: bytes) -> HttpResponse:
-    # pyreqwest's HeaderMap is a case-insensitive mapping with hyper's lower-case names: kept as
-    # it is, since copying it into a dict costs more than the rest of reading the response
-    return HttpResponse(status, headers, body)
 
 
 class PyreqwestTransport(AsyncTransport):
@@ -127,8 +117,8 @@ class PyreqwestTransport(AsyncTransport):
         return client
 
     async def handle_async_request(self, request: HttpRequest) -> HttpResponse:
+        key = request.proxy, request.connect_timeout, request.timeout
         try:
-            key = _key(request)
             client = self._clients.get(key) or self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
             response = await prepared.send()
@@ -137,7 +127,9 @@ class PyreqwestTransport(AsyncTransport):
             raise _classify(exc) from exc
         except ValueError as exc:
             raise _not_sent(exc) from exc
-        return _response(response.status, response.headers, body.to_bytes())
+        # hyper's header map kept as it is (case-insensitive, lower-case names): copying it into a
+        # dict costs more than the rest of reading the response
+        return HttpResponse(response.status, response.headers, body.to_bytes())
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
@@ -169,8 +161,8 @@ class PyreqwestSyncTransport(Transport):
             return client
 
     def handle_request(self, request: HttpRequest) -> HttpResponse:
+        key = request.proxy, request.connect_timeout, request.timeout
         try:
-            key = _key(request)
             client = self._clients.get(key) or self._open(key)
             prepared = _prepare(client.request(request.method, request.url), request).build()
             response = prepared.send()
@@ -179,7 +171,9 @@ class PyreqwestSyncTransport(Transport):
             raise _classify(exc) from exc
         except ValueError as exc:
             raise _not_sent(exc) from exc
-        return _response(response.status, response.headers, body.to_bytes())
+        # hyper's header map kept as it is (case-insensitive, lower-case names): copying it into a
+        # dict costs more than the rest of reading the response
+        return HttpResponse(response.status, response.headers, body.to_bytes())
 
     def close(self) -> None:
         with self._lock:
