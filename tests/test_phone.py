@@ -121,3 +121,28 @@ def test_unique_numbers_leave_the_parse_cache_as_it_was():
     parsed = {PhoneNumber.parse(f"139{n:08d}").e164 for n in range(2000)}
     parsed |= {PhoneNumber.parse(f"+86137{n:08d}").e164 for n in range(2000)}
     assert len(parsed) == 4000 and _parse.cache_info().currsize == before
+
+
+def outcome(parse, raw):
+    """What a parse gives: the phone, or the error's words."""
+    try:
+        return parse(raw)
+    except InvalidPhone as exc:
+        return exc.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    region=st.sampled_from([*REGIONS, "cn", None]),
+    raw=st.one_of(
+        st.text("0123456789+ ", max_size=16),
+        st.integers(0, 10**8 - 1).map(lambda n: f"13{n:09d}"),
+        st.integers(0, 10**8 - 1).map(lambda n: f"+86 15{n:09d}"),
+        st.text(max_size=12),
+        st.none(),
+    ),
+)
+def test_a_region_parser_answers_as_parse_does(region, raw):
+    from smsgate._phone import parser
+
+    assert outcome(parser(region), raw) == outcome(lambda r: PhoneNumber.parse(r, region), raw)

@@ -72,4 +72,6 @@ def test_sigkill_mid_bulk_send_loses_no_record(kind: str, request: pytest.Fixtur
     assert statuses <= {"pending", "accepted"} and "accepted" in statuses
     messages = [r for r in store.log_query(limit=10_000) if r.kind == "message"]
     assert [m.status for m in messages] == ["pending"]  # the message never finished
+    found = {r.message_id for r in store.log_query(phone=received[-1])}  # found by phone too
+    assert found == {messages[0].id}
     store.close()

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import InvalidRequest, SmsError
-from ._models import Attempt, Message, SendResult, Sent
-from ._phone import PhoneNumber
+from ._models import Attempt, Message, RecipientResult, SendResult, Sent
+from ._phone import PhoneNumber, parser
 from .providers.base import Provider
 
 __all__ = ["Grouper", "Unit", "asend_unit", "grouper", "send_unit"]
@@ -84,6 +84,9 @@ class Grouper:
     _key: Hashable = None
     _mixed: bool = False  # members differ in params: per-recipient params
 
+    def __post_init__(self) -> None:
+        self._parse = parser(self.region)
+
     @property
     def waiting(self) -> bool:
         """A partial group is held."""
@@ -126,7 +129,7 @@ class Grouper:
         if message.recipient_params or message.params != self._members[0].params or shape(message) != self._key:
             return None
         try:
-            phone = PhoneNumber.parse(message.to[0], self.region)
+            phone = self._parse(message.to[0])
         except SmsError:
             return None
         if phone.e164 in self._seen:
@@ -144,7 +147,7 @@ class Grouper:
         one was made (raises as ``normalised``)."""
         if len(message.to) == 1 and not message.recipient_params and (message.template or message.text):
             try:
-                return (PhoneNumber.parse(message.to[0], self.region),), None, None
+                return (self._parse(message.to[0]),), None, None
             except SmsError:
                 pass  # normalised() raises it, worded as for any send
         normal = message.normalised(self.region)
@@ -213,9 +216,13 @@ def split(unit: Unit, result: SendResult) -> Iterator[Sent]:
     carried = [(a, None if len(a.phones) == total else frozenset(a.phones)) for a in result.attempts]
     offset = 0
     for message, count in zip(unit.members, unit.counts, strict=True):
-        own = rows[offset : offset + count]
+        if count == 1:  # the usual member: one phone, no list to make
+            own: tuple[RecipientResult, ...] = (rows[offset],)
+            mine: tuple[str, ...] = (own[0].phone.e164,)
+        else:
+            own = rows[offset : offset + count]
+            mine = tuple([r.phone.e164 for r in own])
         offset += count
-        mine = tuple([r.phone.e164 for r in own])
         attempts = []
         for a, among in carried:
             tried = mine if among is None else tuple([p for p in mine if p in among])

@@ -8,14 +8,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ._errors import InvalidPhone, InvalidRequest
-from ._phone import PhoneNumber
+from ._phone import PhoneNumber, parser
 
 __all__ = ["Message", "Outgoing", "Phone"]
 
 Phone = str | PhoneNumber
-
-_NO_SECRETS: frozenset[str] = frozenset()
-_TEXTS = ("template", "sign_name", "text", "idempotency_key", "out_id", "extend_code")  # str | None fields
 
 
 def _text(value: Any, where: str) -> Any:
@@ -44,14 +41,17 @@ def _frozen_params(params: Any, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if not params:
         return out
-    if type(params) is not dict and not isinstance(params, Mapping):
+    if type(params) is not dict and not isinstance(params, Mapping):  # a plain dict skips the ABC check
         raise InvalidRequest(f"{where} must be a mapping of names to values", field=where)
     for key, value in params.items():
+        if type(key) is str and type(value) is str and key and key.isascii() and value.isascii():
+            out[key] = value  # the usual case, before the slower checks
+            continue
         if not isinstance(key, str) or not key:
             raise InvalidRequest(f"{where}: parameter names must be non-empty strings", field=where)
         if not key.isascii():
             _text(key, where)
-        if type(value) is str and value.isascii():  # the usual case, before the slower checks
+        if type(value) is str and value.isascii():
             out[key] = value
             continue
         name = f"{where}.{key}"
@@ -89,7 +89,7 @@ def _per_recipient(values: Any) -> dict[str, dict[str, str]]:
     return {_text(str(k), where): _frozen_params(v, f"{where}[{k!r}]") for k, v in values.items()}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Message:
     """One SMS to one or more recipients.
 
@@ -118,22 +118,48 @@ class Message:
     extend_code: str | None = None
     secret_params: frozenset[str] = frozenset()
 
-    def __post_init__(self) -> None:
-        # every field checked, and copied where the caller could still change it (written through
-        # ``vars``: how a frozen dataclass may convert its own fields, as object.__setattr__ does)
-        own = vars(self)
-        to = own["to"]
-        own["to"] = (to,) if type(to) is str else _recipients(to)
-        for name in _TEXTS:
-            value = own[name]
-            if value is not None and not (type(value) is str and value.isascii()):  # the usual cases pass
-                own[name] = _text(value, name)
-        own["params"] = _frozen_params(own["params"], "params")
-        own["templates"] = _texts(own["templates"], "templates")
-        own["sign_names"] = _texts(own["sign_names"], "sign_names")
-        own["param_order"] = _order(own["param_order"])
-        own["recipient_params"] = _per_recipient(own["recipient_params"])
-        own["secret_params"] = frozenset(own["secret_params"]) if own["secret_params"] else _NO_SECRETS
+    def __init__(
+        self,
+        to: Sequence[Phone] | Phone,
+        template: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        sign_name: str | None = None,
+        text: str | None = None,
+        templates: Mapping[str, str] | None = None,
+        sign_names: Mapping[str, str] | None = None,
+        param_order: Sequence[str] | None = None,
+        recipient_params: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        out_id: str | None = None,
+        extend_code: str | None = None,
+        secret_params: frozenset[str] | None = None,
+    ) -> None:
+        # every field checked, and copied where the caller could still change it; the usual cases
+        # first (a bulk run builds a million of these). object.__setattr__ is how a frozen dataclass
+        # sets its own fields; the values stay in the instance (no dict is made), and a field left
+        # unset reads its default from the class (None, no secret params).
+        put = object.__setattr__
+        put(self, "to", (to,) if type(to) is str else _recipients(to))
+        put(self, "params", _frozen_params(params, "params") if params else {})
+        put(self, "templates", _texts(templates, "templates") if templates else {})
+        put(self, "sign_names", _texts(sign_names, "sign_names") if sign_names else {})
+        put(self, "recipient_params", _per_recipient(recipient_params) if recipient_params else {})
+        if template is not None:
+            put(self, "template", _text(template, "template"))
+        if sign_name is not None:
+            put(self, "sign_name", _text(sign_name, "sign_name"))
+        if text is not None:
+            put(self, "text", _text(text, "text"))
+        if idempotency_key is not None:
+            put(self, "idempotency_key", _text(idempotency_key, "idempotency_key"))
+        if out_id is not None:
+            put(self, "out_id", _text(out_id, "out_id"))
+        if extend_code is not None:
+            put(self, "extend_code", _text(extend_code, "extend_code"))
+        if param_order is not None:
+            put(self, "param_order", _order(param_order))
+        if secret_params:
+            put(self, "secret_params", frozenset(secret_params))
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
@@ -157,9 +183,10 @@ class Message:
             raise InvalidRequest("a template code or a text is required", field="template")
         phones: dict[str, PhoneNumber] = {}
         bad: list[InvalidPhone] = []
+        parse = parser(region)
         for raw in self.to:
             try:
-                phone = PhoneNumber.parse(raw, region)
+                phone = parse(raw)
             except InvalidPhone as exc:
                 bad.append(exc)
             else:

@@ -4,12 +4,14 @@ so that ``import smsgate`` stays light)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from typing import Any
 
 from ._errors import InvalidPhone
 
-__all__ = ["DEFAULT_REGION", "PhoneNumber", "mask_phone"]
+__all__ = ["DEFAULT_REGION", "PhoneNumber", "mask_phone", "parser"]
 
 DEFAULT_REGION = "CN"
 
@@ -67,8 +69,42 @@ class PhoneNumber:
             pattern, code, plus = fast
             national = raw[len(plus) :] if plus and raw.startswith(plus) else raw
             if pattern.fullmatch(national):
-                return cls(f"+{code}{national}", code, national, region)
+                return _new(f"+{code}{national}", code, national, region)
         return _parse(raw, region)
+
+
+@lru_cache(maxsize=256)
+def parser(region: str | None) -> Callable[[Any], PhoneNumber]:
+    """:meth:`PhoneNumber.parse` for ``region``, its fast path looked up once: for loops over many
+    numbers (a message's recipients, a bulk run). Anything the fast path does not take goes to
+    :meth:`PhoneNumber.parse`, so the answers (and errors) are the same."""
+    region = (region or DEFAULT_REGION).upper()
+    fast = _fast(region)
+    if fast is None:
+        return partial(PhoneNumber.parse, region=region)
+    pattern, code, plus = fast
+    prefix = f"+{code}"
+
+    def parse(raw: Any) -> PhoneNumber:
+        if type(raw) is str:
+            national = raw[len(plus) :] if plus and raw.startswith(plus) else raw
+            if pattern.fullmatch(national):
+                return _new(prefix + national, code, national, region)
+        return PhoneNumber.parse(raw, region)
+
+    return parse
+
+
+def _new(e164: str, country_code: int, national_number: str, region: str) -> PhoneNumber:
+    """``PhoneNumber(...)`` for the fast path, in half the time: a frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__`` anyway, and a bulk run parses a million."""
+    phone = object.__new__(PhoneNumber)
+    put = object.__setattr__
+    put(phone, "e164", e164)
+    put(phone, "country_code", country_code)
+    put(phone, "national_number", national_number)
+    put(phone, "region", region)
+    return phone
 
 
 @lru_cache(maxsize=65536)

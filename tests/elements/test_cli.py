@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from smsgate.cli import app
@@ -7,6 +8,12 @@ from smsgate.cli import app
 from .helpers import SECRET, aliyun_element, write_element
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _in_a_fresh_directory(tmp_path, monkeypatch):
+    """The CLI keeps its send log in the working directory: each test gets its own."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_check_passes_a_good_app(tmp_path):

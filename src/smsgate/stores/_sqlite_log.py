@@ -4,19 +4,25 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
+from ._sqlite_schema import GROUP
 from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
 
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 
 
-def _message_ids(data: str) -> dict[str, str]:
-    ids: dict[str, str] = json.loads(data).get("message_ids") or {}
-    return ids
+_E164 = re.compile(r"\+[0-9]+")  # what the full-text index of big messages' phones holds (schema 3)
+_E164S = re.compile(r"\+[0-9]+(?: \+[0-9]+)*")
+
+
+def _grouped(db: sqlite3.Connection) -> bool:
+    """The file has the full-text index of big messages' phones (SQLite built with FTS5)."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'log_phone_group'").fetchone() is not None
 
 
 def log_put(db: sqlite3.Connection, record: LogRecord) -> None:
@@ -28,6 +34,7 @@ _SAME = (  # the usual update, of a record's status and data only: its indexes s
     _INSERT + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data"
     " WHERE log.kind = excluded.kind AND log.message_id = excluded.message_id AND log.created_at = excluded.created_at"
 )
+_PHONE = "INSERT OR IGNORE INTO log_message_phone (phone, message_id, created_at) VALUES (?, ?, ?)"
 _REPLACE = (
     _INSERT + " ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, message_id = excluded.message_id,"
     " status = excluded.status, created_at = excluded.created_at, data = excluded.data"
@@ -36,13 +43,41 @@ _REPLACE = (
 
 def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
     """Insert or replace ``records`` in order (a later one with the same id wins), a few statements
-    for the lot. A message's phones are indexed once, by its first record (the schema's trigger)."""
-    rows = [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json()) for r in records]
+    for the lot. A message's phones are indexed once, by its first record: a row a phone (the
+    schema's trigger), or one row of the full-text index for a big message (here)."""
+    big = [r for r in records if len(r.phones) >= GROUP]
+    firsts = _firsts(db, big) if big and _grouped(db) else []
+    rows = [(r.id, r.kind, r.message_id, r.status, r.created_at, r.to_json(compact=True)) for r in records]
     if db.executemany(_SAME, rows).rowcount != len(rows):  # some record changed its kind, message or time
         db.executemany(_REPLACE, rows)
+    groups: list[tuple[str, str]] = []
+    phones: list[tuple[str, str, float]] = []
+    for r in firsts:
+        joined = " ".join(r.phones)
+        if _E164S.fullmatch(joined):  # one token a phone: found by any of them
+            groups.append((joined, r.message_id))
+        else:
+            phones += [(phone, r.message_id, r.created_at) for phone in r.phones]
+    if groups:
+        db.executemany("INSERT INTO log_phone_group (phones, message_id) VALUES (?, ?)", groups)
+    if phones:
+        db.executemany(_PHONE, phones)
     refs = [(r.provider, ref, r.id, r.message_id) for r in records if r.message_ids for ref in provider_refs(r)]
     if refs:
         db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
+
+
+def _firsts(db: sqlite3.Connection, big: list[LogRecord]) -> list[LogRecord]:
+    """The records of ``big`` that will be the first of their message in the log (asked before they
+    are written): those whose phones the writer indexes, as the schema's trigger does small ones."""
+    asked = json.dumps([*{r.id for r in big}, *{r.message_id for r in big}])
+    present = {row[0] for row in db.execute("SELECT id FROM log WHERE id IN (SELECT value FROM json_each(?))", [asked])}
+    firsts = []
+    for r in big:
+        if r.id not in present and (r.kind != "attempt" or r.message_id not in present):
+            firsts.append(r)
+        present.add(r.id)
+    return firsts
 
 
 def log_query(
@@ -62,10 +97,15 @@ def log_query(
     )
     where: list[str] = []
     args: list[Any] = []
-    if phone is not None:
-        sql += " JOIN log_message_phone AS p ON p.message_id = log.message_id AND p.phone = ?"
+    if phone is not None:  # the indexes find the messages; each record is checked for the phone
+        found = "SELECT message_id FROM log_message_phone WHERE phone = ?"
+        args.append(phone)
+        if _E164.fullmatch(phone) and _grouped(db):
+            found += " UNION ALL SELECT message_id FROM log_phone_group WHERE log_phone_group MATCH ?"
+            args.append(f'"{phone}"')
+        where.append(f"log.message_id IN ({found})")
         where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
-        args += [phone, phone]
+        args.append(phone)
     if message_id is not None:
         where.append("log.message_id = ?")
         args.append(message_id)
@@ -100,9 +140,8 @@ def record_report(db: sqlite3.Connection, report: DeliveryReport) -> bool:
             " WHERE f.provider = ? AND f.ref = ? ORDER BY l.rowid DESC",
             (report.provider, report.provider_message_id),
         ).fetchall()
-        matched = next(
-            (m for m, data in rows if _message_ids(data).get(report.phone) == report.provider_message_id), None
-        )
+        ids = ((m, LogRecord.from_json(data).message_ids) for m, data in rows)
+        matched = next((m for m, found in ids if found.get(report.phone) == report.provider_message_id), None)
     inserted = db.execute(
         "INSERT OR IGNORE INTO report (key, message_id, phone, data) VALUES (?, ?, ?, ?)",
         (report.key, matched, report.phone, dump_report(report)),
@@ -148,7 +187,8 @@ def log_prune(db: sqlite3.Connection, before: float) -> int:
     """Delete send-log records created before ``before`` (a timestamp); returns how many."""
     db.execute("DELETE FROM log_ref WHERE record_id IN (SELECT id FROM log WHERE created_at < ?)", (before,))
     pruned = db.execute("DELETE FROM log WHERE created_at < ?", (before,)).rowcount
-    for table in ("log_message_phone", "delivery"):  # of messages with no record left
+    tables = ("log_message_phone", "delivery", *(["log_phone_group"] if _grouped(db) else []))
+    for table in tables:  # of messages with no record left
         orphan = f"NOT EXISTS (SELECT 1 FROM log WHERE log.message_id = {table}.message_id)"
         db.execute(f"DELETE FROM {table} WHERE {orphan}")
     return pruned
