@@ -5,7 +5,6 @@ it knows no outcome), never resending."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -15,22 +14,23 @@ from typing import Any, ClassVar
 import pytest
 
 from smsgate import (
-    AsyncGateway,
-    Gateway,
     Idempotency,
     Message,
     PhoneNumber,
     PolicyRefused,
-    RequestFailed,
     SendResult,
     Status,
-    StoreError,
 )
 from smsgate.providers.memory import MemoryProvider
 from smsgate.stores import SQLiteStore
 from tests.waits import wait_until
 
-PHONES = [f"+86138001380{n:02d}" for n in range(12)]
+from .send_faults import assert_every_delivery_reported, send
+
+
+def send_keyed(kind: str, provider: MemoryProvider, store: SQLiteStore, concurrency: int) -> SendResult:
+    """The shared keyed send, its claim released soon when a send leaves it pending."""
+    return send(kind, provider, store, concurrency, idempotency=Idempotency(claim_ttl=0.5))
 
 
 class LocksTheFile(MemoryProvider):
@@ -60,35 +60,14 @@ class LocksTheFile(MemoryProvider):
         self.other.close()
 
 
-def send(kind: str, provider: MemoryProvider, store: SQLiteStore, concurrency: int) -> Any:
-    message = Message(to=PHONES, template="T", idempotency_key="order-1")
-    options: dict[str, Any] = {"store": store, "send_log": store, "concurrency": concurrency}
-    options["idempotency"] = Idempotency(claim_ttl=0.5)  # a claim left pending is released soon
-    if kind == "sync":
-        with Gateway([provider], **options) as gateway:
-            return gateway.send(message)
-
-    async def run() -> Any:
-        async with AsyncGateway([provider], **options) as agateway:
-            return await agateway.send(message)
-
-    return asyncio.run(run())
-
-
 @pytest.mark.parametrize("durability", ["machine", "process"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_every_delivery_is_in_the_result(tmp_path: Path, durability: Any, kind: str, concurrency: int) -> None:
     path = tmp_path / "state.db"
     provider = LocksTheFile(path, lock_on=3)
-    result = send(kind, provider, SQLiteStore(path, timeout=0.2, durability=durability), concurrency)
-    delivered = {entry.to for entry in provider.outbox}
-    assert 3 <= len(delivered) < len(PHONES)  # the ones in flight when it locked may have left too
-    assert {r.phone.e164 for r in result.recipients if r.status is Status.ACCEPTED} == delivered
-    unsent = [r for r in result.recipients if r.phone.e164 not in delivered]
-    assert unsent and all(r.status is Status.FAILED and isinstance(r.error, RequestFailed) for r in unsent)
-    assert isinstance(result.store_error, StoreError) and result.store_error.store == "SQLiteStore"
-    assert len(provider.outbox) == len(delivered)  # nothing left after the call returned
+    result = send_keyed(kind, provider, SQLiteStore(path, timeout=0.2, durability=durability), concurrency)
+    delivered = assert_every_delivery_reported(result, provider, "SQLiteStore")
     provider.unlock()
 
     store = SQLiteStore(path, durability=durability)  # the file free again, as a retry would find it
@@ -96,7 +75,7 @@ def test_every_delivery_is_in_the_result(tmp_path: Path, durability: Any, kind: 
 
     def retried() -> bool:
         try:
-            answers.append(send(kind, provider, store, concurrency))
+            answers.append(send_keyed(kind, provider, store, concurrency))
         except PolicyRefused as refused:  # the interrupted send's claim is still leased
             assert refused.rule == "idempotency"
         return bool(answers)
