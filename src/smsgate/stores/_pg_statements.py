@@ -126,16 +126,11 @@ def log_query(
         sql += " JOIN smsgate_log_phone AS p ON p.message_id = l.message_id AND p.phone = %s"
         where.append("l.phones @> ARRAY[%s]")
         args += [phone, phone]
-    for clause, value in (("l.message_id = %s", message_id), ("l.created_at >= %s", since)):
+    filters = (("l.message_id = %s", message_id), ("l.created_at >= %s", since), ("l.created_at <= %s", until))
+    for clause, value in (*filters, ("l.status = %s", status)):
         if value is not None:
             where.append(clause)
             args.append(value)
-    if until is not None:
-        where.append("l.created_at <= %s")
-        args.append(until)
-    if status is not None:
-        where.append("l.status = %s")
-        args.append(status)
     if where:
         sql += " WHERE " + " AND ".join(where)
     order = "DESC" if newest_first else "ASC"

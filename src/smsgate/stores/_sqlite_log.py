@@ -106,18 +106,11 @@ def log_query(
         where.append(f"log.message_id IN ({found})")
         where.append("EXISTS (SELECT 1 FROM json_each(log.data, '$.phones') WHERE value = ?)")
         args.append(phone)
-    if message_id is not None:
-        where.append("log.message_id = ?")
-        args.append(message_id)
-    if since is not None:
-        where.append("log.created_at >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("log.created_at <= ?")
-        args.append(until)
-    if status is not None:
-        where.append("log.status = ?")
-        args.append(status)
+    filters = (("log.message_id = ?", message_id), ("log.created_at >= ?", since), ("log.created_at <= ?", until))
+    for clause, value in (*filters, ("log.status = ?", status)):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
     if where:
         sql += " WHERE " + " AND ".join(where)
     order = "DESC" if newest_first else "ASC"
