@@ -180,6 +180,56 @@ def test_admit_checks_blocklist_claim_and_windows_in_order(store: Store) -> None
     assert store.admit([], None, []) is None
 
 
+def test_start_admits_takes_tokens_then_writes(store: Store) -> None:
+    phone = "+8613800138000"
+    message = LogRecord("sm", "message", "sm", (phone,), "pending", 1.0, 1.0)
+    pending = record("sa", "sm", (phone,), 1.0)
+    tokens = [("rate:a", 1.0, 1, 0.0, 100.0), ("rate:b", 0.5, 2, 5.0, 100.0)]
+    started = store.start(
+        [], ("claim", "pending:d", 60.0), [("w", 5, 60.0)], tokens, [message, pending], ("claim", "sent", 60.0)
+    )
+    assert started == (None, [0.0, 0.0], True)
+    assert store.get_many(["claim", "w"]) == ["sent", "1"]
+    assert {r.id: r.status for r in store.log_query(message_id="sm")} == {"sm": "pending", "sa": "pending"}
+    assert store.reserve("rate:a", 1.0, 1, 0.0, 100.0) is None  # the token was taken
+
+
+def test_start_refused_changes_nothing(store: Store) -> None:
+    store.set("claim", "pending:other")
+    tokens = [("rate:r", 1.0, 1, 0.0, 100.0)]
+    pending = record("rr", "rm", ("+8613800138000",), 1.0)
+    started = store.start([], ("claim", "pending:d", 60.0), [("wr", 5, 60.0)], tokens, [pending], ("claim", "x", 9.0))
+    assert started == (("claimed", "pending:other"), [], False)
+    assert store.get_many(["claim", "wr"]) == ["pending:other", None] and store.log_query(message_id="rm") == []
+    assert store.reserve("rate:r", 1.0, 1, 0.0, 100.0) == 0.0  # no token was taken
+
+
+def test_start_with_a_refused_token_writes_nothing(store: Store) -> None:
+    assert store.reserve("rate:full", 10.0, 1, 0.0, 100.0) == 0.0
+    tokens = [("rate:free", 1.0, 1, 0.0, 100.0), ("rate:full", 10.0, 1, 0.0, 100.0)]
+    pending = record("rt", "rtm", ("+8613800138000",), 1.0)
+    started = store.start([], ("ct", "pending:d", 60.0), [("wt", 5, 60.0)], tokens, [pending], ("ct", "sent", 60.0))
+    assert started == (None, [0.0, None], False)
+    assert store.get_many(["ct", "wt"]) == ["pending:d", "1"]  # admitted, as admit alone would
+    assert store.log_query(message_id="rtm") == []
+
+
+async def test_async_start_agrees(store: Store) -> None:
+    pending = record("as", "asm", ("+8613800138000",), 1.0)
+    started = await store.astart(["block:none"], None, [], [("rate:x", 1.0, 3, 0.0, 1.0)], [pending], None)
+    assert started == (None, [0.0], True)
+    assert [r.id for r in await store.alog_query(message_id="asm")] == ["as"]
+    store.set("block:yes", "1")
+    assert await store.astart(["block:yes"], None, [], [], [record("nb", "nbm", ("+1",), 1.0)]) == (
+        ("blocked", 0),
+        [],
+        False,
+    )
+    assert await store.alog_query(message_id="nbm") == []
+    assert await store.astart([], None, []) == (None, [], True)
+    await store.aclose()
+
+
 def test_run_batches_in_order(store: Store) -> None:
     rec = record("r1", "m", ("+8613800138000",), 1.0)
     assert store.run([("set", ("k", "v", 60.0)), ("log_put", (rec,)), ("get", ("k",)), ("delete", ("k",))]) == [

@@ -18,13 +18,16 @@ import orjson
 from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
 from ._translate import store_error, translating
 
-__all__ = ["LogRecord", "Refusal", "Store", "Window", "store_error", "translating", "write_calls"]
+__all__ = ["LogRecord", "Refusal", "Reserve", "Start", "Store", "Window", "store_error", "translating", "write_calls"]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
 
 Keep = tuple[str, str, float]
 """``(key, value, ttl)``: a value to set with an expiry."""
+
+Reserve = tuple[str, float, int, float, float]
+"""``(key, interval, burst, max_wait, now)``: one token to take, the arguments of :meth:`Store.reserve`."""
 
 
 class Refusal(NamedTuple):
@@ -34,6 +37,17 @@ class Refusal(NamedTuple):
 
     kind: Literal["blocked", "claimed", "full"]
     detail: Any
+
+
+class Start(NamedTuple):
+    """What :meth:`Store.start` did: ``refusal`` (admission refused: nothing changed), else one
+    answer of :meth:`Store.reserve` per token asked for (seconds to wait, ``None``: refused, nothing
+    taken) and ``written``: whether the records and ``keep`` were written (only when every token
+    was granted)."""
+
+    refusal: Refusal | None
+    waits: list[float | None]
+    written: bool
 
 
 @dataclass
@@ -176,6 +190,33 @@ class Store:
             return Refusal("full", full)
         return None
 
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        """Start one send, in one round trip (or transaction) where the store can: :meth:`admit` it;
+        when admitted, :meth:`reserve` each of ``reserves`` in order; when every token was granted,
+        :meth:`write` ``records`` and ``keep`` (durably: they are the *pending* records of requests
+        about to leave). Admission refused changes nothing; a refused token leaves the admission and
+        the other tokens counted, and nothing written.
+
+        Stores need not make the whole atomic: the send path is safe with the steps in this order
+        (a crash after the admission sends nothing). This default makes them one call each."""
+        refusal = self.admit(blocked, claim, windows)
+        if refusal is not None:
+            return Start(refusal, [], False)
+        waits = [self.reserve(*reserve) for reserve in reserves]
+        if None in waits:
+            return Start(None, waits, False)
+        if records or keep is not None:
+            self.write(records, keep=keep)
+        return Start(None, waits, True)
+
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         """Run ``(method name, args)`` calls in order and return their results; one round trip
         (or transaction) where the store can. Not atomic as a whole."""
@@ -284,6 +325,25 @@ class Store:
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         return self.admit(blocked, claim, windows)
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        refusal = await self.aadmit(blocked, claim, windows)
+        if refusal is not None:
+            return Start(refusal, [], False)
+        waits = [await self.areserve(*reserve) for reserve in reserves]
+        if None in waits:
+            return Start(None, waits, False)
+        if records or keep is not None:
+            await self.awrite(records, keep=keep)
+        return Start(None, waits, True)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self.run(calls)

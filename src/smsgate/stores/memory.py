@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .._reports import DeliveryReport, InboundMessage
-from .base import LogRecord, Refusal, Store, Window, gcra, inbound_key, provider_refs
+from .base import Keep, LogRecord, Refusal, Reserve, Start, Store, Window, gcra, inbound_key, provider_refs
 
 __all__ = ["MemoryStore"]
 
@@ -25,7 +25,8 @@ class MemoryStore(Store):
         self._log_size = log_size
         self._lock = threading.RLock()
         self._writes = 0
-        self._refs: dict[tuple[str, str], list[str]] = {}  # (provider, provider message id) -> attempt ids
+        # (provider, provider message id) -> the ids of its attempt records, oldest first
+        self._refs: dict[tuple[str, str], dict[str, None]] = {}
         self._deliveries: dict[str, dict[str, str]] = {}  # message id -> phone -> delivery status
         self._reports: dict[str, DeliveryReport] = {}  # by key, in the order recorded
         self._inbound: list[InboundMessage] = []
@@ -113,17 +114,51 @@ class MemoryStore(Store):
         with self._lock:
             return super().admit(blocked, claim, windows)
 
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        with self._lock:  # atomic as a whole
+            return super().start(blocked, claim, windows, reserves, records, keep)
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        return self.start(blocked, claim, windows, reserves, records, keep)
+
     def log_put(self, record: LogRecord) -> None:
         with self._lock:
             if record.id not in self._log:
                 self._order.append(record.id)
                 while len(self._order) > self._log_size:
-                    self._log.pop(self._order.popleft(), None)
+                    self._forget(self._order.popleft())
             self._log[record.id] = record.copy()
             for ref in provider_refs(record):
-                ids = self._refs.setdefault((str(record.provider), ref), [])
-                if record.id not in ids:
-                    ids.append(record.id)
+                self._refs.setdefault((str(record.provider), ref), {})[record.id] = None
+
+    def _forget(self, record_id: str) -> None:
+        """Drop the oldest record (the log is full), with its place in the receipt index."""
+        record = self._log.pop(record_id, None)
+        if record is None:
+            return
+        for ref in provider_refs(record):
+            key = (str(record.provider), ref)
+            ids = self._refs.get(key)
+            if ids is not None:
+                ids.pop(record_id, None)
+                if not ids:
+                    del self._refs[key]
 
     def log_query(
         self,
@@ -167,7 +202,7 @@ class MemoryStore(Store):
     def _match(self, report: DeliveryReport) -> str | None:
         if report.provider_message_id is None:
             return None
-        for record_id in reversed(self._refs.get((report.provider, report.provider_message_id), [])):
+        for record_id in reversed(self._refs.get((report.provider, report.provider_message_id), {})):
             record = self._log.get(record_id)
             if record is not None and record.message_ids.get(report.phone) == report.provider_message_id:
                 return record.message_id
