@@ -26,8 +26,10 @@ from .._reports import DeliveryReport, InboundMessage
 from ._sqlite_admit import Admit, Reserve
 from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
 from ._sqlite_schema import connect
+from ._sqlite_start import Starting
 from ._writer import Job, Writer
-from .base import Keep, LogRecord, Refusal, Store, Window
+from .base import Keep, LogRecord, Refusal, Start, Store, Window
+from .base import Reserve as Token
 
 __all__ = ["SQLiteStore"]
 
@@ -234,6 +236,30 @@ class SQLiteStore(Store):
     ) -> Refusal | None:
         return self._call(Admit(self, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
 
+    def _starting(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        tokens: Sequence[Token],
+        records: Sequence[LogRecord],
+        keep: Keep | None,
+    ) -> Starting:
+        admit = Admit(self, blocked, claim, windows)
+        return Starting(self, admit, [Reserve(self, *token) for token in tokens], records, keep)
+
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Token] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        """One transaction, one commit (see :mod:`smsgate.stores._sqlite_start`)."""
+        return self._call(self._starting(blocked, claim, windows, reserves, records, keep), "start")  # type: ignore[no-any-return]
+
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
 
@@ -303,6 +329,18 @@ class SQLiteStore(Store):
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         return await self._acall(Admit(self, blocked, claim, windows), "aadmit")  # type: ignore[no-any-return]
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Token] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        job = self._starting(blocked, claim, windows, reserves, records, keep)
+        return await self._acall(job, "astart")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
