@@ -35,6 +35,8 @@ __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
 _INHERITED: list[Writer] = []  # a forked parent's writers: never closed by the child (their file is the parent's)
+_FORKS = [0]  # forks this process is away from its first: a store made before the last one needs its own writer
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class SQLiteStore(Store):
         self.timeout = timeout
         self.durability = durability
         self._writes = 0
-        self._pid = os.getpid()
+        self._forks = _FORKS[0]
         self._writer = self._new_writer()
         self._connect().close()  # open and migrate now: a bad path or file fails here, with sqlite3's error
 
@@ -102,8 +104,8 @@ class SQLiteStore(Store):
 
     def _here(self) -> Writer:
         """This process's writer (a forked child gets its own thread and connection)."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
+        if self._forks != _FORKS[0]:
+            self._forks = _FORKS[0]
             _INHERITED.append(self._writer)
             self._writer = self._new_writer()
         return self._writer
