@@ -8,6 +8,7 @@ thread that commits for them.
 Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
 their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
 next fsync, which for a send comes with its *pending* record, before any request leaves.
+``start`` does all three in one transaction and one commit (see :mod:`._sqlite_start`).
 ``durability="process"`` drops every fsync: each commit then survives a crash of the process, not
 of the machine.
 """
