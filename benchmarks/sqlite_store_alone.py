@@ -5,8 +5,9 @@ Run by hand (never as a test)::
     .venv/bin/python benchmarks/sqlite_store_alone.py [--messages 3000] [--rounds 3]
         [--durability process,machine] [--before 45a8c4a]
 
-The sends of ``redis_store_alone.py``: ``log`` writes the message and attempt records before the
-request and their outcomes after (``lazy``), with the idempotency claim kept; ``all`` first admits
+The sends of ``redis_store_alone.py`` (with random ids, as the gateway makes them): ``log`` writes
+the message and attempt records before the request and their outcomes after (``lazy``), with the
+idempotency claim kept; ``all`` first admits
 the send (blocklist, claim, three limit windows) and takes a provider-rate token (4 store calls);
 ``start`` does the same with :meth:`~smsgate.stores.Store.start` (2 calls: the start, the lazy
 outcome). Sync runs one message after another; async runs 64 at once on one loop. It prints
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,15 @@ from redis_store_alone import IN_FLIGHT, Send
 from smsgate.stores.sqlite import SQLiteStore
 
 LAYERS = ("log", "all", "start")
+
+
+def fresh(n: int) -> Send:
+    """A send with random ids, as the gateway makes them (each lands on a random page of the indexes)."""
+    send = Send(n, False)
+    message_id = uuid.uuid4().hex
+    send.message.id = send.message.message_id = send.attempt.message_id = message_id
+    send.attempt.id = uuid.uuid4().hex
+    return send
 
 
 def run_send(send: Send, store: Any, layer: str) -> None:
@@ -69,7 +80,7 @@ async def arun_send(send: Send, store: Any, layer: str) -> None:
 
 def run_sync(store: Any, count: int, layer: str) -> float:
     """CPU seconds of ``count`` sends, one after another."""
-    sends = [Send(n, False) for n in range(count)]
+    sends = [fresh(n) for n in range(count)]
     used = cpu()
     for send in sends:
         run_send(send, store, layer)
@@ -80,7 +91,7 @@ def run_async(store: Any, count: int, layer: str) -> float:
     """CPU seconds of ``count`` sends, 64 at a time on one loop."""
 
     async def main() -> float:
-        sends = iter([Send(n, False) for n in range(count)])
+        sends = iter([fresh(n) for n in range(count)])
 
         async def worker() -> None:
             for send in sends:
