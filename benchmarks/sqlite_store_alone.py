@@ -7,11 +7,11 @@ Run by hand (never as a test)::
 
 The sends of ``redis_store_alone.py`` (with random ids, as the gateway makes them): ``log`` writes
 the message and attempt records before the request and their outcomes after (``lazy``), with the
-idempotency claim kept; ``all`` first admits
-the send (blocklist, claim, three limit windows) and takes a provider-rate token (4 store calls);
-``start`` does the same with :meth:`~smsgate.stores.Store.start` (2 calls: the start, the lazy
-outcome). Sync runs one message after another; async runs 64 at once on one loop. It prints
-messages a second, this process's CPU a message (its threads included) and commits a message.
+idempotency claim kept; ``all`` first admits the send (blocklist, claim, three limit windows) and
+takes a provider-rate token (4 store calls); ``start`` does the same with
+:meth:`~smsgate.stores.Store.start` (2 calls: the start, the lazy outcome). Sync runs one message
+after another; async runs 64 at once on one loop. It prints messages a second, this process's CPU
+a message (its threads included) and commits a message.
 ``--before <commit>`` runs ``SQLiteStore`` as it was at that commit in the same rounds (a store
 without ``start`` runs the base class's, three calls); the closing table gives each CPU ratio
 (now / before).
