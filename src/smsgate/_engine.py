@@ -61,7 +61,8 @@ def plan(
     ``on_attempt(job, attempt)`` is called for each finished job (for logs and hooks); ``run(jobs)``
     makes a batch of requests (by default: one :class:`RunJobs` step), where the flow adds its policies.
     ``first`` is the answer to the first batch when it was sent already (the gateways' straight path,
-    which sends that batch's one job itself): it is never sent again.
+    which sends that batch's one job itself, and the flow's first request): it is never sent again,
+    and the first provider's breaker is not asked again for it.
     """
     run = run or _run
     start = clock()
@@ -84,7 +85,7 @@ def plan(
             last_error.update((p.e164, exc) for p in pending)
             continue
         breaker = breakers.get(alias) if breakers else None
-        if breaker is not None and not breaker.allow():
+        if breaker is not None and first is None and not breaker.allow():  # ``first``: asked when it was sent
             skipped = Unreachable("skipped: circuit breaker open", provider=alias)
             last_error.update((p.e164, skipped) for p in pending)
             continue
