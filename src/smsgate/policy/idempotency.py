@@ -74,7 +74,12 @@ def fingerprint(message: Message) -> str:
         message.out_id,
         message.extend_code,
     ]
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(_FINGERPRINT_JSON.encode(content).encode()).hexdigest()[:32]
+
+
+# json.dumps(content, ensure_ascii=False, default=str), without building its encoder each time;
+# the digest's bytes must never change: claims outlive a process
+_FINGERPRINT_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def claim_value(digest: str) -> str:

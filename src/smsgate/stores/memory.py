@@ -137,6 +137,32 @@ class MemoryStore(Store):
     ) -> Start:
         return self.start(blocked, claim, windows, reserves, records, keep)
 
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        with self._lock:  # at once, as one transaction would be
+            for record in records:
+                self.log_put(record)
+            if keep is not None:
+                self.set(*keep)
+            if forget is not None:
+                self.delete(forget)
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self.write(records, keep=keep, forget=forget, lazy=lazy)
+
     def log_put(self, record: LogRecord) -> None:
         with self._lock:
             if record.id not in self._log:
