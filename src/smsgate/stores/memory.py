@@ -49,7 +49,8 @@ class MemoryStore(Store):
         now = self.clock()
         self._data[key] = (value, None if ttl is None else now + ttl)
         self._writes += 1
-        if self._writes % 10_000 == 0:  # drop expired counters and claims
+        if self._writes >= max(10_000, len(self._data)):  # drop expired counters and claims (amortised O(1))
+            self._writes = 0
             for old in [k for k, (_, expires) in self._data.items() if expires is not None and expires <= now]:
                 del self._data[old]
 
