@@ -23,8 +23,8 @@ DECLARE
   verb text;
   gate text;
   level int;
-  gates jsonb := '{}';
-  later jsonb := '[]';
+  gates jsonb := '{}';  -- the gates refused: 1 a token, 2 the admission
+  gated boolean := false;  -- records of a gate given
   moment float8;
   tat float8;
   answer jsonb;
@@ -35,13 +35,13 @@ BEGIN
       FROM (SELECT DISTINCT hashtext(k) AS h FROM jsonb_array_elements_text(locks) AS k) AS s ORDER BY h;
   END IF;
   FOR pass IN 1 .. 2 LOOP  -- the records of no gate, the operations, then the records of open gates
-    IF (CASE pass WHEN 1 THEN ops ELSE later END) @> '[["log_put"]]' THEN
+    IF (CASE pass WHEN 1 THEN ops @> '[["log_put"]]' ELSE gated END) THEN
       WITH given AS (  -- a record given twice: its last version
         SELECT DISTINCT ON (o -> 1 ->> 0) o -> 1 ->> 0 AS id, o -> 1 ->> 1 AS kind, o -> 1 ->> 2 AS message_id,
           o -> 1 ->> 3 AS status, o -> 1 ->> 4 AS provider, (o -> 1 ->> 5)::float8 AS created_at,
           ARRAY(SELECT jsonb_array_elements_text(o -> 1 -> 6)) AS phones, o -> 1 ->> 7 AS data, o -> 1 -> 8 AS refs
-        FROM jsonb_array_elements(CASE pass WHEN 1 THEN ops ELSE later END) WITH ORDINALITY AS t(o, n)
-        WHERE o ->> 0 = 'log_put' AND (o -> 2 IS NULL) = (pass = 1)
+        FROM jsonb_array_elements(ops) WITH ORDINALITY AS t(o, n)
+        WHERE o ->> 0 = 'log_put' AND CASE pass WHEN 1 THEN o -> 2 IS NULL ELSE NOT gates ? (o ->> 2) END
         ORDER BY o -> 1 ->> 0, n DESC),
       put AS (
         INSERT INTO smsgate_log AS l (id, kind, message_id, status, provider, created_at, phones, data)
@@ -66,12 +66,12 @@ BEGIN
       verb := op ->> 0;
       a := op -> 1;
       gate := op ->> 2;
-      level := coalesce((gates ->> gate)::int, 0);  -- 0 open, 1 a token refused, 2 admission refused
+      level := coalesce((gates ->> gate)::int, 0);  -- 0: open
       answer := NULL;
       IF level = 2 OR (level = 1 AND verb <> 'reserve') THEN
         NULL;  -- skipped
       ELSIF verb = 'log_put' THEN
-        IF gate IS NOT NULL THEN later := later || jsonb_build_array(op); END IF;  -- else put above
+        gated := gated OR gate IS NOT NULL;  -- put after the loop, else before it
       ELSIF verb = 'put' THEN
         INSERT INTO smsgate_kv (key, value, expires) VALUES (a ->> 0, a ->> 1, (a ->> 3)::float8 + (a ->> 2)::float8)
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires = EXCLUDED.expires;
