@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
-from ._pg_statements import Call, Statement, first_index, log_query, no_answer, scalar, verdict
+from ._pg_statements import Call, Statement, first_index, log_query, no_answer, scalar, started, verdict
 from .base import (
     Keep,
     LogRecord,
     Reserve,
+    Start,
     Window,
     dump_inbound,
     dump_report,
@@ -78,12 +80,18 @@ class Calls:
         reserves: Sequence[Reserve],
         records: Sequence[LogRecord],
         keep: Keep | None,
-    ) -> list[Call]:
-        """:meth:`Store.start` as calls behind one gate: one statement (see :mod:`._pg_schema_v3`)."""
-        gate = str(next(self._gates))
-        calls = [self._admit(blocked, claim, windows), *(self._reserve(*r) for r in reserves)]
-        calls += [*map(self._log_put, records), *self._kept(keep, None)]
-        return [call._replace(gate=gate) for call in calls]
+    ) -> tuple[list[Call], Callable[[list[Any]], Start]]:
+        """:meth:`Store.start` as calls of one statement, behind one gate when something may refuse
+        (see :mod:`._pg_schema_v3`), and how their answers make its :class:`Start`. An empty
+        admission is no call: a send with only a send log writes its records alone."""
+        admits = bool(blocked or claim or windows)
+        calls = [self._admit(blocked, claim, windows)] if admits else []
+        calls += [self._reserve(*reserve) for reserve in reserves]
+        writes = [*map(self._log_put, records), *self._kept(keep, None)]
+        if calls:
+            gate = str(next(self._gates))
+            writes = [call._replace(gate=gate) for call in (*calls, *writes)]
+        return writes, partial(started, admits=admits, tokens=len(reserves))
 
     def _log_put(self, record: LogRecord) -> Call:
         args = [record.id, record.kind, record.message_id, record.status, record.provider, record.created_at]

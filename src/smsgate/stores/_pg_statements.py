@@ -52,11 +52,13 @@ def verdict(rows: list[Any]) -> Refusal | None:
     return Refusal(kind, value if kind == "claimed" else int(value))
 
 
-def started(answers: list[Any], tokens: int) -> Start:
-    """The answers of a start's calls (its admit, its ``tokens`` reserves, its writes) as a :class:`Start`."""
-    if answers[0] is not None:
-        return Start(answers[0], [], False)
-    waits = answers[1 : 1 + tokens]
+def started(answers: list[Any], *, admits: bool, tokens: int) -> Start:
+    """The answers of a start's calls (its admit when ``admits``, its ``tokens`` reserves, its
+    writes) as a :class:`Start`."""
+    refusal = answers[0] if admits else None
+    if refusal is not None:
+        return Start(refusal, [], False)
+    waits = answers[int(admits) : int(admits) + tokens]
     return Start(None, waits, None not in waits)
 
 

@@ -28,7 +28,6 @@ from ._pg_statements import (
     Statement,
     arows_of,
     rows_of,
-    started,
     statements_of,
 )
 from ._pg_writer import GroupWriter
@@ -156,8 +155,8 @@ class PostgresStore(Calls, Store):
         keep: Keep | None = None,
     ) -> Start:
         """One statement, one transaction, one commit (lazy when there is nothing to write)."""
-        calls = self._start(blocked, claim, windows, reserves, records, keep)
-        return started(self._exec(calls, lazy=not records and keep is None), len(reserves))
+        calls, answered = self._start(blocked, claim, windows, reserves, records, keep)
+        return answered(self._exec(calls, lazy=not records and keep is None)) if calls else Start(None, [], True)
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
@@ -268,8 +267,8 @@ class PostgresStore(Calls, Store):
         keep: Keep | None = None,
     ) -> Start:
         """In this loop's next group commit, with its pending writes (or its admits: nothing to write)."""
-        calls = self._start(blocked, claim, windows, reserves, records, keep)
-        return started(await self._queued(calls, not records and keep is None), len(reserves))
+        calls, answered = self._start(blocked, claim, windows, reserves, records, keep)
+        return answered(await self._queued(calls, not records and keep is None)) if calls else Start(None, [], True)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
