@@ -103,8 +103,8 @@ class AliyunProvider(Provider):
             body = urlencode(sorted(form.items())).encode()
             query = {"TemplateCode": template, **({"OutId": message.out_id} if message.out_id else {})}
             return self._signed("SendBatchSms", query, recipients, body=body, form=form)
-        phones = ",".join([wire_phone(p) for p in recipients])
-        parts = (phones, sign, template, to_json(message.params) if message.params else None, *extras)
+        numbers = ",".join([wire_phone(p) for p in recipients])
+        parts = (numbers, sign, template, to_json(message.params) if message.params else None, *extras)
         v3 = self._signer.signature_version == "v3"  # the query composed in its canonical form at once
         return self._signed("SendSms", send_sms_query(*parts) if v3 else send_sms_params(*parts), recipients)
 
