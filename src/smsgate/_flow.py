@@ -174,7 +174,10 @@ class SendFlow:
             rows = [by_phone[phone.e164] for phone in phones]
         responses = () if done.raw is None else (done.raw,)
         result = SendResult(tuple(rows), (attempt,), responses, straight.message_id)
-        return self._finished(straight.message, result)
+        self.policies.metrics.accepted(attempt.provider, len(rows))
+        for hook in self.policies.hooks.after_send:
+            hook(straight.message, result)
+        return result
 
     def resume(self, straight: Straight, done: Done | None) -> Flow:
         """A straight send carried on by the engine from ``done``, the answer to its request (never
