@@ -138,10 +138,11 @@ class SendFlow:
         ):
             return None
         outgoing = message.normalised(self.default_region)
-        names = self._names(providers)
+        names = list(self.providers) if providers is None else self._names(providers)
         for hook in p.hooks.before_send:
             hook(outgoing)
-        self._check_countries(outgoing)
+        if p.allowlist is not None:
+            self._check_countries(outgoing)
         message_id, order = new_id(), list(self.strategy(names, outgoing))
         return Straight(outgoing, message_id, order, self._first_job(outgoing, message_id, order))
 

@@ -250,11 +250,6 @@ class RpcSigner:
         canonical = canonical_query(query, self._encoded.get(repeated) or self._encode(repeated))
         return canonical, self.v3_headers(action).sign(canonical, digest, date, nonce)
 
-    def sign_query(self, action: str, canonical: str, *, date: str, nonce: str) -> dict[str, str]:
-        """The V3 headers of a bodiless ``action`` whose query is canonical already (as
-        :func:`canonical_query` writes it: the provider composes it in that form at once)."""
-        return self.v3_headers(action).sign(canonical, EMPTY_SHA256, date, nonce)
-
     def v3_headers(self, action: str) -> _V3Headers:
         """The V3 header material of ``action``, prepared on its first request."""
         prepared = self._actions.get(action)

@@ -19,7 +19,7 @@ from .._errors import OutcomeUnknown, SmsError
 from .._http import HttpRequest, HttpResponse
 from .._models import Message, Outgoing, RecipientResult, Status
 from .._phone import PhoneNumber
-from ._acs import RpcSigner, send_sms_params, send_sms_query
+from ._acs import EMPTY_SHA256, RpcSigner, send_sms_params, send_sms_query
 from ._aliyun_errors import business_error, gateway_error, retry_after
 from ._aliyun_wire import BEIJING, DeliveryRecord, DeliveryStatus, endpoint_for, invalid, record_of, to_json, wire_phone
 from .base import Provider, ProviderSettings
@@ -62,6 +62,7 @@ class AliyunProvider(Provider):
             token=s.security_token.get_secret_value() if s.security_token else None,
             signature_version=s.signature_version,
         )
+        self._url = f"{self.endpoint.base}/"
 
     def public_endpoint(self) -> str:
         return endpoint_for(self.settings.region_id)
@@ -162,11 +163,11 @@ class AliyunProvider(Provider):
         ``body`` (``form``, encoded)."""
         signer = self._signer
         date, nonce = signer.date(self.clock()), self.nonce()
-        if isinstance(query, str):
-            canonical, headers = query, signer.sign_query(action, query, date=date, nonce=nonce)
+        if isinstance(query, str):  # canonical already, with no body
+            canonical, headers = query, signer.v3_headers(action).sign(query, EMPTY_SHA256, date, nonce)
         else:
             canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form)
-        url = f"{self.endpoint.base}/?{canonical}" if canonical else f"{self.endpoint.base}/"
+        url = f"{self._url}?{canonical}" if canonical else self._url
         s = self.settings
         context = {"action": action, **context} if context else {"action": action}
         return HttpRequest(
