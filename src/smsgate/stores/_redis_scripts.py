@@ -54,37 +54,66 @@ end
 # KEYS: the bucket. ARGV: interval, burst, max_wait, now.
 _RESERVE = _RESERVE_FN + "return reserve(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
 
-# admit(p, i): keys under the prefix p; from ARGV[i]: the number of blocked keys, those keys, the
-# claim key ('' for none), its value and ttl ms, the number of windows, then key, limit and ttl ms
-# per window. Returns the refusal ({1, index} blocked, {2, existing} claimed, {3, index} full:
-# nothing changed) or false, and the index after its arguments.
+# mget(keys): MGET's values, in calls of at most 1000 keys (Lua's unpack has a limit).
+# zadd(key, args): ZADD of score, member pairs, in calls of at most 500 pairs.
+_MANY_FN = """
+local function mget(keys)
+  if #keys <= 1000 then return redis.call('MGET', unpack(keys)) end
+  local values = {}
+  for s = 1, #keys, 1000 do
+    for _, v in ipairs(redis.call('MGET', unpack(keys, s, math.min(s + 999, #keys)))) do values[#values + 1] = v end
+  end
+  return values
+end
+
+local function zadd(key, args)
+  for s = 1, #args, 1000 do redis.call('ZADD', key, unpack(args, s, math.min(s + 999, #args))) end
+end
+"""
+
+# admit(p, i, later): keys under the prefix p; from ARGV[i]: the number of blocked keys, those keys,
+# the claim key ('' for none), its value and ttl ms, the number of windows, then key, limit and ttl
+# ms per window; all read with one MGET. Returns the refusal ({1, index} blocked, {2, existing}
+# claimed, {3, index} full: nothing changed) or false, and the index after its arguments. ``later``:
+# the caller sets the claim (renewed in the same script).
 _ADMIT_FN = """
-local function admit(p, i)
+local function admit(p, i, later)
   local n = tonumber(ARGV[i])
+  local claim, first = ARGV[i + n + 1], i + n + 5
+  local last = first + 3 * tonumber(ARGV[first - 1]) - 1
+  local keys = {}
+  for j = i + 1, i + n do keys[#keys + 1] = p .. ARGV[j] end
+  if claim ~= '' then keys[#keys + 1] = p .. claim end
+  for j = first, last, 3 do keys[#keys + 1] = p .. ARGV[j] end
+  if #keys == 0 then return false, last + 1 end
+  local values = mget(keys)
   for j = 1, n do
-    if redis.call('EXISTS', p .. ARGV[i + j]) == 1 then return {1, j - 1}, 0 end
+    if values[j] then return {1, j - 1}, 0 end
   end
-  i = i + n + 1
-  local claim = ARGV[i]
+  local k = n
   if claim ~= '' then
-    local existing = redis.call('GET', p .. claim)
-    if existing then return {2, existing}, 0 end
+    k = k + 1
+    if values[k] then return {2, values[k]}, 0 end
   end
-  local first, last = i + 4, i + 3 + 3 * tonumber(ARGV[i + 3])
   for j = first, last, 3 do
-    if tonumber(redis.call('GET', p .. ARGV[j]) or '0') >= tonumber(ARGV[j + 1]) then return {3, (j - first) / 3}, 0 end
+    if tonumber(values[k + (j - first) / 3 + 1] or '0') >= tonumber(ARGV[j + 1]) then return {3, (j - first) / 3}, 0 end
   end
-  if claim ~= '' then redis.call('SET', p .. claim, ARGV[i + 1], 'PX', ARGV[i + 2]) end
+  if claim ~= '' and not later then redis.call('SET', keys[k], ARGV[i + n + 2], 'PX', ARGV[i + n + 3]) end
+  local made = {}  -- a window given twice counts twice
   for j = first, last, 3 do
-    local key = p .. ARGV[j]
-    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[j + 2]) end
+    k = k + 1
+    if values[k] or made[keys[k]] then redis.call('INCR', keys[k])
+    else
+      redis.call('SET', keys[k], '1', 'PX', ARGV[j + 2])
+      made[keys[k]] = true
+    end
   end
   return false, last + 1
 end
 """
 
 # ARGV: prefix, then admit's. Returns {0} when admitted, else the refusal.
-_ADMIT = _ADMIT_FN + "return admit(ARGV[1], 2) or {0}\n"
+_ADMIT = _MANY_FN + _ADMIT_FN + "return admit(ARGV[1], 2) or {0}\n"
 
 # put(p, ttl, i): the records from ARGV[i] to the end, keys under the prefix p, kept ttl ms (0: for
 # ever). Per record: id, kind, message id, created_at, json, n phones, phones..., n refs, refs
@@ -94,7 +123,7 @@ _ADMIT = _ADMIT_FN + "return admit(ARGV[1], 2) or {0}\n"
 # after ARGV[i + 3] ms (0: never).
 _PUT_FN = """
 local function put(p, ttl, i)
-  local made = {}
+  local made, all, mids, by_mid = {}, {}, {}, {}
   while i <= #ARGV do
     local id, kind, mid, at, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     local key, n = p .. 'log:r:' .. id, tonumber(ARGV[i + 5])
@@ -108,9 +137,13 @@ local function put(p, ttl, i)
         was = tonumber(string.sub(old, at_key + 13, (string.find(old, ',', at_key + 13, true) or 0) - 1))
       end
     end
-    if was ~= tonumber(at) then
-      redis.call('ZADD', p .. 'log:all', at, id)
-      redis.call('ZADD', p .. 'log:m:' .. mid, at, id)
+    if was ~= tonumber(at) then  -- indexed by time and by message, a ZADD each for all the records
+      all[#all + 1], all[#all + 2] = at, id
+      if not by_mid[mid] then
+        mids[#mids + 1], by_mid[mid] = mid, {}
+      end
+      local m = by_mid[mid]
+      m[#m + 1], m[#m + 2] = at, id
     end
     if not old and (kind ~= 'attempt' or not (made[mid] or redis.call('EXISTS', p .. 'log:r:' .. mid) == 1)) then
       for j = i + 6, i + 5 + n do redis.call('ZADD', p .. 'log:p:' .. ARGV[j], 'NX', at, mid) end
@@ -123,6 +156,10 @@ local function put(p, ttl, i)
       if ttl > 0 then redis.call('PEXPIRE', refs, ttl) end
     end
     i = i + 1 + tonumber(ARGV[i])
+  end
+  if #all > 0 then
+    zadd(p .. 'log:all', all)
+    for _, mid in ipairs(mids) do zadd(p .. 'log:m:' .. mid, by_mid[mid]) end
   end
 end
 
@@ -137,7 +174,8 @@ end
 # prefix, ttl ms (0: none), keep's four, forget ('1' or '') and its key, then put's records. The
 # records first, then the kept key, then the forgotten one.
 _WRITE = (
-    _PUT_FN
+    _MANY_FN
+    + _PUT_FN
     + """
 put(ARGV[1], tonumber(ARGV[2]), 9)
 keep(ARGV[1], 3)
@@ -151,12 +189,14 @@ return 1
 # written (1 or 0), each token's wait or false}: the records and the kept key are written only when
 # every token was granted; a refused token leaves the admission and the other tokens counted.
 _START = (
-    _ADMIT_FN
+    _MANY_FN
+    + _ADMIT_FN
     + _RESERVE_FN
     + _PUT_FN
     + """
-local p = ARGV[1]
-local refusal, i = admit(p, 7)
+local p, claim = ARGV[1], 8 + tonumber(ARGV[7])
+local renewed = ARGV[3] == '1' and ARGV[claim] ~= '' and ARGV[claim] == ARGV[4]  -- the claim set once
+local refusal, i = admit(p, 7, renewed)
 if refusal then return refusal end
 local out, last = {0, 1}, i + 5 * tonumber(ARGV[i])
 for j = i + 1, last, 5 do
@@ -167,6 +207,8 @@ end
 if out[2] == 1 then
   put(p, tonumber(ARGV[2]), last + 1)
   keep(p, 3)
+elseif renewed then
+  redis.call('SET', p .. ARGV[claim], ARGV[claim + 1], 'PX', ARGV[claim + 2])
 end
 return out
 """
