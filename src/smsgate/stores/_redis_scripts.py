@@ -54,66 +54,39 @@ end
 # KEYS: the bucket. ARGV: interval, burst, max_wait, now.
 _RESERVE = _RESERVE_FN + "return reserve(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])\n"
 
-# mget(keys): MGET's values, in calls of at most 1000 keys (Lua's unpack has a limit).
-# zadd(key, args): ZADD of score, member pairs, in calls of at most 500 pairs.
-_MANY_FN = """
-local function mget(keys)
-  if #keys <= 1000 then return redis.call('MGET', unpack(keys)) end
-  local values = {}
-  for s = 1, #keys, 1000 do
-    for _, v in ipairs(redis.call('MGET', unpack(keys, s, math.min(s + 999, #keys)))) do values[#values + 1] = v end
-  end
-  return values
-end
-
-local function zadd(key, args)
-  for s = 1, #args, 1000 do redis.call('ZADD', key, unpack(args, s, math.min(s + 999, #args))) end
-end
-"""
-
 # admit(p, i, later): keys under the prefix p; from ARGV[i]: the number of blocked keys, those keys,
 # the claim key ('' for none), its value and ttl ms, the number of windows, then key, limit and ttl
-# ms per window; all read with one MGET. Returns the refusal ({1, index} blocked, {2, existing}
-# claimed, {3, index} full: nothing changed) or false, and the index after its arguments. ``later``:
-# the caller sets the claim (renewed in the same script).
+# ms per window. Returns the refusal ({1, index} blocked, {2, existing} claimed, {3, index} full:
+# nothing changed) or false, and the index after its arguments. ``later``: the caller sets the claim
+# (renewed in the same script). A key a command each, as measured cheaper than one MGET into a
+# table: the tables a script builds cost Redis's Lua more than the calls they save.
 _ADMIT_FN = """
 local function admit(p, i, later)
   local n = tonumber(ARGV[i])
-  local claim, first = ARGV[i + n + 1], i + n + 5
-  local last = first + 3 * tonumber(ARGV[first - 1]) - 1
-  local keys = {}
-  for j = i + 1, i + n do keys[#keys + 1] = p .. ARGV[j] end
-  if claim ~= '' then keys[#keys + 1] = p .. claim end
-  for j = first, last, 3 do keys[#keys + 1] = p .. ARGV[j] end
-  if #keys == 0 then return false, last + 1 end
-  local values = mget(keys)
   for j = 1, n do
-    if values[j] then return {1, j - 1}, 0 end
+    if redis.call('EXISTS', p .. ARGV[i + j]) == 1 then return {1, j - 1}, 0 end
   end
-  local k = n
+  i = i + n + 1
+  local claim = ARGV[i]
   if claim ~= '' then
-    k = k + 1
-    if values[k] then return {2, values[k]}, 0 end
+    local existing = redis.call('GET', p .. claim)
+    if existing then return {2, existing}, 0 end
   end
+  local first, last = i + 4, i + 3 + 3 * tonumber(ARGV[i + 3])
   for j = first, last, 3 do
-    if tonumber(values[k + (j - first) / 3 + 1] or '0') >= tonumber(ARGV[j + 1]) then return {3, (j - first) / 3}, 0 end
+    if tonumber(redis.call('GET', p .. ARGV[j]) or '0') >= tonumber(ARGV[j + 1]) then return {3, (j - first) / 3}, 0 end
   end
-  if claim ~= '' and not later then redis.call('SET', keys[k], ARGV[i + n + 2], 'PX', ARGV[i + n + 3]) end
-  local made = {}  -- a window given twice counts twice
+  if claim ~= '' and not later then redis.call('SET', p .. claim, ARGV[i + 1], 'PX', ARGV[i + 2]) end
   for j = first, last, 3 do
-    k = k + 1
-    if values[k] or made[keys[k]] then redis.call('INCR', keys[k])
-    else
-      redis.call('SET', keys[k], '1', 'PX', ARGV[j + 2])
-      made[keys[k]] = true
-    end
+    local key = p .. ARGV[j]
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[j + 2]) end
   end
   return false, last + 1
 end
 """
 
 # ARGV: prefix, then admit's. Returns {0} when admitted, else the refusal.
-_ADMIT = _MANY_FN + _ADMIT_FN + "return admit(ARGV[1], 2) or {0}\n"
+_ADMIT = _ADMIT_FN + "return admit(ARGV[1], 2, false) or {0}\n"
 
 # put(p, ttl, i): the records from ARGV[i] to the end, keys under the prefix p, kept ttl ms (0: for
 # ever). Per record: id, kind, message id, created_at, json, n phones, phones..., n refs, refs
@@ -123,27 +96,24 @@ _ADMIT = _MANY_FN + _ADMIT_FN + "return admit(ARGV[1], 2) or {0}\n"
 # after ARGV[i + 3] ms (0: never).
 _PUT_FN = """
 local function put(p, ttl, i)
-  local made, all, mids, by_mid = {}, {}, {}, {}
+  local made = {}
   while i <= #ARGV do
     local id, kind, mid, at, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     local key, n = p .. 'log:r:' .. id, tonumber(ARGV[i + 5])
     local old
     if ttl > 0 then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
     else old = redis.call('SET', key, json, 'GET') end
-    local was  -- the replaced record's created_at, found by a plain search (its JSON's keys come in order)
-    if old then
+    local moved = true  -- unless the replaced record has the same created_at, found by a plain search
+    if old then  -- (its JSON's keys come in order); the same text, or else the same number
       local at_key = string.find(old, '"created_at":', 1, true)
       if at_key then
-        was = tonumber(string.sub(old, at_key + 13, (string.find(old, ',', at_key + 13, true) or 0) - 1))
+        local was = string.sub(old, at_key + 13, (string.find(old, ',', at_key + 13, true) or 0) - 1)
+        moved = was ~= at and tonumber(was) ~= tonumber(at)
       end
     end
-    if was ~= tonumber(at) then  -- indexed by time and by message, a ZADD each for all the records
-      all[#all + 1], all[#all + 2] = at, id
-      if not by_mid[mid] then
-        mids[#mids + 1], by_mid[mid] = mid, {}
-      end
-      local m = by_mid[mid]
-      m[#m + 1], m[#m + 2] = at, id
+    if moved then
+      redis.call('ZADD', p .. 'log:all', at, id)
+      redis.call('ZADD', p .. 'log:m:' .. mid, at, id)
     end
     if not old and (kind ~= 'attempt' or not (made[mid] or redis.call('EXISTS', p .. 'log:r:' .. mid) == 1)) then
       for j = i + 6, i + 5 + n do redis.call('ZADD', p .. 'log:p:' .. ARGV[j], 'NX', at, mid) end
@@ -156,10 +126,6 @@ local function put(p, ttl, i)
       if ttl > 0 then redis.call('PEXPIRE', refs, ttl) end
     end
     i = i + 1 + tonumber(ARGV[i])
-  end
-  if #all > 0 then
-    zadd(p .. 'log:all', all)
-    for _, mid in ipairs(mids) do zadd(p .. 'log:m:' .. mid, by_mid[mid]) end
   end
 end
 
@@ -174,8 +140,7 @@ end
 # prefix, ttl ms (0: none), keep's four, forget ('1' or '') and its key, then put's records. The
 # records first, then the kept key, then the forgotten one.
 _WRITE = (
-    _MANY_FN
-    + _PUT_FN
+    _PUT_FN
     + """
 put(ARGV[1], tonumber(ARGV[2]), 9)
 keep(ARGV[1], 3)
@@ -189,8 +154,7 @@ return 1
 # written (1 or 0), each token's wait or false}: the records and the kept key are written only when
 # every token was granted; a refused token leaves the admission and the other tokens counted.
 _START = (
-    _MANY_FN
-    + _ADMIT_FN
+    _ADMIT_FN
     + _RESERVE_FN
     + _PUT_FN
     + """
