@@ -61,7 +61,9 @@ def plan(
     ``on_attempt(job, attempt)`` is called for each finished job (for logs and hooks); ``run(jobs)``
     makes a batch of requests (by default: one :class:`RunJobs` step), where the flow adds its policies.
     ``first`` is the answer to the first batch when it was sent already (the gateways' straight path,
-    which sends that batch's one job itself): it is never sent again.
+    which sends that batch's one job itself, and the flow's first request), made to the first provider
+    in ``order`` after the caller checked that provider and asked its breaker: it is never sent
+    again, and neither is asked again.
     """
     run = run or _run
     start = clock()
@@ -76,18 +78,19 @@ def plan(
         if not pending:
             break
         provider = providers[alias]
-        try:
-            provider.check(message)
-        except InvalidRequest as exc:
-            exc.provider = alias
-            unusable.append(exc)
-            last_error.update((p.e164, exc) for p in pending)
-            continue
         breaker = breakers.get(alias) if breakers else None
-        if breaker is not None and not breaker.allow():
-            skipped = Unreachable("skipped: circuit breaker open", provider=alias)
-            last_error.update((p.e164, skipped) for p in pending)
-            continue
+        if first is None:  # else the caller checked the first provider and asked its breaker
+            try:
+                provider.check(message)
+            except InvalidRequest as exc:
+                exc.provider = alias
+                unusable.append(exc)
+                last_error.update((p.e164, exc) for p in pending)
+                continue
+            if breaker is not None and not breaker.allow():
+                skipped = Unreachable("skipped: circuit breaker open", provider=alias)
+                last_error.update((p.e164, skipped) for p in pending)
+                continue
         moving_on: list[PhoneNumber] = []
         mid = message_id or ""
         todo = [Job(provider, message, batch, 1, mid) for batch in provider.batches(message, pending)]

@@ -1,10 +1,17 @@
 """The send flow: the policies around the engine, as one generator a gateway drives (no I/O here).
 
-:meth:`SendFlow.send` checks the lists, claims the idempotency key and counts the limits (one
-:class:`StoreOp`), runs :func:`~smsgate._engine.plan`, and records the result. Each batch of
-requests the engine makes passes through :meth:`Batches.run <smsgate._flow_jobs.Batches.run>`
+:meth:`SendFlow.send` checks the lists, claims the idempotency key and counts the limits (the
+admission, ``_flow_admit``), runs :func:`~smsgate._engine.plan`, and records the result. Each batch
+of requests the engine makes passes through :meth:`Batches.run <smsgate._flow_jobs.Batches.run>`
 (rate tokens, send-log records); the message's own record and the idempotency result are written
-at the end, in one write.
+at the end, in one lazy write.
+
+The prepared first request: when the engine's first batch is one request to the first provider
+(its breaker closed, the send log, if any, in the policies' store), the flow makes it itself after
+one :meth:`Store.start <smsgate.stores.Store.start>` (admission, that request's rate token, its
+pending records and the claim renewed) and hands its answer to the engine, which carries on from
+it. So a send with every policy makes two store calls: ``start`` and the final write. Any other
+send is admitted with :meth:`Store.admit <smsgate.stores.Store.admit>` (one call) first.
 
 The straight path: a send that needs no policy step (no limits, lists, idempotency key, send log,
 rates, breakers or routing) starts with :meth:`SendFlow.straight`, which hands the gateway its
@@ -24,28 +31,17 @@ from functools import partial
 from typing import Any
 
 from ._engine import plan
-from ._errors import InvalidRequest, PolicyRefused, SmsError
+from ._errors import InvalidRequest, SmsError
+from ._flow_admit import Admission, Gate
 from ._flow_jobs import Batches, Policies, Send
 from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
-from ._observe import log_attempt, log_refusal
+from ._observe import log_attempt
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
-from ._steps import Done, Job, Step, StoreOp
-from .policy.idempotency import (
-    PENDING,
-    Idempotency,
-    claim_parts,
-    claim_value,
-    decode_result,
-    encode_result,
-    fingerprint,
-    interrupted,
-    same_message,
-    worth_keeping,
-)
-from .policy.lists import Blocklist
+from ._steps import Done, Job, RunJobs, Step, StoreOp
+from .policy.idempotency import Idempotency, encode_result, fingerprint, worth_keeping
 from .providers.base import Provider
-from .stores.base import LogRecord, Window
+from .stores.base import LogRecord, Start
 from .strategies import Strategy
 
 __all__ = ["Policies", "SendFlow", "Straight"]
@@ -84,6 +80,7 @@ class SendFlow:
         self.clock = clock
         self.default_region = default_region
         self.batches = Batches(policies, clock)
+        self.gate = Gate(policies, clock)
 
     def send(self, message: Message, providers: Sequence[str] | None = None) -> Flow:
         """Send ``message`` (through ``providers`` when given, in the strategy's order)."""
@@ -93,19 +90,28 @@ class SendFlow:
         phones = [phone.e164 for phone in message.phones]
         for hook in p.hooks.before_send:
             hook(message)
-        claim = Idempotency.key(message.idempotency_key) if message.idempotency_key else None
-        replayed = yield from self._admit(message, phones, claim)
-        if replayed is not None:
-            return replayed
-
-        message_id = new_id()
-        record = None
+        self.gate.check_countries(message)
+        key = message.idempotency_key
+        claim = Idempotency.key(key) if key else None
+        send = Send(message, new_id(), None, claim=claim, digest=fingerprint(message) if claim else "")
         if p.send_log is not None:
             now = self.clock()
-            record = LogRecord(message_id, "message", message_id, tuple(phones), "pending", now, now)
-        send = Send(message, message_id, record, claim=claim)
+            send.record = LogRecord(send.message_id, "message", send.message_id, tuple(phones), "pending", now, now)
+        admission = self.gate.admission(send, phones)
+        order = None if hasattr(self.strategy, "route") else list(self.strategy(names, message))
+        job = self._prepared(send, order)
+        first: Done | None = None
+        if job is None:
+            replayed = yield from self.gate.admit(send, phones, admission)
+        else:
+            replayed, first = yield from self._start(send, phones, admission, job)
+        if replayed is not None:
+            return replayed
         try:
-            result = yield from self._routed(send, names)
+            if order is None:
+                result = yield from self._routed(send, names)
+            else:
+                result = yield from self._plan(send, message, order, first=first)
         except SmsError:  # only raised when no provider could take the message: nothing was sent
             if claim is not None:
                 yield StoreOp(partial(p.store.delete, claim), partial(p.store.adelete, claim))
@@ -141,7 +147,7 @@ class SendFlow:
         names = self._names(providers)
         for hook in p.hooks.before_send:
             hook(outgoing)
-        self._check_countries(outgoing)
+        self.gate.check_countries(outgoing)
         message_id, order = new_id(), list(self.strategy(names, outgoing))
         return Straight(outgoing, message_id, order, self._first_job(outgoing, message_id, order))
 
@@ -194,77 +200,52 @@ class SendFlow:
             raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
         return names
 
-    def _admit(
-        self, message: Outgoing, phones: list[str], claim: str | None
-    ) -> Generator[Step, Any, SendResult | None]:
-        """Lists, the idempotency claim and the limits, in one store operation; a replayed result or ``None``."""
+    # -- the prepared first request (one Store.start) ----------------------------------------
+
+    def _prepared(self, send: Send, order: list[str] | None) -> Job | None:
+        """The first request of a send the flow starts itself (see :meth:`_start`): exactly one to
+        its first provider, whose breaker is closed, with the send log (if any) in ``store``."""
         p = self.policies
-        self._check_countries(message)
-        blocked = [Blocklist.key(phone) for phone in phones] if p.blocklist else []
-        rules: list[tuple[str, str]] = []
-        windows: list[Window] = []
-        if p.limits is not None:
-            now = self.clock()
-            for phone in phones:
-                for rule, window in p.limits.windows(phone, now):
-                    rules.append((rule, phone))
-                    windows.append(window)
-        if not (blocked or claim or windows):
+        if order is None or (p.send_log is not None and p.send_log is not p.store):
             return None
-        digest = fingerprint(message) if claim else ""
-        claiming = (claim, claim_value(digest), p.idempotency.claim_ttl) if claim else None
-        args = (blocked, claiming, windows)
-        refusal = yield StoreOp(partial(p.store.admit, *args), partial(p.store.aadmit, *args))
-        if refusal is None:
-            return None
-        if refusal.kind == "blocked":
-            raise self._refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
-        if refusal.kind == "claimed":
-            if same_message(refusal.detail, digest).startswith(PENDING):  # raises for another message
-                _, sent, lease = claim_parts(refusal.detail)
-                if sent is None or lease is None or lease > self.clock():
-                    raise self._refuse("idempotency", "a send with this idempotency key is still in progress", phones)
-                replayed = yield from self._interrupted(message, sent)
-            else:
-                replayed = decode_result(refusal.detail)
-            p.metrics.result(replayed)
-            return replayed
-        rule, phone = rules[refusal.detail]
-        raise self._refuse(rule, f"send limit {rule}={getattr(p.limits, rule)} reached for {phone}", [phone])
+        job = self._first_job(send.message, send.message_id, order)
+        breaker = p.breakers.get(order[0]) if job is not None else None
+        # a closed breaker allows without changing (the engine does not ask again); open or half-open: the engine asks
+        return None if breaker is not None and breaker.state != "closed" else job
 
-    def _interrupted(self, message: Outgoing, message_id: str) -> Generator[Step, Any, SendResult]:
-        """The answer for a key whose send stopped after a request may have left: what its log shows."""
-        log, found = self.policies.send_log, []
-        if log is not None:
-            query, aquery = (
-                partial(log.log_query, message_id=message_id),
-                partial(log.alog_query, message_id=message_id),
-            )
-            found = yield StoreOp(query, aquery)
-        refs = [(r.provider, r.message_ids) for r in found if r.kind == "attempt" and r.provider]
-        accepted = {phone: (provider, ref) for provider, ids in refs for phone, ref in ids.items()}
-        return interrupted(message_id, message.phones, accepted)
+    def _start(
+        self, send: Send, phones: list[str], admission: Admission, job: Job
+    ) -> Generator[Step, Any, tuple[SendResult | None, Done | None]]:
+        """Admit the send, take its first request's token and write its pending records in one
+        :meth:`Store.start <smsgate.stores.Store.start>`, then make that request: a replayed result,
+        or the request's answer for the engine (``None`` when nothing was written: the engine's
+        first batch then goes through :meth:`Batches.run` as any other)."""
+        store = self.policies.store
+        reserves, records, keep = self.batches.first(send, job)
+        if not (admission or reserves or records):
+            return None, (yield from self._answer(self.batches.started(send, job, [], 0.0)))
+        args = (admission.blocked, admission.claim, admission.windows, reserves, records, keep)
+        started: Start = yield StoreOp(partial(store.start, *args), partial(store.astart, *args))
+        if started.refusal is not None:
+            return (yield from self.gate.refused(send, phones, admission, started.refusal)), None
+        if started.waits and started.waits[0] is None:
+            return None, self.batches.throttled(job)
+        if not started.written:
+            return None, None
+        wait = started.waits[0] if started.waits else 0.0
+        return None, (yield from self._answer(self.batches.started(send, job, records, float(wait or 0.0))))
 
-    def _check_countries(self, message: Outgoing) -> None:
-        allowlist = self.policies.allowlist
-        if allowlist is not None:
-            barred = [phone.e164 for phone in message.phones if not allowlist.allows(phone)]
-            if barred:
-                raise self._refuse("country_allowlist", f"country not allowed: {', '.join(barred)}", barred)
-
-    def _refuse(self, rule: str, text: str, phones: Sequence[str]) -> PolicyRefused:
-        self.policies.metrics.refusal(rule)
-        log_refusal(rule, phones)
-        return PolicyRefused(text, rule=rule)
+    @staticmethod
+    def _answer(step: RunJobs) -> Generator[Step, Any, Done]:
+        done: list[Done] = yield step
+        return done[0]
 
     # -- the engine, per route ---------------------------------------------------------------
 
     def _routed(self, send: Send, names: list[str]) -> Flow:
-        """One plan, or with a per-country strategy one per group of recipients."""
-        route: Callable[[PhoneNumber], Sequence[str]] | None = getattr(self.strategy, "route", None)
+        """With a per-country strategy, one plan per group of recipients."""
+        route: Callable[[PhoneNumber], Sequence[str]] = self.strategy.route  # type: ignore[attr-defined]
         message = send.message
-        if route is None:
-            return (yield from self._plan(send, message, list(self.strategy(names, message))))
         groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
         for phone in message.phones:
             groups.setdefault(tuple(n for n in route(phone) if n in names), []).append(phone)
@@ -314,7 +295,7 @@ class SendFlow:
         keep = forget = None
         if claim is not None:
             if worth_keeping(result):
-                keep = (claim, encode_result(result, fingerprint(send.message)), p.idempotency.ttl)
+                keep = (claim, encode_result(result, send.digest), p.idempotency.ttl)
             else:
                 forget = claim
         records: list[LogRecord] = []

@@ -21,10 +21,10 @@ from ._models import Outgoing, new_id
 from ._observe import Hooks, Metrics, logger
 from ._steps import Done, Job, RunJobs, Step, StoreOp
 from .policy.breaker import CircuitBreaker
-from .policy.idempotency import Idempotency, fingerprint, sent_value
+from .policy.idempotency import Idempotency, sent_value
 from .policy.limits import PhoneLimits, ProviderRate
 from .policy.lists import CountryAllowlist
-from .stores.base import LogRecord, Store
+from .stores.base import Keep, LogRecord, Reserve, Store
 
 __all__ = ["Batches", "Policies", "Send"]
 
@@ -48,7 +48,8 @@ class Policies:
 @dataclass
 class Send:
     """One send's own state: its id, its log record (``None`` without a send log), the finished
-    attempt records waiting to be written with it."""
+    attempt records waiting to be written with it, its idempotency claim and the :func:`fingerprint
+    <smsgate.policy.idempotency.fingerprint>` of its message (computed once, with a claim)."""
 
     message: Outgoing
     message_id: str
@@ -58,6 +59,7 @@ class Send:
     sent: bool = False  # some request may have left
     store_error: Exception | None = None  # the first store failure once something was sent
     claim: str | None = None  # the idempotency key's claim, renewed with the first pending records
+    digest: str = ""  # the message's fingerprint, when it has a claim
 
     def failed(self, error: Exception) -> None:
         """A store failed after a request left: keep the first failure; nothing more is sent."""
@@ -81,19 +83,16 @@ class Batches:
             return done
         refused: dict[int, Done] = {}
         for index, job in enumerate(jobs):
-            rate = p.rates.get(job.provider.alias)
-            if rate is None or send.store_error is not None:
+            token = self._token(job)
+            if token is None or send.store_error is not None:
                 continue
-            args = (f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock())
             wait = yield from self._guarded(
-                send, StoreOp(partial(p.store.reserve, *args), partial(p.store.areserve, *args))
+                send, StoreOp(partial(p.store.reserve, *token), partial(p.store.areserve, *token))
             )
             if send.store_error is not None:
                 break
             if wait is None:
-                text = f"request rate limit {rate.rate:g}/s reached"
-                error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
-                refused[index] = Done(error, self.clock(), 0.0)
+                refused[index] = self.throttled(job)
             else:
                 job.delay = wait
         first = not send.opened
@@ -119,18 +118,51 @@ class Batches:
         answer = iter(answers)
         return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
 
-    def _sent_claim(self, send: Send) -> tuple[str, str, float]:
+    # -- the first request, prepared by the flow (one Store.start) ---------------------------
+
+    def first(self, send: Send, job: Job) -> tuple[list[Reserve], list[LogRecord], Keep | None]:
+        """What :meth:`Store.start <smsgate.stores.Store.start>` takes for a send's first request
+        besides the admission: its rate token, the pending records (the message's and the request's)
+        and the claim renewed with the message id. Nothing is marked on ``send`` yet."""
+        token = self._token(job)
+        records = self._opening(send, [job], mark=False)
+        keep = self._sent_claim(send) if records and send.claim else None
+        return ([token] if token else []), records, keep
+
+    def started(self, send: Send, job: Job, records: list[LogRecord], wait: float) -> RunJobs:
+        """The first request, its token granted (``wait``) and its ``records`` written: sent with the
+        same finishing and halting as :meth:`run`'s."""
+        send.opened = send.opened or bool(records)
+        send.sent = True
+        job.delay = wait
+        after = partial(self._closing, send, {id(job): records[-1]}) if records else None
+        return RunJobs([job], after, partial(self._halted, send))
+
+    def throttled(self, job: Job) -> Done:
+        """The answer to a request whose rate token was refused (it never leaves)."""
+        rate = self.policies.rates[job.provider.alias]
+        text = f"request rate limit {rate.rate:g}/s reached"
+        error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
+        return Done(error, self.clock(), 0.0)
+
+    def _token(self, job: Job) -> Reserve | None:
+        rate = self.policies.rates.get(job.provider.alias)
+        if rate is None:
+            return None
+        return f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock()
+
+    def _sent_claim(self, send: Send) -> Keep:
         """The claim once a request may leave: the message id, leased for ``claim_ttl``, kept for ``ttl``."""
         idem, lease = self.policies.idempotency, self.clock() + self.policies.idempotency.claim_ttl
-        return str(send.claim), sent_value(fingerprint(send.message), send.message_id, lease), idem.ttl
+        return str(send.claim), sent_value(send.digest, send.message_id, lease), idem.ttl
 
-    def _opening(self, send: Send, jobs: list[Job]) -> list[LogRecord]:
+    def _opening(self, send: Send, jobs: list[Job], mark: bool = True) -> list[LogRecord]:
         """The pending records of ``jobs`` (and the message's own, before its first request)."""
         if send.record is None or not jobs:
             return []
         now = self.clock()
         records = [] if send.opened else [send.record]
-        send.opened = True
+        send.opened = send.opened or mark
         for job in jobs:
             phones = tuple([p.e164 for p in job.recipients])
             alias, number = job.provider.alias, job.number

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgate import Attempt, PhoneNumber, RecipientResult, SendResult, Status
+from smsgate import Attempt, Message, PhoneNumber, RecipientResult, SendResult, Status
 from smsgate._errors import Category, OutcomeUnknown, Rejected, Throttled
-from smsgate.policy.idempotency import decode_result, encode_result, worth_keeping
+from smsgate.policy.idempotency import decode_result, encode_result, fingerprint, same_message, worth_keeping
 
 PHONES = [PhoneNumber.parse(f"1380013800{i}") for i in range(4)]
 ERRORS = [
@@ -18,6 +19,7 @@ ERRORS = [
     OutcomeUnknown("t"),
     Throttled("s"),
 ]
+PINNED_FINGERPRINT = "05d7984315641ecf8f6e29b79aaabb0b"
 
 
 @given(
@@ -98,3 +100,31 @@ def test_an_interrupted_send_answers_what_its_log_shows() -> None:
     assert [r.status for r in result.recipients] == [Status.ACCEPTED, Status.UNKNOWN]
     assert result.recipients[0].message_id == "biz-1" and isinstance(result.recipients[1].error, OutcomeUnknown)
     assert not result.ok
+
+
+def test_a_result_stored_by_the_standard_json_encoder_still_decodes() -> None:
+    # what encode_result wrote before it used orjson: json.dumps(..., separators=(",", ":"), ensure_ascii=False)
+    error = Rejected("bad number ½", category=Category.RECIPIENT, provider="aliyun", provider_code="isv.X")
+    rows = (
+        RecipientResult(PHONES[0], Status.ACCEPTED, "aliyun", message_id="m-0"),
+        RecipientResult.failed(PHONES[1], error, "aliyun"),
+    )
+    attempt = Attempt("aliyun", (PHONES[0].e164, PHONES[1].e164), Status.ACCEPTED, None, 1.5e-05, 0.25, 1)
+    result = SendResult(rows, (attempt,), message_id="msg-1")
+    old = json.dumps({**result.to_dict(), "fingerprint": "d" * 32}, separators=(",", ":"), ensure_ascii=False)
+    for text in (old, encode_result(result, "d" * 32)):
+        assert json.loads(text) == json.loads(old)  # the same document, whichever encoder wrote it
+        assert same_message(text, "d" * 32) == text
+        again = decode_result(text)
+        assert again.replayed and again.message_id == "msg-1"
+        assert [(r.phone, r.status, r.message_id) for r in again.recipients] == [
+            (r.phone, r.status, r.message_id) for r in rows
+        ]
+        assert again[PHONES[1].e164].error is not None and again[PHONES[1].e164].error.message == "bad number ½"
+        assert again.attempts[0].started_at == 1.5e-05
+
+
+def test_a_fingerprint_is_stable_across_versions() -> None:
+    # claims outlive a process: a retry after an upgrade must still match the claim it left
+    message = Message(to=["13800138000"], template="T", params={"code": "1234"}).normalised("CN")
+    assert fingerprint(message) == PINNED_FINGERPRINT

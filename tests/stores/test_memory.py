@@ -34,3 +34,13 @@ def test_records_sharing_a_provider_id_match_the_newest_still_kept() -> None:
     shared = report("same")
     assert store.record_report(shared)
     assert shared.message_id == "m4999"
+
+
+def test_expired_keys_are_dropped_as_keys_are_written() -> None:
+    now = [0.0]
+    store = MemoryStore(clock=lambda: now[0])
+    for index in range(30_000):
+        store.set(f"claim:{index}", "x", ttl=1.0)
+        now[0] += 0.001  # each key lives for the next thousand writes
+    assert len(store._data) < 22_000  # a sweep once the writes since the last one reach max(10,000, the keys)
+    assert store.get("claim:29999") == "x" and store.get("claim:0") is None

@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from .. import _errors
 from .._errors import InvalidRequest, OutcomeUnknown, SmsError
 from .._models import Attempt, Message, RecipientResult, SendResult, Status
@@ -72,7 +74,12 @@ def fingerprint(message: Message) -> str:
         message.out_id,
         message.extend_code,
     ]
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False, default=str).encode()).hexdigest()[:32]
+    return hashlib.sha256(_FINGERPRINT_JSON.encode(content).encode()).hexdigest()[:32]
+
+
+# json.dumps(content, ensure_ascii=False, default=str), without building its encoder each time;
+# the digest's bytes must never change: claims outlive a process
+_FINGERPRINT_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def claim_value(digest: str) -> str:
@@ -97,7 +104,7 @@ def same_message(value: str, digest: str) -> str:
     if value == PENDING or value.startswith(f"{PENDING}:"):
         found = claim_parts(value)[0]
     else:
-        found = str(json.loads(value).get("fingerprint") or "")
+        found = str(orjson.loads(value).get("fingerprint") or "")
     if found and found != digest:
         raise InvalidRequest("this idempotency_key was already used for a different message", field="idempotency_key")
     return value
@@ -125,14 +132,15 @@ def _error_from(data: dict[str, Any] | None) -> SmsError | None:
 
 
 def encode_result(result: SendResult, digest: str = "") -> str:
-    """The result as JSON: recipients and attempts, without raw provider responses; ``digest`` is
-    the :func:`fingerprint` of its message."""
-    return json.dumps({**result.to_dict(), "fingerprint": digest}, separators=(",", ":"), ensure_ascii=False)
+    """The result as compact JSON (UTF-8 text, as the standard library's ``json`` with
+    ``ensure_ascii=False`` wrote it before, which :func:`decode_result` still reads): recipients and
+    attempts, without raw provider responses; ``digest`` is the :func:`fingerprint` of its message."""
+    return orjson.dumps({**result.to_dict(), "fingerprint": digest}).decode()
 
 
 def decode_result(text: str) -> SendResult:
     """A :class:`SendResult` from :func:`encode_result`, marked ``replayed``."""
-    data = json.loads(text)
+    data = orjson.loads(text)
     recipients = tuple(
         RecipientResult(
             PhoneNumber.parse(row["phone"]),

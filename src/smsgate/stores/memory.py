@@ -49,7 +49,8 @@ class MemoryStore(Store):
         now = self.clock()
         self._data[key] = (value, None if ttl is None else now + ttl)
         self._writes += 1
-        if self._writes % 10_000 == 0:  # drop expired counters and claims
+        if self._writes >= max(10_000, len(self._data)):  # drop expired counters and claims (amortised O(1))
+            self._writes = 0
             for old in [k for k, (_, expires) in self._data.items() if expires is not None and expires <= now]:
                 del self._data[old]
 
@@ -136,6 +137,32 @@ class MemoryStore(Store):
         keep: Keep | None = None,
     ) -> Start:
         return self.start(blocked, claim, windows, reserves, records, keep)
+
+    def write(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        with self._lock:  # at once, as one transaction would be
+            for record in records:
+                self.log_put(record)
+            if keep is not None:
+                self.set(*keep)
+            if forget is not None:
+                self.delete(forget)
+
+    async def awrite(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: Keep | None = None,
+        forget: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self.write(records, keep=keep, forget=forget, lazy=lazy)
 
     def log_put(self, record: LogRecord) -> None:
         with self._lock:
