@@ -44,8 +44,10 @@ def commands(store: Any, sends: list[Send]) -> list[tuple[Any, ...]]:
     """The commands of each send's store calls, as the store builds them."""
     out = []
     for send in sends:
-        if send.starts:
+        if send.starts and send.policies:
             out.append(store._start(*send.started()))
+        elif send.starts:  # a send log alone: RedisStore.start calls its write script
+            out.append(store._write([send.message, send.attempt], (send.claim, "sent|" + "f" * 60, 300.0), None))
         else:
             if send.policies:
                 if hasattr(store, "_admit_args"):  # before the admission took the key prefix in the script

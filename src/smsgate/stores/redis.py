@@ -147,7 +147,9 @@ class RedisStore(RedisLayout):
         records: Sequence[LogRecord] = (),
         keep: Keep | None = None,
     ) -> Start:
-        if not (blocked or claim or windows or reserves or records or keep):
+        if not (blocked or claim or windows or reserves):  # a send log alone: the write script is cheaper
+            if records or keep is not None:
+                self._one(self._write(records, keep, None))
             return Start(None, [], True)
         return self._started(self._one(self._start(blocked, claim, windows, reserves, records, keep)))
 
@@ -244,7 +246,9 @@ class RedisStore(RedisLayout):
         records: Sequence[LogRecord] = (),
         keep: Keep | None = None,
     ) -> Start:
-        if not (blocked or claim or windows or reserves or records or keep):
+        if not (blocked or claim or windows or reserves):
+            if records or keep is not None:
+                await self._aone(self._write(records, keep, None))
             return Start(None, [], True)
         return self._started(await self._aone(self._start(blocked, claim, windows, reserves, records, keep)))
 
