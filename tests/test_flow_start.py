@@ -153,6 +153,14 @@ def test_a_send_with_some_policies_makes_one_start(kind: str, options: dict[str,
     assert store.calls == calls(kind, *expected)
 
 
+def test_a_send_log_alone_makes_its_two_calls_there(kind: str) -> None:
+    store, log, provider = Counting(), Counting(), MemoryProvider(alias="memory")
+    [result] = sends(kind, [provider], [Message(to=[PHONE], template="T")], store=store, send_log=log)
+    assert result.ok and len(provider.outbox) == 1
+    assert store.calls == [] and log.calls == calls(kind, "start", "write")
+    assert {r.status for r in log.log_query(message_id=result.message_id)} == {"accepted"}
+
+
 def test_a_refusal_changes_nothing_and_sends_nothing(kind: str) -> None:
     store, provider = Counting(), MemoryProvider(alias="memory")
     store.set("block:" + PHONE, "1")
