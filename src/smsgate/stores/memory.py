@@ -125,7 +125,10 @@ class MemoryStore(Store):
         keep: Keep | None = None,
     ) -> Start:
         with self._lock:  # atomic as a whole
-            return super().start(blocked, claim, windows, reserves, records, keep)
+            if blocked or claim or windows or reserves:
+                return super().start(blocked, claim, windows, reserves, records, keep)
+            self.write(records, keep=keep)  # a send log alone: its pending records
+            return Start(None, [], True)
 
     async def astart(
         self,
