@@ -17,6 +17,8 @@ for free). Each round runs every layer in turn, the bare gateway first, so ratio
 runs made under the same load; the closing table gives each ratio's min–max over the rounds.
 ``cpu µs/msg`` is this process's CPU time (its threads included: SQLite's writer) per message,
 less sensitive to the machine's load.
+``postgres-composed`` is ``postgres`` with ``Store.start`` composed of three calls (admit, rate
+token, pending write): the baseline of its one-statement ``start``.
 """
 
 from __future__ import annotations
@@ -105,10 +107,13 @@ def main() -> None:
     pg = PostgresServer(bindir, durable=True)
     schemas = iter(range(10**9))
 
-    def fresh_pg(durability: Literal["machine", "process"] = "machine") -> Store:
+    class ComposedStart(PostgresStore):  # the baseline: admit, reserve, write as three calls
+        start, astart = Store.start, Store.astart
+
+    def fresh_pg(durability: Literal["machine", "process"] = "machine", kind: Any = PostgresStore) -> Store:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
-        return PostgresStore(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durability=durability)
+        return kind(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durability=durability)
 
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
@@ -119,6 +124,7 @@ def main() -> None:
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),
+                "postgres-composed": lambda: fresh_pg(kind=ComposedStart),
             }
             chosen = [s for s in args.stores.split(",") if s]
             modes: dict[str, Callable[[str, Store | None], tuple[float, float]]] = {

@@ -78,6 +78,8 @@ def test_postgres_killed(own_postgres: PostgresServer, caplog: pytest.LogCapture
         error = fails_promptly(lambda: store.log_put(record(2)), "log_put")
     assert error.store == "PostgresStore" and "log_put failed" in caplog.text
     fails_promptly(lambda: asyncio.run(store.aincr("n")), "aincr")
+    fails_promptly(lambda: store.start([], ("c", "p", 60.0), [], [], [record(3)]), "start")
+    fails_promptly(lambda: asyncio.run(store.astart([], None, [("w", 5, 60.0)], [], [record(4)])), "astart")
     store.close()
 
 

@@ -84,7 +84,7 @@ def test_a_version_1_schema_is_migrated_and_keeps_its_data(postgres_dsn: str, mo
     old.close()
     monkeypatch.undo()
     new = PostgresStore(postgres_dsn)
-    assert new.schema_version == len(MIGRATIONS) == 2
+    assert new.schema_version == len(MIGRATIONS) == 3
     assert new.get("k") == "v" and new.incr("n", 2) == 2
     assert [r.id for r in new.log_query(phone="+86138")] == ["m"]
     new.close()
@@ -201,3 +201,21 @@ def test_admits_and_records_look_keys_up_never_scanning(postgres_dsn: str) -> No
         reported = partial(lambda t, i: scans(postgres_dsn, t)[1] > i, table, idx)
         wait_until(reported, what=f"{table}'s index scans reported")
         assert scans(postgres_dsn, table)[0] == seq, table
+
+
+def test_a_version_2_schema_is_migrated_and_starts_sends(postgres_dsn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pg_schema, "MIGRATIONS", MIGRATIONS[:2])
+    old = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
+    assert old.schema_version == 2
+    old.write([LogRecord("m", "message", "m", ("+86138",), "pending", 1.0, 1.0)], keep=("k", "v", 60.0))
+    assert old.admit([], None, [("w", 2, 60.0)]) is None
+    old.close()
+    monkeypatch.undo()
+    new = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
+    assert new.schema_version == 3
+    assert new.get("k") == "v" and [r.id for r in new.log_query(phone="+86138")] == ["m"]
+    pending = LogRecord("n", "message", "n", ("+86139",), "pending", 2.0, 2.0)
+    assert new.start([], None, [("w", 2, 60.0)], [], [pending]) == (None, [], True)
+    assert new.start([], None, [("w", 2, 60.0)], [], [pending]) == (("full", 0), [], False)
+    assert [r.id for r in new.log_query(phone="+86139")] == ["n"]
+    new.close()

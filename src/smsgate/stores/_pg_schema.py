@@ -4,12 +4,15 @@ Tables and functions are prefixed ``smsgate_`` and land in the first schema of t
 ``search_path``. Compound operations are functions, so each is one statement (one round trip,
 one transaction); they take transaction-scoped advisory locks on their keys, which also covers
 keys that do not exist yet. ``smsgate_apply`` (version 2) runs a batch of them, given as JSON,
-in one statement: one prepared statement whatever the batch.
+in one statement: one prepared statement whatever the batch; version 3 (:mod:`._pg_schema_v3`)
+adds gates, so one statement also starts a send.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ._pg_schema_v3 import V3
 
 __all__ = ["MIGRATIONS", "migrate"]
 
@@ -292,7 +295,7 @@ BEGIN
 END $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, V3)
 """Migration ``n`` (from 1) brings the schema from version ``n - 1`` to ``n``; never edit a released one."""
 
 _LOCK = "SELECT pg_advisory_lock(1397572935, 0)"  # one migrating process moment a time

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .base import LogRecord, Refusal
+from .base import LogRecord, Refusal, Start
 
 __all__ = [
     "Call",
@@ -22,6 +22,7 @@ __all__ = [
     "no_answer",
     "rows_of",
     "scalar",
+    "started",
     "statements_of",
     "verdict",
 ]
@@ -51,6 +52,16 @@ def verdict(rows: list[Any]) -> Refusal | None:
     return Refusal(kind, value if kind == "claimed" else int(value))
 
 
+def started(answers: list[Any], *, admits: bool, tokens: int) -> Start:
+    """The answers of a start's calls (its admit when ``admits``, its ``tokens`` reserves, its
+    writes) as a :class:`Start`."""
+    refusal = answers[0] if admits else None
+    if refusal is not None:
+        return Start(refusal, [], False)
+    waits = answers[int(admits) : int(admits) + tokens]
+    return Start(None, waits, None not in waits)
+
+
 def log_records(rows: list[Any]) -> list[LogRecord]:
     records = []
     for data, deliveries in rows:
@@ -62,14 +73,16 @@ def log_records(rows: list[Any]) -> list[LogRecord]:
 
 class Call(NamedTuple):
     """One of smsgate's SQL operations: its name in ``smsgate_apply``, its JSON arguments, the keys
-    it locks and how its answer decodes."""
+    it locks, how its answer decodes and its ``gate`` (see :mod:`._pg_schema_v3`), if any."""
 
     name: str
     args: list[Any]
     locks: list[str]
     decode: Decode
+    gate: str | None = None
 
 
+_TIGHT = (",", ":")
 _APPLY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb)"
 _APPLY_LAZY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb), set_config('synchronous_commit', 'off', true)"
 
@@ -78,7 +91,7 @@ def applied(calls: Sequence[Call], lazy: bool = False) -> Statement:
     """``calls`` as one statement, so one round trip and one transaction, always the same prepared
     statement; ``lazy``: its commit does not wait for the WAL flush. Decodes to their answers."""
     locks = json.dumps([key for call in calls for key in call.locks])
-    ops = json.dumps([(call.name, call.args) for call in calls], separators=(",", ":"))
+    ops = json.dumps([call[:2] if call.gate is None else (*call[:2], call.gate) for call in calls], separators=_TIGHT)
     decoders = [call.decode for call in calls]
 
     def answers(rows: list[Any]) -> list[Any]:

@@ -21,32 +21,24 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .._reports import DeliveryReport, InboundMessage
+from ._pg_calls import Calls
 from ._pg_schema import migrate
 from ._pg_statements import (
     Call,
     Statement,
     arows_of,
-    first_index,
-    log_query,
-    no_answer,
     rows_of,
-    scalar,
     statements_of,
-    verdict,
 )
 from ._pg_writer import GroupWriter
 from .base import (
     Keep,
     LogRecord,
     Refusal,
+    Reserve,
+    Start,
     Store,
     Window,
-    dump_inbound,
-    dump_report,
-    inbound_key,
-    load_inbound,
-    load_report,
-    provider_refs,
     store_error,
     translating,
 )
@@ -61,11 +53,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["PostgresStore"]
 
-_PURGE_EVERY = 1000
-
 
 @translating(psycopg.Error, PoolTimeout, asyncio.TimeoutError)
-class PostgresStore(Store):
+class PostgresStore(Calls, Store):
     """A store in a PostgreSQL database. ``dsn`` is a libpq connection string or URL.
 
     ``durability``: what a returned write survives. ``"machine"`` (the default): a crash of the
@@ -88,14 +78,13 @@ class PostgresStore(Store):
     ) -> None:
         if durability not in ("machine", "process"):
             raise ValueError(f"durability must be 'machine' or 'process', not {durability!r}")
-        self.clock = clock
+        Calls.__init__(self, clock)
         self.durability = durability
         self._lazy = durability == "process"  # every commit lazy
         self._dsn = dsn
         self._max = max_connections
         self._timeout = timeout
         self._kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": max(1, int(timeout))}
-        self._writes = 0
         self._pool = ConnectionPool(
             dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
         )
@@ -112,89 +101,9 @@ class PostgresStore(Store):
         durability = "" if self.durability == "machine" else f" durability={self.durability!r}"
         return f"<PostgresStore schema_version={self.schema_version}{durability}>"
 
-    # -- statements shared by both twins -----------------------------------------------------
-
-    def _statement(self, name: str, args: Sequence[Any]) -> Call | Statement:
-        build: Callable[..., Call | Statement] = getattr(self, "_" + name)
-        return build(*args)
-
-    def _get(self, key: str) -> Call:
-        return Call("live", [key, self.clock()], [], scalar)
-
-    def _get_many(self, keys: Sequence[str]) -> Statement:
-        sql = "SELECT smsgate_live(k, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
-        return sql, (self.clock(), list(keys)), lambda rows: [row[0] for row in rows]
-
-    def _set(self, key: str, value: str, ttl: float | None = None) -> Call:
-        return Call("put", [key, value, ttl, self.clock()], [], no_answer)
-
-    def _add(self, key: str, value: str, ttl: float | None = None) -> Call:
-        return Call("add", [key, value, ttl, self.clock()], [key], scalar)
-
-    def _delete(self, key: str) -> Call:
-        return Call("del", [key], [], no_answer)
-
-    def _incr(self, key: str, amount: int = 1, ttl: float | None = None) -> Call:
-        return Call("incr", [key, amount, ttl, self.clock()], [], scalar)
-
-    def _hit(self, windows: Sequence[Window]) -> Call:
-        return self._admit([], None, windows)._replace(decode=first_index)
-
-    def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> Call:
-        return Call("reserve", [key, interval, burst, max_wait, now], [key], scalar)
-
-    def _admit(self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]) -> Call:
-        key, value, ttl = claim or (None, None, None)
-        keys, limits, ttls = [w[0] for w in windows], [w[1] for w in windows], [w[2] for w in windows]
-        locks = keys if key is None else [key, *keys]
-        return Call("admit", [list(blocked), key, value, ttl, keys, limits, ttls, self.clock()], locks, verdict)
-
-    def _log_put(self, record: LogRecord) -> Call:
-        args = [record.id, record.kind, record.message_id, record.status, record.provider, record.created_at]
-        return Call("log_put", [*args, list(record.phones), record.to_json(), provider_refs(record)], [], no_answer)
-
-    def _kept(self, keep: Keep | None, forget: str | None) -> list[Call]:
-        """What a write sets and deletes after its records (see :meth:`Store.write`)."""
-        return ([] if keep is None else [self._set(*keep)]) + ([] if forget is None else [self._delete(forget)])
-
-    _log_query = staticmethod(log_query)
-
-    def _record_report(self, report: DeliveryReport) -> Call:
-        args = [report.key, report.provider, report.provider_message_id, report.phone, report.status.value]
-
-        def recorded(rows: list[Any]) -> bool:
-            answer = scalar(rows)
-            if answer is not None:
-                report.message_id = answer[0]
-            return answer is not None
-
-        return Call("record_report", [*args, dump_report(report)], [], recorded)
-
-    def _reports(self, *, message_id: str | None = None, phone: str | None = None, limit: int = 100) -> Statement:
-        where = [c for c, v in (("message_id = %s", message_id), ("phone = %s", phone)) if v is not None]
-        args = [v for v in (message_id, phone) if v is not None]
-        sql = "SELECT data, message_id FROM smsgate_report" + (" WHERE " + " AND ".join(where) if where else "")
-        return sql + " ORDER BY seq DESC LIMIT %s", (*args, limit), lambda rows: [load_report(*r) for r in rows]
-
-    def _record_inbound(self, message: InboundMessage) -> Statement:
-        sql = "INSERT INTO smsgate_inbound (key, sender, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1"
-        args = (inbound_key(message), message.sender, dump_inbound(message))
-        return sql, args, bool
-
-    def _inbound(self, *, phone: str | None = None, limit: int = 100) -> Statement:
-        sql = "SELECT data FROM smsgate_inbound" + ("" if phone is None else " WHERE sender = %s")
-        args = ([] if phone is None else [phone]) + [limit]
-        return sql + " ORDER BY seq DESC LIMIT %s", args, lambda rows: [load_inbound(r[0]) for r in rows]
-
-    def _batch(self, parts: list[Call | Statement]) -> list[Call | Statement]:
-        self._writes += 1
-        if self._writes % _PURGE_EVERY == 0:  # expired counters and claims would otherwise pile up
-            return [*parts, Call("purge", [self.clock()], [], no_answer)]
-        return parts
-
     # -- sync ---------------------------------------------------------------------------------
 
-    def _exec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
+    def _exec(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
         statements = statements_of(self._batch(parts), lazy or self._lazy)
         with self._pool.connection() as conn:
             if len(statements) == 1:
@@ -235,6 +144,19 @@ class PostgresStore(Store):
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         return self._exec([self._admit(blocked, claim, windows)], lazy=True)[0]  # type: ignore[no-any-return]
+
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        """One statement, one transaction, one commit (lazy when there is nothing to write)."""
+        calls, answered = self._start(blocked, claim, windows, reserves, records, keep)
+        return answered(self._exec(calls, lazy=not records and keep is None)) if calls else Start(None, [], True)
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._exec([self._statement(name, args) for name, args in calls])[: len(calls)]
@@ -286,7 +208,7 @@ class PostgresStore(Store):
             self._awriter = GroupWriter(self._aconns, self._aexec)
         return self._aconns
 
-    async def _aexec(self, parts: list[Call | Statement], lazy: bool = False) -> list[Any]:
+    async def _aexec(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
         statements = statements_of(self._batch(parts), lazy or self._lazy)
         async with self._aconnections().connection() as conn:
             if len(statements) == 1:
@@ -334,6 +256,19 @@ class PostgresStore(Store):
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         return (await self._queued([self._admit(blocked, claim, windows)], True))[0]  # type: ignore[no-any-return]
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        """In this loop's next group commit, with its pending writes (or its admits: nothing to write)."""
+        calls, answered = self._start(blocked, claim, windows, reserves, records, keep)
+        return answered(await self._queued(calls, not records and keep is None)) if calls else Start(None, [], True)
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return (await self._aexec([self._statement(name, args) for name, args in calls]))[: len(calls)]
