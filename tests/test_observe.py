@@ -32,3 +32,24 @@ def test_a_failed_attempt_is_logged_at_warning_when_info_is_off(caplog) -> None:
     [record] = [r for r in caplog.records if r.name.startswith("smsgate")]
     assert record.levelno == logging.WARNING and "rejected via refusing" in record.getMessage()
     assert "13800138000" not in caplog.text
+
+
+def test_accepted_counts_what_result_counts_for_an_accepted_send() -> None:
+    from smsgate import PhoneNumber
+    from smsgate._models import Attempt, RecipientResult, SendResult, Status
+
+    phones = [PhoneNumber.parse(p) for p in ("13800138000", "13900139000")]
+    rows = tuple(RecipientResult(p, Status.ACCEPTED, "aliyun", "biz") for p in phones)
+    attempt = Attempt("aliyun", tuple(p.e164 for p in phones), Status.ACCEPTED)
+    walked, counted = Metrics(), Metrics()
+    walked.result(SendResult(rows, (attempt,)))
+    counted.accepted("aliyun", len(rows))
+    assert (
+        counted.snapshot()
+        == walked.snapshot()
+        == {
+            "attempts": {"aliyun.accepted": 1},
+            "recipients": {"accepted": 2},
+            "refused": {},
+        }
+    )

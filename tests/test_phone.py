@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgate import InvalidPhone, PhoneNumber
+from smsgate._phone import parser
 
 REGIONS = ["CN", "US", "GB", "IN", "DE", "BR", "HK", "JP", "FR", "AU"]
 
@@ -146,3 +147,13 @@ def test_a_region_parser_answers_as_parse_does(region, raw):
     from smsgate._phone import parser
 
     assert outcome(parser(region), raw) == outcome(lambda r: PhoneNumber.parse(r, region), raw)
+
+
+def test_a_fast_path_phone_is_a_plain_frozen_phone_number():
+    import dataclasses
+
+    fast = parser("CN")("13800138000")
+    built = PhoneNumber("+8613800138000", 86, "13800138000", "CN")
+    assert fast == built and hash(fast) == hash(built) and repr(fast) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.e164 = "+8613900139000"  # type: ignore[misc]

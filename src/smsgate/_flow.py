@@ -144,10 +144,11 @@ class SendFlow:
         ):
             return None
         outgoing = message.normalised(self.default_region)
-        names = self._names(providers)
+        names = list(self.providers) if providers is None else self._names(providers)
         for hook in p.hooks.before_send:
             hook(outgoing)
-        self.gate.check_countries(outgoing)
+        if p.allowlist is not None:
+            self.gate.check_countries(outgoing)
         message_id, order = new_id(), list(self.strategy(names, outgoing))
         return Straight(outgoing, message_id, order, self._first_job(outgoing, message_id, order))
 
@@ -180,7 +181,10 @@ class SendFlow:
             rows = [by_phone[phone.e164] for phone in phones]
         responses = () if done.raw is None else (done.raw,)
         result = SendResult(tuple(rows), (attempt,), responses, straight.message_id)
-        return self._finished(straight.message, result)
+        self.policies.metrics.accepted(attempt.provider, len(rows))
+        for hook in self.policies.hooks.after_send:
+            hook(straight.message, result)
+        return result
 
     def resume(self, straight: Straight, done: Done | None) -> Flow:
         """A straight send carried on by the engine from ``done``, the answer to its request (never

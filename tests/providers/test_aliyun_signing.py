@@ -10,7 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsgate import Message, PhoneNumber
-from smsgate.providers._acs import EMPTY_SHA256, RpcSigner, canonical_query, pct, rpc_signature, v3_authorization
+from smsgate.providers._acs import (
+    EMPTY_SHA256,
+    RpcSigner,
+    canonical_query,
+    pct,
+    rpc_signature,
+    send_sms_params,
+    send_sms_query,
+    v3_authorization,
+)
+from smsgate.providers._aliyun_wire import to_json
 from smsgate.providers.aliyun import AliyunProvider
 from tests.fakes.aliyun import reference_rpc_signature, reference_v3_authorization
 
@@ -190,6 +200,41 @@ def test_pct_equals_quote_with_only_unreserved_kept(value: str) -> None:
 def test_canonical_query_is_sorted_and_encoded(params: dict[str, str]) -> None:
     expected = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(params.items()))
     assert canonical_query(params) == expected
+
+
+maybe_text = st.none() | text
+
+
+@given(phones=text, sign=text, template=text, params=maybe_text, out_id=maybe_text, extend_code=maybe_text)
+def test_send_sms_query_is_the_canonical_query_of_its_params(
+    phones: str, sign: str, template: str, params: str | None, out_id: str | None, extend_code: str | None
+) -> None:
+    parts = (phones, sign, template, params, out_id, extend_code)
+    assert send_sms_query(*parts) == canonical_query(send_sms_params(*parts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phones=st.lists(st.sampled_from(["13800000000", "+85251234567", "+14155550123", "13912345678"]), min_size=1),
+    params=st.dictionaries(st.sampled_from(["code", "name", "x y", "金额", "a*b"]), text, max_size=4),
+    template=text.filter(bool),
+    sign=text.filter(bool),
+    out_id=maybe_text,
+    extend_code=maybe_text,
+)
+def test_send_sms_requests_are_byte_identical_to_the_readable_signer(
+    phones: list[str], params: dict[str, str], template: str, sign: str, out_id: str | None, extend_code: str | None
+) -> None:
+    p = provider()
+    message = Message(phones, template, params, sign, out_id=out_id, extend_code=extend_code).normalised()
+    request = p.build_request(message, message.phones)
+    wire = ",".join(phone.national_number if phone.country_code == 86 else phone.digits for phone in message.phones)
+    values = send_sms_params(wire, sign, template, to_json(params) if params else None, out_id, extend_code)
+    signer = RpcSigner(AK, SECRET, host="dysmsapi.aliyuncs.com", version="2017-05-25")
+    query, headers = signer.sign("SendSms", values, date=DATE, nonce=NONCE)
+    assert request.url == f"https://dysmsapi.aliyuncs.com/?{query}"
+    assert list(request.headers.items()) == list(headers.items())
+    assert request.body == b""
 
 
 @settings(max_examples=200, deadline=None)

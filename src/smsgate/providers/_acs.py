@@ -16,6 +16,7 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -27,6 +28,8 @@ __all__ = [
     "canonical_query",
     "pct",
     "rpc_signature",
+    "send_sms_params",
+    "send_sms_query",
     "v3_authorization",
 ]
 
@@ -56,6 +59,38 @@ def canonical_query(params: Mapping[str, str], encoded: Mapping[str, str] | None
         pairs += encoded.items()
     pairs.sort()
     return "&".join([f"{k if k.isalnum() else pct(k)}={v}" for k, v in pairs])
+
+
+def send_sms_params(
+    phones: str, sign: str, template: str, params: str | None, out_id: str | None, extend_code: str | None
+) -> dict[str, str]:
+    """The params of a SendSms (``params``: the ``TemplateParam`` JSON), empty ones left out."""
+    query = {"PhoneNumbers": phones, "SignName": sign, "TemplateCode": template}
+    optional = {"TemplateParam": params, "OutId": out_id, "SmsUpExtendCode": extend_code}
+    query.update({name: value for name, value in optional.items() if value})
+    return query
+
+
+def send_sms_query(
+    phones: str, sign: str, template: str, params: str | None, out_id: str | None, extend_code: str | None
+) -> str:
+    """``canonical_query(send_sms_params(...))``, composed in its order at once (the hot path), the
+    sign name and the template code encoded once each."""
+    sign_part, template_part = _send_sms_parts(sign, template)
+    query = f"PhoneNumbers={pct(phones)}{sign_part}"
+    if out_id:
+        query = f"OutId={pct(out_id)}&{query}"
+    if extend_code:
+        query = f"{query}&SmsUpExtendCode={pct(extend_code)}"
+    if not params:
+        return query + template_part
+    return f"{query}{template_part}&TemplateParam={pct(params)}"
+
+
+@lru_cache(maxsize=64)
+def _send_sms_parts(sign: str, template: str) -> tuple[str, str]:
+    """The ``SignName`` and ``TemplateCode`` pieces of a SendSms query (few and public: remembered)."""
+    return f"&SignName={pct(sign)}", f"&TemplateCode={pct(template)}"
 
 
 def v3_authorization(

@@ -19,7 +19,7 @@ from .._errors import OutcomeUnknown, SmsError
 from .._http import HttpRequest, HttpResponse
 from .._models import Message, Outgoing, RecipientResult, Status
 from .._phone import PhoneNumber
-from ._acs import RpcSigner
+from ._acs import EMPTY_SHA256, RpcSigner, send_sms_params, send_sms_query
 from ._aliyun_errors import business_error, gateway_error, retry_after
 from ._aliyun_wire import BEIJING, DeliveryRecord, DeliveryStatus, endpoint_for, invalid, record_of, to_json, wire_phone
 from .base import Provider, ProviderSettings
@@ -62,6 +62,7 @@ class AliyunProvider(Provider):
             token=s.security_token.get_secret_value() if s.security_token else None,
             signature_version=s.signature_version,
         )
+        self._url = f"{self.endpoint.base}/"
 
     def public_endpoint(self) -> str:
         return endpoint_for(self.settings.region_id)
@@ -90,7 +91,7 @@ class AliyunProvider(Provider):
             raise invalid("a template code (TemplateCode) is required", "template")
         if not sign:
             raise invalid("a sign name (SignName) is required: set it on the message or in settings", "sign_name")
-        query = {"OutId": message.out_id} if message.out_id else {}
+        extras = (message.out_id, message.extend_code)
         if message.recipient_params:
             phones = [wire_phone(p) for p in recipients]
             form = {
@@ -101,15 +102,12 @@ class AliyunProvider(Provider):
             if message.extend_code:
                 form["SmsUpExtendCodeJson"] = to_json([message.extend_code] * len(phones))
             body = urlencode(sorted(form.items())).encode()
-            return self._signed(
-                "SendBatchSms", query, recipients, body=body, form=form, repeated=(("TemplateCode", template),)
-            )
-        query["PhoneNumbers"] = ",".join([wire_phone(p) for p in recipients])
-        if message.params:
-            query["TemplateParam"] = to_json(message.params)
-        if message.extend_code:
-            query["SmsUpExtendCode"] = message.extend_code
-        return self._signed("SendSms", query, recipients, repeated=(("SignName", sign), ("TemplateCode", template)))
+            query = {"TemplateCode": template, **({"OutId": message.out_id} if message.out_id else {})}
+            return self._signed("SendBatchSms", query, recipients, body=body, form=form)
+        numbers = ",".join([wire_phone(p) for p in recipients])
+        parts = (numbers, sign, template, to_json(message.params) if message.params else None, *extras)
+        v3 = self._signer.signature_version == "v3"  # the query composed in its canonical form at once
+        return self._signed("SendSms", send_sms_query(*parts) if v3 else send_sms_params(*parts), recipients)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
@@ -154,19 +152,22 @@ class AliyunProvider(Provider):
     def _signed(
         self,
         action: str,
-        query: dict[str, str],
+        query: dict[str, str] | str,
         recipients: Sequence[PhoneNumber],
         *,
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
-        repeated: tuple[tuple[str, str], ...] = (),
     ) -> HttpRequest:
-        """The signed request for ``action``: ``query`` in the URL, ``body`` (``form``, encoded)."""
+        """The signed request for ``action``: ``query`` in the URL (a string: canonical already),
+        ``body`` (``form``, encoded)."""
         signer = self._signer
         date, nonce = signer.date(self.clock()), self.nonce()
-        canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form, repeated=repeated)
-        url = f"{self.endpoint.base}/?{canonical}" if canonical else f"{self.endpoint.base}/"
+        if isinstance(query, str):  # canonical already, with no body
+            canonical, headers = query, signer.v3_headers(action).sign(query, EMPTY_SHA256, date, nonce)
+        else:
+            canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form)
+        url = f"{self._url}?{canonical}" if canonical else self._url
         s = self.settings
         context = {"action": action, **context} if context else {"action": action}
         return HttpRequest(

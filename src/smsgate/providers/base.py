@@ -132,12 +132,14 @@ class Provider:
 
     def template(self, message: Message) -> str | None:
         """The message's template code for this provider (its alias's or type's override first)."""
-        return message.template_for(self.alias, self.name)
+        return message.template_for(self.alias, self.name) if message.templates else message.template
 
     def sign_name(self, message: Message) -> str | None:
         """The message's sign name for this provider, else the default from settings (:attr:`sign_name_setting`)."""
         default = getattr(self.settings, self.sign_name_setting, None)
-        return message.sign_name_for(self.alias, self.name, default=default)
+        if message.sign_names:
+            return message.sign_name_for(self.alias, self.name, default=default)
+        return message.sign_name or default
 
     # -- what the gateway calls -------------------------------------------------------------
 
