@@ -69,3 +69,10 @@ def test_any_text_params_survive_normalising(params: dict[str, str]):
     except InvalidRequest:  # lone surrogates are refused, with the field named
         return
     assert message.normalised().params == params
+
+
+@pytest.mark.parametrize("order", [[None], ["code", None], "code", 5])
+def test_param_order_holds_names(order: object) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        Message("+8613800138000", template="T", params={"code": "1"}, param_order=order)  # type: ignore[arg-type]
+    assert caught.value.field == "param_order"

@@ -75,7 +75,7 @@ def _recipients(to: Any) -> tuple[Any, ...]:
 def _order(names: Any) -> tuple[str, ...] | None:
     if names is None:
         return None
-    if isinstance(names, str) or not isinstance(names, Sequence):
+    if isinstance(names, str) or not isinstance(names, Sequence) or any(n is None for n in names):
         raise InvalidRequest("param_order must be a list of parameter names", field="param_order")
     return tuple(_text(n, "param_order") for n in names)
 

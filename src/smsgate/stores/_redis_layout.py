@@ -3,6 +3,7 @@ replies both of its twins (sync and async) share: nothing here does I/O."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +14,11 @@ from .._reports import DeliveryReport, InboundMessage
 from ._redis_pipe import Command
 from ._redis_scripts import SHAS
 from .base import (
+    Keep,
     LogRecord,
     Refusal,
+    Reserve,
+    Start,
     Store,
     Window,
     dump_inbound,
@@ -27,10 +31,10 @@ from .base import (
 __all__ = ["RedisLayout"]
 
 Call = tuple[str, tuple[Any, ...]]
-Keep = tuple[str, str, float]
 
 _NO_KEEP = ("", "", "", 0)
 _NO_FORGET = ("", "")
+_NO_CLAIM = ("", "", 0)
 
 
 class RedisLayout(Store):
@@ -82,17 +86,32 @@ class RedisLayout(Store):
         command: list[Any] = ["EVALSHA", SHAS["write"], 0, self.prefix, self._ms(self.log_ttl)]
         command += ("1", *keep[:2], self._ms(keep[2])) if keep is not None else _NO_KEEP
         command += ("1", forget) if forget is not None else _NO_FORGET
-        for record in records:
-            phones = record.phones
-            command += (record.id, record.kind, record.message_id, record.created_at, _json(record), len(phones))
-            command += phones
-            if record.provider is None or not record.message_ids:
-                command.append(0)
-            else:
-                refs = provider_refs(record)
-                command.append(len(refs))
-                command += [f"{record.provider}|{ref}" for ref in refs]
+        _put(command, records)
         return tuple(command)
+
+    def _start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve],
+        records: Sequence[LogRecord],
+        keep: Keep | None,
+    ) -> Command:
+        """The one script call of a :meth:`~smsgate.stores.Store.start`."""
+        command: list[Any] = ["EVALSHA", SHAS["start"], 0, self.prefix, self._ms(self.log_ttl)]
+        command += ("1", *keep[:2], self._ms(keep[2])) if keep is not None else _NO_KEEP
+        self._admission(command, blocked, claim, windows)
+        command.append(len(reserves))
+        for key, interval, burst, max_wait, now in reserves:
+            command += (key, _number(interval), burst, _number(max_wait), _number(now))
+        _put(command, records)
+        return tuple(command)
+
+    def _started(self, reply: Sequence[Any]) -> Start:
+        if reply[0] != 0:
+            return Start(self._admitted(reply), [], False)
+        return Start(None, [None if wait is None else float(wait) for wait in reply[2:]], reply[1] == 1)
 
     def _report_args(self, report: DeliveryReport, matched: str | None) -> tuple[list[str], list[Any]]:
         keys = [self._k(f"rep:r:{report.key}"), self._k("rep:seq"), self._k("rep:all")]
@@ -131,22 +150,21 @@ class RedisLayout(Store):
                     found.append(report)
         return found[:limit]
 
-    def _admit_args(
-        self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
-    ) -> tuple[list[str], list[Any]]:
-        keys = [self._k(k) for k in blocked]
-        args: list[Any] = [
-            len(blocked),
-            "1" if claim else "0",
-            claim[1] if claim else "",
-            self._ms(claim[2]) if claim else 0,
-        ]
-        if claim:
-            keys.append(self._k(claim[0]))
+    def _admit(self, blocked: Sequence[str], claim: Keep | None, windows: Sequence[Window]) -> Command:
+        command: list[Any] = ["EVALSHA", SHAS["admit"], 0, self.prefix]
+        self._admission(command, blocked, claim, windows)
+        return tuple(command)
+
+    def _admission(
+        self, command: list[Any], blocked: Sequence[str], claim: Keep | None, windows: Sequence[Window]
+    ) -> None:
+        """The admission's arguments (keys without the prefix, which the script adds), onto ``command``."""
+        command.append(len(blocked))
+        command += blocked
+        command += (claim[0], claim[1], self._ms(claim[2])) if claim is not None else _NO_CLAIM
+        command.append(len(windows))
         for key, limit, ttl in windows:
-            keys.append(self._k(key))
-            args += [limit, self._ms(ttl)]
-        return keys, args
+            command += (key, limit, self._ms(ttl))
 
     def _admitted(self, reply: Sequence[Any]) -> Refusal | None:
         kind = int(reply[0])
@@ -197,6 +215,26 @@ class RedisLayout(Store):
     def _range(filters: dict[str, Any]) -> tuple[Any, Any]:
         since, until = filters.get("since"), filters.get("until")
         return ("-inf" if since is None else since), ("+inf" if until is None else until)
+
+
+def _put(command: list[Any], records: Sequence[LogRecord]) -> None:
+    """The records' arguments of the ``put`` script function, onto ``command``."""
+    for record in records:
+        phones = record.phones
+        command += (record.id, record.kind, record.message_id, _number(record.created_at), _json(record), len(phones))
+        command += phones
+        if record.provider is None or not record.message_ids:
+            command.append(0)
+        else:
+            refs = provider_refs(record)
+            command.append(len(refs))
+            command += [f"{record.provider}|{ref}" for ref in refs]
+
+
+def _number(value: float) -> bytes | float:
+    """A number as a script reads it: written by orjson (Python's float repr costs ten times as much,
+    and hiredis calls it for every float it packs); infinities and NaN as repr writes them."""
+    return orjson.dumps(value) if math.isfinite(value) else value
 
 
 def _json(record: LogRecord) -> bytes | str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
-from .base import LogRecord, Refusal, Window, load_inbound, translating
+from .base import Keep, LogRecord, Refusal, Reserve, Start, Window, load_inbound, translating
 
 try:
     import hiredis  # noqa: F401  (packs pipelined commands in C)
@@ -136,8 +136,22 @@ class RedisStore(RedisLayout):
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        keys, args = self._admit_args(blocked, claim, windows)
-        return self._admitted(self._one(self._script("admit", keys, args)))
+        return self._admitted(self._one(self._admit(blocked, claim, windows)))
+
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        if not (blocked or claim or windows or reserves):  # a send log alone: the write script is cheaper
+            if records or keep is not None:
+                self._one(self._write(records, keep, None))
+            return Start(None, [], True)
+        return self._started(self._one(self._start(blocked, claim, windows, reserves, records, keep)))
 
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         if not all(name in self._BATCHED for name, _ in calls):
@@ -221,8 +235,22 @@ class RedisStore(RedisLayout):
     async def aadmit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
-        keys, args = self._admit_args(blocked, claim, windows)
-        return self._admitted(await self._aone(self._script("admit", keys, args)))
+        return self._admitted(await self._aone(self._admit(blocked, claim, windows)))
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Reserve] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        if not (blocked or claim or windows or reserves):
+            if records or keep is not None:
+                await self._aone(self._write(records, keep, None))
+            return Start(None, [], True)
+        return self._started(await self._aone(self._start(blocked, claim, windows, reserves, records, keep)))
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         if not all(name in self._BATCHED for name, _ in calls):
