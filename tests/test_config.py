@@ -2,6 +2,7 @@ import pytest
 
 from smsgate import ConfigError, Message, PolicyRefused
 from smsgate._config import load_config
+from tests.waits import within_one_window
 
 
 def write(tmp_path, text):
@@ -211,6 +212,7 @@ provider = "memory"
     assert options["limits"].per_day == 2 and options["rates"]["a"].burst == 5
     assert type(options["store"]).__name__ == "SQLiteStore" and options["store"].path == str(tmp_path / "state.db")
     options["store"].close()
+    within_one_window(86400.0, 30.0)  # the limit counts in real time
     with config.gateway() as gateway:
         for _ in range(2):
             assert gateway.send(Message(to="13800138000", template="T")).ok

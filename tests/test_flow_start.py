@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,8 @@ from smsgate import (
 )
 from smsgate.policy.idempotency import claim_value, fingerprint, sent_value
 from smsgate.providers.memory import MemoryProvider
-from smsgate.stores import LogRecord, MemoryStore
+from smsgate.stores import LogRecord, MemoryStore, SQLiteStore
+from tests.waits import within_one_window
 
 PHONE = "+8613800138000"
 COUNTED = ["get", "set", "add", "delete", "incr", "hit", "reserve", "admit", "start", "write", "log_put", "log_query"]
@@ -153,6 +155,14 @@ def test_a_send_with_some_policies_makes_one_start(kind: str, options: dict[str,
     assert store.calls == calls(kind, *expected)
 
 
+def test_a_send_log_alone_makes_its_two_calls_there(kind: str) -> None:
+    store, log, provider = Counting(), Counting(), MemoryProvider(alias="memory")
+    [result] = sends(kind, [provider], [Message(to=[PHONE], template="T")], store=store, send_log=log)
+    assert result.ok and len(provider.outbox) == 1
+    assert store.calls == [] and log.calls == calls(kind, "start", "write")
+    assert {r.status for r in log.log_query(message_id=result.message_id)} == {"accepted"}
+
+
 def test_a_refusal_changes_nothing_and_sends_nothing(kind: str) -> None:
     store, provider = Counting(), MemoryProvider(alias="memory")
     store.set("block:" + PHONE, "1")
@@ -166,6 +176,7 @@ def test_a_refusal_changes_nothing_and_sends_nothing(kind: str) -> None:
 def test_the_limit_refuses_the_send_past_it(kind: str) -> None:
     store, provider = Counting(), MemoryProvider(alias="memory")
     messages = [Message(to=[PHONE], template="T", idempotency_key=f"k{n}") for n in range(3)]
+    within_one_window(60.0, 10.0)  # the limit counts in real time
     answers = sends(kind, [provider], messages, **every_policy(store, limits=PhoneLimits(per_minute=2)))
     assert [a.ok for a in answers[:2]] == [True, True] and len(provider.outbox) == 2
     assert isinstance(answers[2], PolicyRefused) and answers[2].rule == "per_minute"
@@ -260,3 +271,19 @@ def test_a_store_failing_at_the_last_write_returns_the_result(kind: str) -> None
     assert isinstance(result, SendResult) and result.ok and len(provider.outbox) == 1
     assert result.store_error is not None and "write failed" in str(result.store_error)
     assert store.calls == calls(kind, "start", "write")
+
+
+def test_a_send_log_alone_asks_no_admission(kind: str, tmp_path: Path) -> None:
+    class NoAdmission(SQLiteStore):
+        def admit(self, *args: Any) -> Any:
+            raise AssertionError("nothing to admit")
+
+        async def aadmit(self, *args: Any) -> Any:
+            raise AssertionError("nothing to admit")
+
+    log, provider = NoAdmission(tmp_path / "log.db"), MemoryProvider(alias="memory")
+    try:
+        [result] = sends(kind, [provider], [Message(to=[PHONE], template="T")], send_log=log)
+        assert result.ok and {r.status for r in log.log_query(message_id=result.message_id)} == {"accepted"}
+    finally:
+        log.close()

@@ -99,7 +99,7 @@ class SendFlow:
             send.record = LogRecord(send.message_id, "message", send.message_id, tuple(phones), "pending", now, now)
         admission = self.gate.admission(send, phones)
         order = None if hasattr(self.strategy, "route") else list(self.strategy(names, message))
-        job = self._prepared(send, order)
+        job = self._prepared(send, order, admission)
         first: Done | None = None
         if job is None:
             replayed = yield from self.gate.admit(send, phones, admission)
@@ -206,14 +206,20 @@ class SendFlow:
 
     # -- the prepared first request (one Store.start) ----------------------------------------
 
-    def _prepared(self, send: Send, order: list[str] | None) -> Job | None:
+    def _prepared(self, send: Send, order: list[str] | None, admission: Admission) -> Job | None:
         """The first request of a send the flow starts itself (see :meth:`_start`): exactly one to
-        its first provider, whose breaker is closed, with the send log (if any) in ``store``."""
+        its first provider, whose breaker is closed, with everything to start in one store (the send
+        log in ``store``, or nothing to admit and no rate token)."""
         p = self.policies
-        if order is None or (p.send_log is not None and p.send_log is not p.store):
+        if order is None:
             return None
         job = self._first_job(send.message, send.message_id, order)
-        breaker = p.breakers.get(order[0]) if job is not None else None
+        if job is None:
+            return None
+        log = p.send_log
+        if log is not None and log is not p.store and (admission or order[0] in p.rates):
+            return None
+        breaker = p.breakers.get(order[0])
         # a closed breaker allows without changing (the engine does not ask again); open or half-open: the engine asks
         return None if breaker is not None and breaker.state != "closed" else job
 
@@ -224,8 +230,9 @@ class SendFlow:
         :meth:`Store.start <smsgate.stores.Store.start>`, then make that request: a replayed result,
         or the request's answer for the engine (``None`` when nothing was written: the engine's
         first batch then goes through :meth:`Batches.run` as any other)."""
-        store = self.policies.store
+        p = self.policies
         reserves, records, keep = self.batches.first(send, job)
+        store = p.store if admission or reserves or p.send_log is None else p.send_log
         if not (admission or reserves or records):
             return None, (yield from self._answer(self.batches.started(send, job, [], 0.0)))
         args = (admission.blocked, admission.claim, admission.windows, reserves, records, keep)

@@ -77,14 +77,14 @@ class Gate:
         p = self.policies
         if refusal.kind == "blocked":
             raise self.refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
-        if refusal.kind == "claimed":
-            if same_message(refusal.detail, send.digest).startswith(PENDING):  # raises for another message
-                _, sent, lease = claim_parts(refusal.detail)
+        if refusal.kind == "claimed":  # a claim or a stored result, for this message (else raises)
+            if refusal.detail.startswith(PENDING):
+                _, sent, lease = claim_parts(same_message(refusal.detail, send.digest))
                 if sent is None or lease is None or lease > self.clock():
                     raise self.refuse("idempotency", "a send with this idempotency key is still in progress", phones)
                 replayed = yield from self._interrupted(send.message, sent)
             else:
-                replayed = decode_result(refusal.detail)
+                replayed = decode_result(refusal.detail, send.digest)
             p.metrics.result(replayed)
             return replayed
         rule, phone = admission.rules[refusal.detail]

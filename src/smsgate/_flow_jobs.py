@@ -6,6 +6,10 @@ the requests (:class:`RunJobs`), then finishes the records: at once when a reque
 part of the message, else later, together with the message's record (see ``_flow``). Outcomes are
 written ``lazy`` (durable with the store's next durable commit): a crash may lose one, leaving its
 pending record, which reads as unknown.
+
+A send's first request, when the flow prepares it (``_flow``), skips :meth:`Batches.run`: its
+token and records go into the flow's one ``Store.start`` (:meth:`Batches.first`), and it is sent
+with the same finishing and halting (:meth:`Batches.started`).
 """
 
 from __future__ import annotations

@@ -5,12 +5,14 @@ from __future__ import annotations
 from smsgate import PhoneLimits
 from smsgate.campaigns import Campaign, Campaigns
 from smsgate.testing import memory_gateway
+from tests.waits import within_one_window
 
 from .test_campaign import phones, rows, sent_phones
 
 
 def test_per_phone_limits_count_each_row():
     source = [{"phone": p} for p in phones(3) * 4]  # each phone 4 times
+    within_one_window(86400.0, 30.0)  # the limit counts in real time
     with memory_gateway() as gateway:
         campaign = Campaign(source, template="SMS_1", limits=PhoneLimits(per_day=3), chunk_size=5)
         state = campaign.run(gateway)

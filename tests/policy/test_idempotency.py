@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import pickle
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate import Attempt, Message, PhoneNumber, RecipientResult, SendResult, Status
-from smsgate._errors import Category, OutcomeUnknown, Rejected, Throttled
+from smsgate._errors import Category, InvalidRequest, OutcomeUnknown, Rejected, Throttled
 from smsgate.policy.idempotency import decode_result, encode_result, fingerprint, same_message, worth_keeping
 
 PHONES = [PhoneNumber.parse(f"1380013800{i}") for i in range(4)]
@@ -115,7 +116,9 @@ def test_a_result_stored_by_the_standard_json_encoder_still_decodes() -> None:
     for text in (old, encode_result(result, "d" * 32)):
         assert json.loads(text) == json.loads(old)  # the same document, whichever encoder wrote it
         assert same_message(text, "d" * 32) == text
-        again = decode_result(text)
+        with pytest.raises(InvalidRequest, match="different message"):
+            decode_result(text, "e" * 32)
+        again = decode_result(text, "d" * 32)
         assert again.replayed and again.message_id == "msg-1"
         assert [(r.phone, r.status, r.message_id) for r in again.recipients] == [
             (r.phone, r.status, r.message_id) for r in rows

@@ -102,12 +102,15 @@ def claim_parts(value: str) -> tuple[str, str | None, float | None]:
 def same_message(value: str, digest: str) -> str:
     """``value`` (a claim or a stored result) if it was made for the message ``digest``; else raise."""
     if value == PENDING or value.startswith(f"{PENDING}:"):
-        found = claim_parts(value)[0]
+        _check(claim_parts(value)[0], digest)
     else:
-        found = str(orjson.loads(value).get("fingerprint") or "")
+        _check(orjson.loads(value).get("fingerprint"), digest)
+    return value
+
+
+def _check(found: str | None, digest: str) -> None:
     if found and found != digest:
         raise InvalidRequest("this idempotency_key was already used for a different message", field="idempotency_key")
-    return value
 
 
 def _error_from(data: dict[str, Any] | None) -> SmsError | None:
@@ -138,9 +141,12 @@ def encode_result(result: SendResult, digest: str = "") -> str:
     return orjson.dumps({**result.to_dict(), "fingerprint": digest}).decode()
 
 
-def decode_result(text: str) -> SendResult:
-    """A :class:`SendResult` from :func:`encode_result`, marked ``replayed``."""
+def decode_result(text: str, digest: str | None = None) -> SendResult:
+    """A :class:`SendResult` from :func:`encode_result`, marked ``replayed``; with ``digest``, it
+    must have been stored for that message (as :func:`same_message` checks: one parse for both)."""
     data = orjson.loads(text)
+    if digest is not None:
+        _check(data.get("fingerprint"), digest)
     recipients = tuple(
         RecipientResult(
             PhoneNumber.parse(row["phone"]),

@@ -206,8 +206,9 @@ class Store:
         the other tokens counted, and nothing written.
 
         Stores need not make the whole atomic: the send path is safe with the steps in this order
-        (a crash after the admission sends nothing). This default makes them one call each."""
-        refusal = self.admit(blocked, claim, windows)
+        (a crash after the admission sends nothing). This default makes them one call each (none
+        for an empty admission: a send with only a send log writes its records alone)."""
+        refusal = self.admit(blocked, claim, windows) if blocked or claim or windows else None
         if refusal is not None:
             return Start(refusal, [], False)
         waits = [self.reserve(*reserve) for reserve in reserves]
@@ -335,7 +336,7 @@ class Store:
         records: Sequence[LogRecord] = (),
         keep: Keep | None = None,
     ) -> Start:
-        refusal = await self.aadmit(blocked, claim, windows)
+        refusal = await self.aadmit(blocked, claim, windows) if blocked or claim or windows else None
         if refusal is not None:
             return Start(refusal, [], False)
         waits = [await self.areserve(*reserve) for reserve in reserves]
