@@ -18,7 +18,8 @@ runs made under the same load; the closing table gives each ratio's min–max ov
 ``cpu µs/msg`` is this process's CPU time (its threads included: SQLite's writer) per message,
 less sensitive to the machine's load.
 ``postgres-composed`` is ``postgres`` with ``Store.start`` composed of three calls (admit, rate
-token, pending write): the baseline of its one-statement ``start``.
+token, pending write): the baseline of its one-statement ``start``; ``sqlite-composed`` and
+``sqlite-p-composed`` (``durability="process"``) likewise for SQLite's one-commit ``start``.
 """
 
 from __future__ import annotations
@@ -110,6 +111,9 @@ def main() -> None:
     class ComposedStart(PostgresStore):  # the baseline: admit, reserve, write as three calls
         start, astart = Store.start, Store.astart
 
+    class SQLiteComposed(SQLiteStore):  # the baseline: admit, reserve, write as three commits
+        start, astart = Store.start, Store.astart
+
     def fresh_pg(durability: Literal["machine", "process"] = "machine", kind: Any = PostgresStore) -> Store:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
@@ -121,6 +125,8 @@ def main() -> None:
                 "memory": MemoryStore,
                 "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
+                "sqlite-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db")),
+                "sqlite-p-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),

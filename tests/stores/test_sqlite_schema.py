@@ -46,3 +46,22 @@ def test_a_version_1_file_indexes_new_records_by_trigger(tmp_path: Path) -> None
     again = connect(str(path), 1.0)
     assert again.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     again.close()
+
+
+def test_a_version_3_file_keeps_its_values_without_a_rowid(tmp_path: Path) -> None:
+    """Migration 4 rebuilds the key-value table without a rowid: its values, expiries included, stay."""
+    path = tmp_path / "v3.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(_SCHEMA)
+    for script in _MIGRATIONS[:3]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 3")
+    db.execute("INSERT INTO kv VALUES ('kept', 'v', NULL), ('gone', 'old', 1.0), ('live', 'w', 9e99)")
+    db.close()
+    store = SQLiteStore(path)
+    assert store.get_many(["kept", "gone", "live"]) == ["v", None, "w"]
+    sql = store._call(lambda db: db.execute("SELECT sql FROM sqlite_master WHERE name = 'kv'").fetchone()[0], "t")
+    assert "WITHOUT ROWID" in sql
+    store.set("new", "x")
+    assert store.get("new") == "x"
+    store.close()

@@ -4,9 +4,13 @@ async callers are committed for by the writer's thread."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
+from smsgate import StoreError
 from smsgate.stores import LogRecord, SQLiteStore
 from tests.waits import await_until, wait_until
 
@@ -66,3 +70,25 @@ async def test_without_fsync_async_callers_commit_on_their_loop(tmp_path: Path) 
     await asyncio.gather(*(store.alog_put(record(n)) for n in range(5)), store.aset("k", "v"))
     assert len(await store.alog_query()) == 5 and await store.aget("k") == "v"
     await store.aclose()
+
+
+def test_a_sync_call_alone_fails_alone(tmp_path: Path) -> None:
+    """Committed at once (nothing queued): SQLite's errors become StoreError, a job's own error is
+    raised as it is, and either undoes what the job did."""
+    store = SQLiteStore(tmp_path / "s.db")
+
+    def broken_sql(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO kv (key, value) VALUES ('a', '1')")
+        db.execute("INSERT INTO nowhere VALUES (1)")
+
+    def broken_job(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO kv (key, value) VALUES ('b', '1')")
+        raise KeyError("mine")
+
+    with pytest.raises(StoreError) as error:
+        store._call(broken_sql, "broken_sql")
+    assert error.value.operation == "broken_sql" and isinstance(error.value.__cause__, sqlite3.OperationalError)
+    with pytest.raises(KeyError, match="mine"):
+        store._call(broken_job, "broken_job")
+    assert store.get_many(["a", "b"]) == [None, None] and store.commits == 1  # the get alone committed
+    store.close()

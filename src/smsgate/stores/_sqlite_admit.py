@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .base import Keep, Refusal, Window, gcra
 
-__all__ = ["Admit", "Reserve"]
+__all__ = ["Admit", "Keeper", "Reserve", "Value", "read", "write"]
 
 Value = tuple[str, "float | None"]  # a value and when it expires
 
@@ -29,14 +29,14 @@ class Keeper(Protocol):
     def _wrote(self, db: sqlite3.Connection, count: int, now: float) -> None: ...
 
 
-def _read(db: sqlite3.Connection, keys: Iterable[str], now: float) -> dict[str, Value]:
+def read(db: sqlite3.Connection, keys: Iterable[str], now: float) -> dict[str, Value]:
     """The live (unexpired) values of ``keys``, in one statement."""
     asked = json.dumps(list(keys))
     rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
     return {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}
 
 
-def _write(db: sqlite3.Connection, store: Keeper, kept: dict[str, Value], now: float) -> None:
+def write(db: sqlite3.Connection, store: Keeper, kept: dict[str, Value], now: float) -> None:
     if kept:
         rows = [(key, value, expires) for key, (value, expires) in kept.items()]
         db.executemany("INSERT OR REPLACE INTO kv (key, value, expires) VALUES (?, ?, ?)", rows)
@@ -59,16 +59,16 @@ class Admit:
 
     def run_together(self, db: sqlite3.Connection, jobs: list[Admit]) -> list[Refusal | None]:
         now = self.store.clock()
-        live = _read(db, {key for job in jobs for key in job._keys()}, now)
+        live = read(db, {key for job in jobs for key in job.touched()}, now)
         kept: dict[str, Value] = {}
-        answers = [job._judge(live, kept, now) for job in jobs]
-        _write(db, self.store, kept, now)
+        answers = [job.judge(live, kept, now) for job in jobs]
+        write(db, self.store, kept, now)
         return answers
 
-    def _keys(self) -> list[str]:
+    def touched(self) -> list[str]:
         return [*self.blocked, *([self.claim[0]] if self.claim else []), *[key for key, _, _ in self.windows]]
 
-    def _judge(self, live: dict[str, Value], kept: dict[str, Value], now: float) -> Refusal | None:
+    def judge(self, live: dict[str, Value], kept: dict[str, Value], now: float) -> Refusal | None:
         """This admission against ``live`` (the values as the jobs before it left them)."""
         for index, key in enumerate(self.blocked):
             if key in live:
@@ -104,13 +104,13 @@ class Reserve:
 
     def run_together(self, db: sqlite3.Connection, jobs: list[Reserve]) -> list[float | None]:
         clock = self.store.clock()
-        live = _read(db, {job.key for job in jobs}, clock)
+        live = read(db, {job.key for job in jobs}, clock)
         kept: dict[str, Value] = {}
-        answers = [job._take(live, kept, clock) for job in jobs]
-        _write(db, self.store, kept, clock)
+        answers = [job.take(live, kept, clock) for job in jobs]
+        write(db, self.store, kept, clock)
         return answers
 
-    def _take(self, live: dict[str, Value], kept: dict[str, Value], clock: float) -> float | None:
+    def take(self, live: dict[str, Value], kept: dict[str, Value], clock: float) -> float | None:
         stored = live.get(self.key)
         step = gcra(None if stored is None else float(stored[0]), self.now, self.interval, self.burst, self.max_wait)
         if step is None:

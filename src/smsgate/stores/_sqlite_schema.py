@@ -64,6 +64,14 @@ _MIGRATIONS = (
             SELECT value, NEW.message_id, NEW.created_at FROM json_each(NEW.data, '$.phones');
     END;
     """,
+    # 4: the key-value table without a rowid: a value is one B-tree row, where a rowid table and its
+    # key's index dirtied two pages a write.
+    """
+    CREATE TABLE kv_keyed (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL) WITHOUT ROWID;
+    INSERT INTO kv_keyed (key, value, expires) SELECT key, value, expires FROM kv;
+    DROP TABLE kv;
+    ALTER TABLE kv_keyed RENAME TO kv;
+    """,
 )
 GROUP = 64  # phones from which the writer indexes a message itself (migration 3)
 _OPTIONAL = "no such module: fts5"  # a migration failing for this alone is skipped, as a whole

@@ -4,9 +4,10 @@ A job is a function of the connection. Callers queue their jobs; then one of the
 every job queued so far, runs them in one ``BEGIN IMMEDIATE`` transaction (each in a savepoint, so
 a failing job undoes only its own changes; a job alone needs none), commits once (one fsync for
 the lot), then answers each caller: a caller learns its write is done only after the commit holding
-it returned. A sync caller commits on its own thread (no thread hop): it takes its turn on the
-connection, and finds its job either committed by the caller before it or still queued, for it to
-commit with the others. Async callers queue for a thread that commits for them while there is
+it returned. A sync caller commits on its own thread (no thread hop): finding the connection free
+and nothing queued, it commits its job at once (no queue, no future); else it queues it, takes its
+turn on the connection, and finds its job either committed by the caller before it or still
+queued, for it to commit with the others. Async callers queue for a thread that commits for them while there is
 work, and each event loop is woken once per commit with all of its callers' answers; without an
 fsync to wait for (``fsync=False``), a commit is brief work for the CPU, so async callers commit on
 their own event loop instead, once per turn of it, with no thread. Jobs of one
@@ -84,6 +85,12 @@ class Writer:
                 self._thread.start()
 
     def call(self, job: Job, operation: str) -> Any:
+        if self._turn.acquire(blocking=False):  # the connection is free
+            try:
+                if self._queue.empty():  # and nobody waits for it: commit this job alone, here
+                    return self._now(job, operation)
+            finally:
+                self._turn.release()
         future: Future[Any] = Future()
         self._submit((job, future, operation), thread=False)
         with self._turn:
@@ -152,20 +159,47 @@ class Writer:
         """Commit ``batch`` (holding the turn): lazy jobs first, answered without waiting for the others' fsync."""
         if not batch:
             return
-        if self._db is None:
-            try:
-                self._db = self._connect()
-                self._synchronous = "FULL"
-            except Exception as exc:  # fail what waits; the next call tries again
-                self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch])
-                return
+        try:
+            db = self._open()
+        except Exception as exc:  # fail what waits; the next call tries again
+            self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch])
+            return
         if not self._fsync:
-            self._commit(self._db, batch)
+            self._commit(db, batch)
             return
         lazy = [item for item in batch if getattr(item[0], "lazy", False)]
         for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
             if part:
-                self._commit(self._db, part)
+                self._commit(db, part)
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = self._connect()
+            self._synchronous = "FULL"
+        return self._db
+
+    def _now(self, job: Job, operation: str) -> Any:
+        """Commit ``job`` alone (holding the turn, nothing queued): what a batch of one does, with no
+        future and no queue."""
+        if self._closed:
+            raise StoreError(f"{self._name} is closed", store=self._name, operation=operation)
+        try:
+            db = self._open()
+        except Exception as exc:
+            raise self._error(operation, exc) from exc
+        try:
+            self._durability(db, getattr(job, "lazy", False))
+            db.execute("BEGIN IMMEDIATE")
+            result = job(db)
+            db.execute("COMMIT")
+        except Exception as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(operation, exc) from exc
+            raise  # a bug or bad input in the job: raised as it is
+        self.commits += 1
+        return result
 
     def _commit(self, db: sqlite3.Connection, jobs: list[Item]) -> None:
         live = [item for item in jobs if _live(item[1])]

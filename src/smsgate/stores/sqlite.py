@@ -8,6 +8,7 @@ thread that commits for them.
 Outcomes written ``lazy``, admitting a send and taking a rate token commit without an fsync of
 their own (``synchronous=NORMAL``): they survive the process at once, and the machine with the
 next fsync, which for a send comes with its *pending* record, before any request leaves.
+``start`` does all three in one transaction and one commit (see :mod:`._sqlite_start`).
 ``durability="process"`` drops every fsync: each commit then survives a crash of the process, not
 of the machine.
 """
@@ -26,13 +27,17 @@ from .._reports import DeliveryReport, InboundMessage
 from ._sqlite_admit import Admit, Reserve
 from ._sqlite_log import inbound, log_prune, log_put, log_put_many, log_query, record_inbound, record_report, reports
 from ._sqlite_schema import connect
+from ._sqlite_start import Starting
 from ._writer import Job, Writer
-from .base import Keep, LogRecord, Refusal, Store, Window
+from .base import Keep, LogRecord, Refusal, Start, Store, Window
+from .base import Reserve as Token
 
 __all__ = ["SQLiteStore"]
 
 _PURGE_EVERY = 1000
 _INHERITED: list[Writer] = []  # a forked parent's writers: never closed by the child (their file is the parent's)
+_FORKS = [0]  # forks this process is away from its first: a store made before the last one needs its own writer
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class SQLiteStore(Store):
         self.timeout = timeout
         self.durability = durability
         self._writes = 0
-        self._pid = os.getpid()
+        self._forks = _FORKS[0]
         self._writer = self._new_writer()
         self._connect().close()  # open and migrate now: a bad path or file fails here, with sqlite3's error
 
@@ -100,8 +105,8 @@ class SQLiteStore(Store):
 
     def _here(self) -> Writer:
         """This process's writer (a forked child gets its own thread and connection)."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
+        if self._forks != _FORKS[0]:
+            self._forks = _FORKS[0]
             _INHERITED.append(self._writer)
             self._writer = self._new_writer()
         return self._writer
@@ -234,6 +239,30 @@ class SQLiteStore(Store):
     ) -> Refusal | None:
         return self._call(Admit(self, blocked, claim, windows), "admit")  # type: ignore[no-any-return]
 
+    def _starting(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        tokens: Sequence[Token],
+        records: Sequence[LogRecord],
+        keep: Keep | None,
+    ) -> Starting:
+        admit = Admit(self, blocked, claim, windows)
+        return Starting(self, admit, [Reserve(self, *token) for token in tokens], records, keep)
+
+    def start(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Token] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        """One transaction, one commit (see :mod:`smsgate.stores._sqlite_start`)."""
+        return self._call(self._starting(blocked, claim, windows, reserves, records, keep), "start")  # type: ignore[no-any-return]
+
     def run(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return self._call(lambda db: self._run(db, calls), "run")  # type: ignore[no-any-return]
 
@@ -303,6 +332,18 @@ class SQLiteStore(Store):
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         return await self._acall(Admit(self, blocked, claim, windows), "aadmit")  # type: ignore[no-any-return]
+
+    async def astart(
+        self,
+        blocked: Sequence[str],
+        claim: Keep | None,
+        windows: Sequence[Window],
+        reserves: Sequence[Token] = (),
+        records: Sequence[LogRecord] = (),
+        keep: Keep | None = None,
+    ) -> Start:
+        job = self._starting(blocked, claim, windows, reserves, records, keep)
+        return await self._acall(job, "astart")  # type: ignore[no-any-return]
 
     async def arun(self, calls: Sequence[tuple[str, tuple[Any, ...]]]) -> list[Any]:
         return await self._acall(lambda db: self._run(db, calls), "arun")  # type: ignore[no-any-return]
