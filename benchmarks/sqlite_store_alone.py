@@ -5,7 +5,7 @@ Run by hand (never as a test)::
     .venv/bin/python benchmarks/sqlite_store_alone.py [--messages 3000] [--rounds 3]
         [--durability process,machine] [--before 45a8c4a]
 
-The sends of ``redis_store_alone.py`` (with random ids, as the gateway makes them): ``log`` writes
+The sends of ``redis_store_alone.py`` (with fresh ids, as the gateway makes them): ``log`` writes
 the message and attempt records before the request and their outcomes after (``lazy``), with the
 idempotency claim kept; ``all`` first admits the send (blocklist, claim, three limit windows) and
 takes a provider-rate token (4 store calls); ``start`` does the same with
@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,52 +37,28 @@ sys.path.insert(0, str(Path(__file__).parent))
 from redis_pipelining import cpu
 from redis_store_alone import IN_FLIGHT, Send
 
+from smsgate._models import new_id
 from smsgate.stores.sqlite import SQLiteStore
 
 LAYERS = ("log", "all", "start")
 
 
-def fresh(n: int) -> Send:
-    """A send with random ids, as the gateway makes them (each lands on a random page of the indexes)."""
-    send = Send(n, False)
-    message_id = uuid.uuid4().hex
+def fresh(n: int, layer: str) -> Send:
+    """A send with fresh ids, as the gateway makes them (time-ordered: each lands at the indexes' edge);
+    layer ``start`` is every policy through one ``start``."""
+    send = Send(n, "start-all" if layer == "start" else layer)
+    message_id = new_id()
     send.message.id = send.message.message_id = send.attempt.message_id = message_id
-    send.attempt.id = uuid.uuid4().hex
+    send.attempt.id = new_id()
     return send
-
-
-def run_send(send: Send, store: Any, layer: str) -> None:
-    if layer != "start":
-        send.policies = layer == "all"
-        send.run(store)
-        return
-    blocked, claim, windows = send.admission()
-    token = ("rate:aliyun", 1e-9, 10**9, 10.0, send.now)
-    keep = (send.claim, "sent|" + "f" * 60, 300.0)
-    assert store.start(blocked, claim, windows, [token], [send.message, send.attempt], keep).written
-    send.finish()
-    store.write([send.attempt, send.message], keep=(send.claim, "done|" + "f" * 200, 86400.0), lazy=True)
-
-
-async def arun_send(send: Send, store: Any, layer: str) -> None:
-    if layer != "start":
-        send.policies = layer == "all"
-        await send.arun(store)
-        return
-    blocked, claim, windows = send.admission()
-    token = ("rate:aliyun", 1e-9, 10**9, 10.0, send.now)
-    keep = (send.claim, "sent|" + "f" * 60, 300.0)
-    assert (await store.astart(blocked, claim, windows, [token], [send.message, send.attempt], keep)).written
-    send.finish()
-    await store.awrite([send.attempt, send.message], keep=(send.claim, "done|" + "f" * 200, 86400.0), lazy=True)
 
 
 def run_sync(store: Any, count: int, layer: str) -> float:
     """CPU seconds of ``count`` sends, one after another."""
-    sends = [fresh(n) for n in range(count)]
+    sends = [fresh(n, layer) for n in range(count)]
     used = cpu()
     for send in sends:
-        run_send(send, store, layer)
+        send.run(store)
     return cpu() - used
 
 
@@ -91,11 +66,11 @@ def run_async(store: Any, count: int, layer: str) -> float:
     """CPU seconds of ``count`` sends, 64 at a time on one loop."""
 
     async def main() -> float:
-        sends = iter([fresh(n) for n in range(count)])
+        sends = iter([fresh(n, layer) for n in range(count)])
 
         async def worker() -> None:
             for send in sends:
-                await arun_send(send, store, layer)
+                await send.arun(store)
 
         used = cpu()
         await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))

@@ -1,5 +1,6 @@
 import os
 import random
+import time
 
 import pytest
 from hypothesis import given
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from smsgate import InvalidPhone, InvalidRequest, Message, PhoneNumber, RecipientResult, Rejected, SendResult, Status
 from smsgate._models import new_id
+from tests.waits import wait_until
 
 CN = PhoneNumber.parse("13800138000")
 CN2 = PhoneNumber.parse("13900139000")
@@ -121,6 +123,15 @@ def test_ids_do_not_follow_the_random_module() -> None:
     random.seed(7)
     assert [new_id() for _ in range(3)] != first
     assert len({*first}) == 3 and all(len(i) == 32 and int(i, 16) >= 0 for i in first)
+
+
+def test_ids_made_later_sort_later() -> None:
+    """Time-ordered (48 bits of milliseconds first), so the send log's indexes grow at one edge."""
+    earlier = new_id()
+    wait_until(lambda: new_id()[:12] != earlier[:12], timeout=1.0, what="the next millisecond")
+    later = [new_id() for _ in range(100)]
+    assert all(earlier < i for i in later) and len(set(later)) == 100
+    assert abs(int(earlier[:12], 16) / 1000 - time.time()) < 60
 
 
 def test_a_forked_child_draws_other_ids() -> None:

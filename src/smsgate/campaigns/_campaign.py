@@ -67,7 +67,7 @@ class Campaign:
     ) -> None:
         if not (template or text or templates):
             raise InvalidRequest("a campaign needs a template code or a text", field="template")
-        self.id = id or new_id()[:16]
+        self.id = id or new_id()[-16:]  # the random half
         self.source = (
             source
             if isinstance(source, Source)

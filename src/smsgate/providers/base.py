@@ -63,7 +63,7 @@ def settings_problems(error: ValidationError, where: str) -> list[str]:
 
 
 def default_nonce() -> str:
-    """A fresh 128-bit nonce as 32 hex digits (see :func:`~smsgate._models.new_id`)."""
+    """A fresh nonce as 32 hex digits, never repeated (see :func:`~smsgate._models.new_id`)."""
     return new_id()
 
 
