@@ -9,20 +9,9 @@ from functools import partial
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
+from ._codec import dump_inbound, dump_report, inbound_key, load_inbound, load_report
 from ._pg_statements import Call, Statement, first_index, log_query, no_answer, scalar, started, verdict
-from .base import (
-    Keep,
-    LogRecord,
-    Reserve,
-    Start,
-    Window,
-    dump_inbound,
-    dump_report,
-    inbound_key,
-    load_inbound,
-    load_report,
-    provider_refs,
-)
+from .base import Keep, LogRecord, Reserve, Start, Window, provider_refs
 
 __all__ = ["Calls"]
 

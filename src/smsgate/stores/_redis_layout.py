@@ -11,22 +11,10 @@ from typing import Any
 import orjson
 
 from .._reports import DeliveryReport, InboundMessage
+from ._codec import dump_inbound, dump_report, inbound_key, load_report
 from ._redis_pipe import Command
 from ._redis_scripts import SHAS
-from .base import (
-    Keep,
-    LogRecord,
-    Refusal,
-    Reserve,
-    Start,
-    Store,
-    Window,
-    dump_inbound,
-    dump_report,
-    inbound_key,
-    load_report,
-    provider_refs,
-)
+from .base import Keep, LogRecord, Refusal, Reserve, Start, Store, Window, provider_refs
 
 __all__ = ["RedisLayout"]
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .base import Keep, Refusal, Window, gcra
+from ._gcra import gcra
+from .base import Keep, Refusal, Window
 
 __all__ = ["Admit", "Keeper", "Reserve", "Value", "read", "write"]
 

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
+from ._codec import dump_inbound, dump_report, inbound_key, load_inbound, load_report
 from ._sqlite_schema import GROUP
-from .base import LogRecord, dump_inbound, dump_report, inbound_key, load_inbound, load_report, provider_refs
+from .base import LogRecord, provider_refs
 
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 

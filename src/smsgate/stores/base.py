@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 import orjson
 
-from .._reports import DeliveryReport, DeliveryStatus, InboundMessage
+from .._reports import DeliveryReport, InboundMessage
 from ._translate import store_error, translating
 
 __all__ = ["LogRecord", "Refusal", "Reserve", "Start", "Store", "Window", "store_error", "translating", "write_calls"]
@@ -392,42 +392,6 @@ def write_calls(
     if forget is not None:
         calls.append(("delete", (forget,)))
     return calls
-
-
-def gcra(tat: float | None, now: float, interval: float, burst: int, max_wait: float) -> tuple[float, float] | None:
-    """The cell-rate step shared by the stores: ``(wait, new_tat)`` or ``None`` when over ``max_wait``."""
-    start = now if tat is None or tat < now else tat
-    new_tat = start + interval
-    wait = max(0.0, new_tat - burst * interval - now)
-    if wait > max_wait:
-        return None
-    return wait, new_tat
-
-
-def dump_report(report: DeliveryReport) -> str:
-    """A report as the stores keep it: JSON without ``raw`` and without ``message_id`` (kept apart)."""
-    data = report.to_dict()
-    del data["message_id"]
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-
-def load_report(text: str | bytes, message_id: str | None) -> DeliveryReport:
-    data = json.loads(text)
-    data["status"] = DeliveryStatus(data["status"])
-    return DeliveryReport(**data, message_id=message_id)
-
-
-def dump_inbound(message: InboundMessage) -> str:
-    return json.dumps(message.to_dict(), separators=(",", ":"), ensure_ascii=False)
-
-
-def load_inbound(text: str | bytes) -> InboundMessage:
-    return InboundMessage(**json.loads(text))
-
-
-def inbound_key(message: InboundMessage) -> str | None:
-    """What deduplicates an inbound message: provider and its id, when the provider gave one."""
-    return None if message.provider_message_id is None else f"{message.provider}|{message.provider_message_id}"
 
 
 def provider_refs(record: LogRecord) -> list[str]:

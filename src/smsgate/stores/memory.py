@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .._reports import DeliveryReport, InboundMessage
-from .base import Keep, LogRecord, Refusal, Reserve, Start, Store, Window, gcra, inbound_key, provider_refs
+from ._codec import inbound_key
+from ._gcra import gcra
+from .base import Keep, LogRecord, Refusal, Reserve, Start, Store, Window, provider_refs
 
 __all__ = ["MemoryStore"]
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._reports import DeliveryReport, InboundMessage
-from .base import Keep, LogRecord, Refusal, Reserve, Start, Window, load_inbound, translating
+from ._codec import load_inbound
+from .base import Keep, LogRecord, Refusal, Reserve, Start, Window, translating
 
 try:
     import hiredis  # noqa: F401  (packs pipelined commands in C)
