@@ -47,6 +47,7 @@ from .strategies import Strategy
 __all__ = ["Policies", "SendFlow", "Straight"]
 
 Flow = Generator[Step, Any, SendResult]
+Route = Callable[[PhoneNumber], Sequence[str]]  # a per-country strategy's providers for one phone
 
 
 @dataclass(slots=True)
@@ -98,7 +99,8 @@ class SendFlow:
             now = self.clock()
             send.record = LogRecord(send.message_id, "message", send.message_id, tuple(phones), "pending", now, now)
         admission = self.gate.admission(send, phones)
-        order = None if hasattr(self.strategy, "route") else list(self.strategy(names, message))
+        route: Route | None = getattr(self.strategy, "route", None)
+        order = [] if route is not None else list(self.strategy(names, message))  # routed: one order per group
         job = self._prepared(send, order, admission)
         first: Done | None = None
         if job is None:
@@ -108,8 +110,8 @@ class SendFlow:
         if replayed is not None:
             return replayed
         try:
-            if order is None:
-                result = yield from self._routed(send, names)
+            if route is not None:
+                result = yield from self._routed(send, names, route)
             else:
                 result = yield from self._plan(send, message, order, first=first)
         except SmsError:  # only raised when no provider could take the message: nothing was sent
@@ -206,14 +208,12 @@ class SendFlow:
 
     # -- the prepared first request (one Store.start) ----------------------------------------
 
-    def _prepared(self, send: Send, order: list[str] | None, admission: Admission) -> Job | None:
+    def _prepared(self, send: Send, order: list[str], admission: Admission) -> Job | None:
         """The first request of a send the flow starts itself (see :meth:`_start`): exactly one to
         its first provider, whose breaker is closed, with everything to start in one store (the send
         log in ``store``, or nothing to admit and no rate token)."""
         p = self.policies
-        if order is None:
-            return None
-        job = self._first_job(send.message, send.message_id, order)
+        job = self._first_job(send.message, send.message_id, order)  # None for an empty order
         if job is None:
             return None
         log = p.send_log
@@ -253,9 +253,8 @@ class SendFlow:
 
     # -- the engine, per route ---------------------------------------------------------------
 
-    def _routed(self, send: Send, names: list[str]) -> Flow:
-        """With a per-country strategy, one plan per group of recipients."""
-        route: Callable[[PhoneNumber], Sequence[str]] = self.strategy.route  # type: ignore[attr-defined]
+    def _routed(self, send: Send, names: list[str], route: Route) -> Flow:
+        """With a per-country strategy (its ``route``), one plan per group of recipients."""
         message = send.message
         groups: dict[tuple[str, ...], list[PhoneNumber]] = {}
         for phone in message.phones:
