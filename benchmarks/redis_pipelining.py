@@ -20,11 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+import at_commit
 from aliyun_throughput import IN_FLIGHT, nginx, phones, run_concurrently, smsgate_settings
 from reliability_overhead import redis_server
 from store_overhead import layer_options, message
@@ -87,39 +84,9 @@ def run_sync(port: int, layer: str, store: Store | None, count: int) -> Run:
     return elapsed, used, trips
 
 
-class _AtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports ``smsgate.stores._at_<commit>_<module>`` from the Redis files of ``commit`` (read with
-    ``git show``); they import one another under those names, and everything else as it is now."""
-
-    def __init__(self, commit: str) -> None:
-        self.commit, self.prefix = commit, f"smsgate.stores._at_{commit}_"
-
-    def source(self, module: str) -> str | None:
-        found = subprocess.run(
-            ["git", "show", f"{self.commit}:src/smsgate/stores/{module}.py"],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-        )
-        return found.stdout if found.returncode == 0 else None
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith(self.prefix) or self.source(fullname[len(self.prefix) :]) is None:
-            return None
-        return importlib.util.spec_from_loader(fullname, self)
-
-    def exec_module(self, module: Any) -> None:
-        source = self.source(module.__name__[len(self.prefix) :]) or ""
-        source = source.replace("from ._redis_", f"from ._at_{self.commit}__redis_")
-        module.__package__ = "smsgate.stores"
-        exec(compile(source, f"{self.commit}:{module.__name__}", "exec"), module.__dict__)
-
-
 def store_at(commit: str) -> type[Store]:
-    """``RedisStore`` as its files (``stores/redis.py``, ``stores/_redis_*.py``) were at ``commit``."""
-    finder = _AtCommit(commit)
-    sys.meta_path.insert(0, finder)
-    store: type[Store] = importlib.import_module(finder.prefix + "redis").RedisStore
+    """``RedisStore`` as its files were at ``commit``."""
+    store: type[Store] = at_commit.store_at(commit, "redis", "RedisStore")
     return store
 
 

@@ -21,11 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
+import at_commit
 from redis_pipelining import cpu
 from redis_store_alone import IN_FLIGHT, Send
 
@@ -79,39 +75,8 @@ def run_async(store: Any, count: int, layer: str) -> float:
     return asyncio.run(main())
 
 
-class _AtCommit(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports ``smsgate.stores._at_<commit>_<module>`` from the SQLite files of ``commit`` (``sqlite``,
-    ``_sqlite_*``, ``_writer``, read with ``git show``); everything else as it is now."""
-
-    def __init__(self, commit: str) -> None:
-        self.commit, self.prefix = commit, f"smsgate.stores._at_{commit}_"
-
-    def source(self, module: str) -> str | None:
-        found = subprocess.run(
-            ["git", "show", f"{self.commit}:src/smsgate/stores/{module}.py"],
-            cwd=Path(__file__).resolve().parents[1],
-            capture_output=True,
-            text=True,
-        )
-        return found.stdout if found.returncode == 0 else None
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if not fullname.startswith(self.prefix) or self.source(fullname[len(self.prefix) :]) is None:
-            return None
-        return importlib.util.spec_from_loader(fullname, self)
-
-    def exec_module(self, module: Any) -> None:
-        source = self.source(module.__name__[len(self.prefix) :]) or ""
-        for name in ("_sqlite_", "_writer"):
-            source = source.replace(f"from .{name}", f"from ._at_{self.commit}_{name}")
-        module.__package__ = "smsgate.stores"
-        exec(compile(source, f"{self.commit}:{module.__name__}", "exec"), module.__dict__)
-
-
 def store_at(commit: str) -> type[SQLiteStore]:
-    finder = _AtCommit(commit)
-    sys.meta_path.insert(0, finder)
-    store: type[SQLiteStore] = importlib.import_module(finder.prefix + "sqlite").SQLiteStore
+    store: type[SQLiteStore] = at_commit.store_at(commit, "sqlite", "SQLiteStore")
     return store
 
 
