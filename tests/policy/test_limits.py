@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from smsgate.policy import PhoneLimits, ProviderRate
+from tests.together import run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,29 +45,9 @@ def test_four_processes_fifty_concurrent_sends_deliver_exactly_five(
     store = request.getfixturevalue(urls[kind]) if kind in urls else str(tmp_path / "state.db")
     sink = tmp_path / "outbox.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.fixtures.limit_worker", store, str(sink)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
-    for worker in workers:
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    counts = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=60)
-        assert worker.returncode == 0, err
-        counts.append(tuple(int(n) for n in out.split()))
+    command = [sys.executable, "-m", "tests.fixtures.limit_worker", store, str(sink)]
+    outputs = run_together([command] * 4, env=env, cwd=ROOT)
+    counts = [tuple(int(n) for n in out.split()) for out in outputs]
     lines = sink.read_text().splitlines()
     assert len(lines) == 5 and all(json.loads(line)["to"] == "+8613800138000" for line in lines)
     assert sum(a for a, _ in counts) == 5 and sum(r for _, r in counts) == 195

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from functools import partial
 from pathlib import Path
@@ -17,6 +16,7 @@ from smsgate.stores import LogRecord
 from smsgate.stores.base import Refusal
 from smsgate.stores.postgres import PostgresStore
 from tests.stores.test_postgres import scans
+from tests.together import run_together
 from tests.waits import wait_until
 
 
@@ -143,28 +143,8 @@ def test_starts_from_four_processes_keep_the_limit_exact(postgres_dsn: str) -> N
     """4 processes × 50 concurrent starts under one limit of 5: 5 admitted and written in all."""
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.path.join(root, "src")}
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", _STARTER, postgres_dsn, f"p{n}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for n in range(4)
-    ]
-    for worker in workers:
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    written = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=60)
-        assert worker.returncode == 0, err
-        written.append(int(out))
+    outputs = run_together([[sys.executable, "-c", _STARTER, postgres_dsn, f"p{n}"] for n in range(4)], env=env)
+    written = [int(out) for out in outputs]
     assert sum(written) == 5
     store = PostgresStore(postgres_dsn)
     assert len(store.log_query(limit=1000)) == 5
