@@ -318,11 +318,11 @@ class SendFlow:
             log = p.send_log
             assert log is not None
             if log is not p.store:
-                write, awrite = partial(log.write, records, lazy=True), partial(log.awrite, records, lazy=True)
+                write, awrite = partial(log.write_behind, records), partial(log.awrite, records, lazy=True)
                 yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
                 records = []
         if records or keep or forget:
-            write = partial(p.store.write, records, keep=keep, forget=forget, lazy=True)
+            write = partial(p.store.write_behind, records, keep=keep, forget=forget)
             awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
 

@@ -8,23 +8,34 @@ strings; callers encode what they keep. TTLs are in seconds.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-import orjson
-
 from .._reports import DeliveryReport, InboundMessage
+from ._log_record import LogRecord
 from ._translate import store_error, translating
 
-__all__ = ["LogRecord", "Refusal", "Reserve", "Start", "Store", "Window", "store_error", "translating", "write_calls"]
+__all__ = [
+    "LINGER",
+    "LogRecord",
+    "Refusal",
+    "Reserve",
+    "Start",
+    "Store",
+    "Window",
+    "store_error",
+    "translating",
+    "write_calls",
+]
 
 Window = tuple[str, int, float]
 """``(key, limit, ttl)``: a fixed-window counter that may reach ``limit`` and expires after ``ttl``."""
 
 Keep = tuple[str, str, float]
 """``(key, value, ttl)``: a value to set with an expiry."""
+
+LINGER = 0.02
+"""Seconds a :meth:`Store.write_behind` may wait for another operation to carry it."""
 
 Reserve = tuple[str, float, int, float, float]
 """``(key, interval, burst, max_wait, now)``: one token to take, the arguments of :meth:`Store.reserve`."""
@@ -48,74 +59,6 @@ class Start(NamedTuple):
     refusal: Refusal | None
     waits: list[float | None]
     written: bool
-
-
-@dataclass
-class LogRecord:
-    """One line of the send log: a message (``kind="message"``) or one request (``kind="attempt"``).
-
-    ``status`` is ``"pending"`` until the outcome is known, then ``accepted``, ``rejected``,
-    ``failed``, ``unknown`` (or ``partial`` for a message with mixed outcomes). ``error`` is the
-    error's :meth:`~smsgate.SmsError.to_dict` (never a raw response); ``message_ids`` maps phone
-    to the provider's message id; ``deliveries`` maps phone to its latest delivery status, as
-    delivery reports told it (message records only, filled by the store).
-    """
-
-    id: str
-    kind: str
-    message_id: str
-    phones: tuple[str, ...]
-    status: str
-    created_at: float
-    updated_at: float
-    provider: str | None = None
-    number: int = 1
-    error: dict[str, Any] | None = None
-    message_ids: dict[str, str] = field(default_factory=dict)
-    deliveries: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self, compact: bool = False) -> str:
-        """The record as JSON, made by orjson (a bulk group's records hold thousands of phones).
-
-        ``compact``: ``message_ids`` that give every phone the same id (SendSms answers a request
-        with one id) are written as that id once, ``"every_message_id"``; :meth:`from_json` reads both.
-        """
-        data = vars(self)
-        ids = self.message_ids
-        if compact and len(ids) > 1 and len(ids) == len(self.phones):
-            one = next(iter(ids.values()))
-            if all([v == one for v in ids.values()]) and ids.keys() == set(self.phones):
-                data = data | {"message_ids": {}, "every_message_id": one}
-        try:
-            return orjson.dumps(data).decode()
-        except TypeError:  # something orjson declines (an integer past 64 bits): the standard library's
-            return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-
-    def copy(self) -> LogRecord:
-        """A copy that shares nothing mutable with this record."""
-        error = None if self.error is None else dict(self.error)
-        return LogRecord(
-            self.id,
-            self.kind,
-            self.message_id,
-            self.phones,
-            self.status,
-            self.created_at,
-            self.updated_at,
-            self.provider,
-            self.number,
-            error,
-            dict(self.message_ids),
-            dict(self.deliveries),
-        )
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> LogRecord:
-        data = json.loads(text)
-        data["phones"] = tuple(data["phones"])
-        if "every_message_id" in data:
-            data["message_ids"] = dict.fromkeys(data["phones"], data.pop("every_message_id"))
-        return cls(**data)
 
 
 class Store:
@@ -242,6 +185,24 @@ class Store:
         way: a lost outcome leaves its *pending* record, which reads as *unknown*. Stores
         without a cheaper commit ignore it."""
         self.run(write_calls(records, keep, forget))
+
+    def write_behind(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        """:meth:`write` ``lazy``, but the store may return before making it: it then makes it with
+        its next operation (in the same round trip or transaction where it can) or within
+        :data:`LINGER` seconds, whichever comes first, and on :meth:`close`. Reads through this
+        store object see it at once. The sync send path writes outcomes this way, so a
+        sequential sender pays one round trip a send, not two.
+
+        A failure seen before return raises as :meth:`write` does; one seen later is logged (never
+        raised into another caller's operation) and leaves the records as they were: a send's
+        record stays *pending*, which reads as *unknown*. This default writes at once."""
+        self.write(records, keep=keep, forget=forget, lazy=True)
 
     # -- the send log -----------------------------------------------------------------------
 
