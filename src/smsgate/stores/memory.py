@@ -127,7 +127,10 @@ class MemoryStore(Store):
         keep: Keep | None = None,
     ) -> Start:
         with self._lock:  # atomic as a whole
-            return super().start(blocked, claim, windows, reserves, records, keep)
+            if blocked or claim or windows or reserves:
+                return super().start(blocked, claim, windows, reserves, records, keep)
+            self._write(records, keep, None)  # a send log alone: its pending records
+            return Start(None, [], True)
 
     async def astart(
         self,
@@ -149,12 +152,21 @@ class MemoryStore(Store):
         lazy: bool = False,
     ) -> None:
         with self._lock:  # at once, as one transaction would be
-            for record in records:
-                self.log_put(record)
-            if keep is not None:
-                self.set(*keep)
-            if forget is not None:
-                self.delete(forget)
+            self._write(records, keep, forget)
+
+    def write_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        with self._lock:  # nothing to defer: at once
+            self._write(records, keep, forget)
+
+    def _write(self, records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> None:
+        for record in records:
+            self.log_put(record)
+        if keep is not None:
+            self._put(*keep)
+        if forget is not None:
+            self._data.pop(forget, None)
 
     async def awrite(
         self,
@@ -168,13 +180,19 @@ class MemoryStore(Store):
 
     def log_put(self, record: LogRecord) -> None:
         with self._lock:
-            if record.id not in self._log:
-                self._order.append(record.id)
-                while len(self._order) > self._log_size:
-                    self._forget(self._order.popleft())
-            self._log[record.id] = record.copy()
-            for ref in provider_refs(record):
-                self._refs.setdefault((str(record.provider), ref), {})[record.id] = None
+            self._log_put(record)
+
+    def _log_put(self, record: LogRecord) -> None:
+        rid = record.id
+        if rid not in self._log:
+            order = self._order
+            order.append(rid)
+            while len(order) > self._log_size:
+                self._forget(order.popleft())
+        self._log[rid] = record.copy()
+        if record.provider is not None and record.message_ids:
+            for ref in set(record.message_ids.values()):
+                self._refs.setdefault((record.provider, ref), {})[rid] = None
 
     def _forget(self, record_id: str) -> None:
         """Drop the oldest record (the log is full), with its place in the receipt index."""
