@@ -2,10 +2,11 @@
 carries writes made behind (:meth:`~smsgate.stores.base.Store.write_behind`).
 
 ``smsgate_apply(locks, ops, behind)`` locks every key first (the carrier's and those the carried
-writes set), runs the carried operations ``behind`` in a subtransaction of their own, then the
-batch ``ops`` as the two-argument function does. A carried write that fails rolls back alone: the
-batch still runs and commits, and its answers end with the failure's SQLSTATE (``NULL`` when the
-carried writes were made), which the client logs. An overload, added: a process of version 3 keeps
+writes set), then runs the carried operations ``behind`` and the batch ``ops`` as one batch of the
+two-argument function, in a subtransaction: their answers, ``NULL`` appended. Should that fail, it
+runs ``behind`` alone in a subtransaction, then ``ops``: a carried write that fails rolls back
+alone, the batch still runs and commits (or fails as it would alone), and the answers (of ``ops``
+only) end with the carried write's SQLSTATE, which the client logs. An overload, added: a process of version 3 keeps
 running its batches unchanged while others upgrade.
 """
 
@@ -22,6 +23,11 @@ BEGIN
     PERFORM pg_advisory_xact_lock(1397572935, h)
       FROM (SELECT DISTINCT hashtext(k) AS h FROM jsonb_array_elements_text(locks) AS k) AS s ORDER BY h;
   END IF;
+  BEGIN  -- as one batch, the carried writes first (their records put with the batch's, in one pass)
+    RETURN smsgate_apply('[]'::jsonb, behind::jsonb || ops) || '[null]'::jsonb;
+  EXCEPTION WHEN OTHERS THEN
+    NULL;  -- the carried writes or the batch failed: the carried ones alone, then the batch
+  END;
   BEGIN
     PERFORM smsgate_apply('[]'::jsonb, behind::jsonb);  -- read here: bad JSON fails alone too
   EXCEPTION WHEN OTHERS THEN

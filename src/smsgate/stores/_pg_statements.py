@@ -116,8 +116,8 @@ def applied(calls: Sequence[Call], lazy: bool = False) -> Statement:
 
 
 def carried(calls: Sequence[Call], behind: Sequence[Call], lazy: bool, failed: Callable[[str], None]) -> Statement:
-    """:func:`applied`, carrying the writes ``behind`` (schema version 4): they run first, in a
-    subtransaction, and their failure (its SQLSTATE) goes to ``failed``, not to the caller."""
+    """:func:`applied`, carrying the writes ``behind`` (schema version 4): they run first, and their
+    failure (its SQLSTATE) goes to ``failed``, not to the caller."""
     kept = [call.args[0] for call in behind if call.name in ("put", "del")]
     locks = _json([*kept, *(key for call in calls for key in call.locks)])
     answers = _answers(calls)
@@ -126,7 +126,7 @@ def carried(calls: Sequence[Call], behind: Sequence[Call], lazy: bool, failed: C
         *values, failure = rows[0][0]
         if failure is not None:
             failed(failure)
-        return answers(values)
+        return answers(values[len(values) - len(calls) :])  # made as one batch: the carried ones' first
 
     return _CARRY_LAZY if lazy else _CARRY, (locks, _ops(calls), _ops(behind)), decode
 
