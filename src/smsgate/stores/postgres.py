@@ -50,7 +50,8 @@ try:
     import psycopg
     from psycopg_pool import ConnectionPool, PoolTimeout
 
-    from ._pg_async import LoopConnections
+    from ._pg_async import LoopConnections, fast_json
+    from ._pg_held import Held
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("PostgresStore needs psycopg: pip install 'smsgate[postgres]'") from exc
 
@@ -89,8 +90,15 @@ class PostgresStore(Calls, Store):
         self._timeout = timeout
         self._kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": max(1, int(timeout))}
         self._pool = ConnectionPool(
-            dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
+            dsn,
+            min_size=1,
+            max_size=max_connections,
+            kwargs=self._kwargs,
+            timeout=timeout,
+            open=True,
+            configure=fast_json,
         )
+        self._held = Held(self._pool)
         self._aconns: LoopConnections | None = None
         self._awriter: GroupWriter | None = None
         self._behind = Behind(lambda calls: self._send(calls, lazy=True))
@@ -119,7 +127,7 @@ class PostgresStore(Calls, Store):
         calls = cast(list[Call], batch)
         sql, args, decode = carried(calls, behind, lazy or self._lazy, partial(behind_failed, len(behind)))
         try:
-            with self._pool.connection() as conn:
+            with self._held.connection() as conn:
                 return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
         except BaseException:
             self._behind.give_back(behind, since)  # the thread tries them alone
@@ -127,7 +135,7 @@ class PostgresStore(Calls, Store):
 
     def _send(self, batch: Sequence[Call | Statement], lazy: bool) -> list[Any]:
         statements = statements_of(batch, lazy or self._lazy)
-        with self._pool.connection() as conn:
+        with self._held.connection() as conn:
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
@@ -226,6 +234,7 @@ class PostgresStore(Calls, Store):
 
     def close(self) -> None:
         self._behind.close()
+        self._held.give_back()
         if self._aconns is not None:  # a loop's connections, closed without it
             self._aconns.drop()
             self._aconns = None
@@ -344,6 +353,7 @@ class PostgresStore(Calls, Store):
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._behind.close)
+        self._held.give_back()
         if self._aconns is not None:
             if self._aconns.loop is asyncio.get_running_loop():
                 await self._aconns.aclose()
