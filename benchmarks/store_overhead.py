@@ -23,6 +23,8 @@ token, pending write): the baseline of its one-statement ``start``; ``sqlite-com
 ``pg-floor`` and ``pg-floor-off`` (layer ``floor``) are no store: the bare gateway with one
 hand-written psycopg ``INSERT`` a send before it (``postgres_floor.py``), ``synchronous_commit`` on
 and off: the best any PostgreSQL send log could do here, next to ``postgres`` and ``postgres-process``.
+``postgres-before`` and ``postgres-p-before`` are ``PostgresStore`` as it was at ``--before`` (a
+commit, read by ``at_commit.py``; by default the one before its ``write_behind``), the baselines.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
+import at_commit
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
 from postgres_floor import Floor
 from reliability_overhead import options, redis_server
@@ -114,6 +117,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,sqlite-process,redis,postgres")
+    parser.add_argument("--before", default="55e137a", help="the commit of postgres-before and postgres-p-before")
     args = parser.parse_args()
     n = args.messages
 
@@ -130,6 +134,9 @@ def main() -> None:
 
     class SQLiteComposed(SQLiteStore):  # the baseline: admit, reserve, write as three commits
         start, astart = Store.start, Store.astart
+
+    def pg_before() -> Any:  # the baseline of write_behind: the store as it was before it
+        return at_commit.store_at(args.before, "postgres", "PostgresStore")
 
     def fresh_dsn() -> str:
         schema = f"bench_{next(schemas)}"
@@ -151,6 +158,8 @@ def main() -> None:
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),
                 "postgres-composed": lambda: fresh_pg(kind=ComposedStart),
+                "postgres-before": lambda: fresh_pg(kind=pg_before()),
+                "postgres-p-before": lambda: fresh_pg("process", kind=pg_before()),
             }
             chosen = [s for s in args.stores.split(",") if s]
             floors = {"pg-floor": True, "pg-floor-off": False}  # one hand-written INSERT a send, durable or not
