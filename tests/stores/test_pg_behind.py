@@ -14,7 +14,7 @@ from smsgate.stores import LogRecord, _pg_behind, _pg_schema, base
 from smsgate.stores._pg_schema import MIGRATIONS
 from smsgate.stores.postgres import PostgresStore
 from tests.fixtures.postgres import PostgresServer, find_bindir
-from tests.waits import wait_until
+from tests.waits import await_until, wait_until
 
 PHONE = "+8613800138000"
 
@@ -212,3 +212,69 @@ def test_linger_is_the_base_contract_s(monkeypatch: pytest.MonkeyPatch) -> None:
     assert behind._linger == 0.05
     behind.close()
     assert made == [] and behind.flushed == 0
+
+
+@pytest.fixture
+def astatements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement a ``psycopg.AsyncConnection`` sends from now on, counted on the client."""
+    sent: list[str] = []
+    execute = psycopg.AsyncConnection.execute
+
+    async def counting(self: psycopg.AsyncConnection[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return await execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "execute", counting)
+    return sent
+
+
+async def test_async_carried_by_the_loop_s_next_commit(
+    postgres_dsn: str, patient: None, astatements: list[str]
+) -> None:
+    store = PostgresStore(postgres_dsn)
+    first = pending("m1")
+    assert (await store.astart([], None, [], [], first)).written
+    astatements.clear()
+    await store.awrite_behind(finished(first), keep=("idem:1", "done", 60.0))
+    assert astatements == [] and statuses(postgres_dsn)["m1"] == "pending"
+    assert (await store.astart([], None, [("w", 5, 60.0)], [], pending("m2"))).written
+    assert len(astatements) == 1  # the start carried the outcome: one statement, one commit
+    assert statuses(postgres_dsn) == {"m1": "accepted", "m1-a": "accepted", "m2": "pending", "m2-a": "pending"}
+    assert await store.aget("idem:1") == "done"
+    await store.aclose()
+
+
+async def test_async_made_after_linger_on_aclose_and_seen_by_reads(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PostgresStore(postgres_dsn)
+    records = pending("m")
+    await store.awrite(records)
+    await store.awrite_behind(finished(records))
+    await await_until(lambda: statuses(postgres_dsn)["m"] == "accepted", what="the write behind made after LINGER")
+    monkeypatch.setattr(base, "LINGER", 60.0)
+    second = pending("n")
+    await store.awrite(second)
+    await store.awrite_behind(finished(second))
+    assert [r.status for r in await store.alog_query(message_id="n")] == ["accepted", "accepted"]
+    third = pending("o")
+    await store.awrite(third)
+    await store.awrite_behind(finished(third))
+    await store.aclose()
+    assert statuses(postgres_dsn)["o"] == "accepted"
+
+
+async def test_async_a_failing_write_behind_is_logged_and_spares_the_batch(
+    postgres_dsn: str, patient: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = PostgresStore(postgres_dsn)
+    records = pending("m")
+    await store.awrite(records)
+    bad = finished(records)
+    bad[1].created_at = float("nan")
+    with caplog.at_level(logging.WARNING, logger="smsgate"):
+        await store.awrite_behind(bad)
+        assert (await store.astart([], None, [("w", 5, 60.0)], [], pending("n"))).written
+        await store.aclose()
+    assert statuses(postgres_dsn) == {"m": "pending", "m-a": "pending", "n": "pending", "n-a": "pending"}
+    assert "write behind failed" in caplog.text and PHONE not in caplog.text

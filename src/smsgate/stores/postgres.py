@@ -248,12 +248,20 @@ class PostgresStore(Calls, Store):
             if self._aconns is not None:
                 self._aconns.drop()
             self._aconns = LoopConnections(self._dsn, self._kwargs, self._max, self._timeout)
-            self._awriter = GroupWriter(self._aconns, self._aexec)
+            self._awriter = GroupWriter(self._aconns, self._asend)
         return self._aconns
 
     async def _aexec(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
-        if self._behind:  # written behind by a sync caller: made first (reads see it)
+        """``parts`` after the writes behind (so reads see them), on a connection of this loop."""
+        if self._behind:  # written behind by a sync caller
             await asyncio.to_thread(self._behind.flush)
+        self._aconnections()
+        assert self._awriter is not None
+        if self._awriter.waiting:
+            await self._awriter.settle()
+        return await self._asend(parts, lazy)
+
+    async def _asend(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
         statements = statements_of(self._batch(parts), lazy or self._lazy)
         async with self._aconnections().connection() as conn:
             if len(statements) == 1:
@@ -331,6 +339,18 @@ class PostgresStore(Calls, Store):
         """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
         await self._queued([self._log_put(r) for r in records] + self._kept(keep, forget), lazy)
 
+    async def awrite_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """:meth:`write_behind`'s async twin: returns at once; this loop's next group commit carries the
+        write, ahead of its own writes, else a lazy commit of its own after
+        :data:`~smsgate.stores.base.LINGER` seconds, or :meth:`aclose`. A failure is logged."""
+        calls = [self._log_put(r) for r in records] + self._kept(keep, forget)
+        if calls:
+            self._aconnections()
+            assert self._awriter is not None
+            self._awriter.behind(self._batch(calls))  # type: ignore[arg-type]
+
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))
 
@@ -353,6 +373,8 @@ class PostgresStore(Calls, Store):
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self._behind.close)
+        if self._awriter is not None and self._aconns is not None and self._aconns.loop is asyncio.get_running_loop():
+            await self._awriter.settle()
         self._held.give_back()
         if self._aconns is not None:
             if self._aconns.loop is asyncio.get_running_loop():
