@@ -23,6 +23,8 @@ token, pending write): the baseline of its one-statement ``start``; ``sqlite-com
 ``pg-floor`` and ``pg-floor-off`` (layer ``floor``) are no store: the bare gateway with one
 hand-written psycopg ``INSERT`` a send before it (``postgres_floor.py``), ``synchronous_commit`` on
 and off: the best any PostgreSQL send log could do here, next to ``postgres`` and ``postgres-process``.
+``postgres-abehind`` and ``postgres-p-abehind`` write the send path's lazy async writes (outcomes)
+with ``awrite_behind``, not awaited: what the send flow would gain by switching to it.
 ``postgres-before`` and ``postgres-p-before`` are ``PostgresStore`` as it was at ``--before`` (a
 commit, read by ``at_commit.py``; by default the one before its ``write_behind``), the baselines.
 """
@@ -135,6 +137,12 @@ def main() -> None:
     class SQLiteComposed(SQLiteStore):  # the baseline: admit, reserve, write as three commits
         start, astart = Store.start, Store.astart
 
+    class AsyncBehind(PostgresStore):  # what the send flow gains if its async outcomes were written behind
+        async def awrite(self, records: Any = (), *, keep: Any = None, forget: Any = None, lazy: bool = False) -> None:
+            if not lazy:
+                return await super().awrite(records, keep=keep, forget=forget)
+            await self.awrite_behind(records, keep=keep, forget=forget)
+
     def pg_before() -> Any:  # the baseline of write_behind: the store as it was before it
         return at_commit.store_at(args.before, "postgres", "PostgresStore")
 
@@ -158,6 +166,8 @@ def main() -> None:
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),
                 "postgres-composed": lambda: fresh_pg(kind=ComposedStart),
+                "postgres-abehind": lambda: fresh_pg(kind=AsyncBehind),
+                "postgres-p-abehind": lambda: fresh_pg("process", kind=AsyncBehind),
                 "postgres-before": lambda: fresh_pg(kind=pg_before()),
                 "postgres-p-before": lambda: fresh_pg("process", kind=pg_before()),
             }
@@ -168,12 +178,12 @@ def main() -> None:
                 "sync": lambda layer, store, floor: run_sync(port, layer, store, n, floor),
             }
             ratios: dict[tuple[str, str, str], list[float]] = {}
-            print(f"{'round':<7}{'mode':<11}{'store':<18}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
+            print(f"{'round':<7}{'mode':<11}{'store':<20}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
             for round_ in range(1, args.rounds + 1):
                 for mode, run in modes.items():
                     elapsed, cpu = run("bare", None, None)
                     bare = n / elapsed
-                    print(f"{round_:<7}{mode:<11}{'-':<18}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
+                    print(f"{round_:<7}{mode:<11}{'-':<20}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
                     for name in chosen:
                         for layer in ("floor",) if name in floors else ("log", "all"):
                             if name in floors:
@@ -183,13 +193,13 @@ def main() -> None:
                             rate = n / elapsed
                             ratios.setdefault((mode, name, layer), []).append(rate / bare)
                             print(
-                                f"{round_:<7}{mode:<11}{name:<18}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
+                                f"{round_:<7}{mode:<11}{name:<20}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
                                 f"{cpu / n * 1e6:>12.0f}",
                                 flush=True,
                             )
             print("\nratio to the bare gateway, min–max over rounds")
             for (mode, name, layer), values in ratios.items():
-                print(f"  {mode:<11}{name:<18}{layer:<6}{min(values):.2f}–{max(values):.2f}")
+                print(f"  {mode:<11}{name:<20}{layer:<6}{min(values):.2f}–{max(values):.2f}")
     finally:
         pg.close()
 
