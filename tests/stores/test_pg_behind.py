@@ -4,6 +4,8 @@ close, seen by reads, and a failing one logged without failing its carrier or hi
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -278,3 +280,19 @@ async def test_async_a_failing_write_behind_is_logged_and_spares_the_batch(
         await store.aclose()
     assert statuses(postgres_dsn) == {"m": "pending", "m-a": "pending", "n": "pending", "n-a": "pending"}
     assert "write behind failed" in caplog.text and PHONE not in caplog.text
+
+
+def test_a_store_never_closed_makes_its_writes_behind_at_exit(postgres_dsn: str) -> None:
+    script = f"""
+from smsgate.stores import LogRecord, base
+from smsgate.stores.postgres import PostgresStore
+base.LINGER = 600.0  # only the exit makes it
+store = PostgresStore({postgres_dsn!r})
+record = LogRecord("m", "message", "m", ("{PHONE}",), "pending", 1.0, 1.0)
+store.write([record])
+record.status = "accepted"
+store.write_behind([record])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert statuses(postgres_dsn) == {"m": "accepted"}

@@ -7,14 +7,16 @@ A carried write that fails is logged, never raised into its carrier (schema vers
 subtransaction of its own); a carrier that fails as a whole hands its carried calls back, and the
 thread tries them once more alone. What fails alone is logged and dropped: its records stay as they
 were (a send's *pending* record reads as *unknown*). Logs name the error's type and SQLSTATE, never
-a phone number or a value.
+a phone number or a value. A store never closed makes what waits as the interpreter exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,12 @@ def behind_failed(calls: int, cause: str) -> None:
     logger.warning("PostgresStore: a write behind failed (%s): its %d operations were not made", cause, calls)
 
 
+def _at_exit(behind: weakref.ref[Behind]) -> None:
+    alive = behind()
+    if alive is not None and alive:
+        alive.flush()
+
+
 class Behind:
     """The calls written behind and not yet made; ``alone`` makes some by themselves (or raises)."""
 
@@ -45,6 +53,7 @@ class Behind:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.flushed = 0  # batches the thread (or close) sent alone, for tests and benchmarks
+        atexit.register(_at_exit, weakref.ref(self))  # a store never closed: made as the interpreter exits
 
     def __bool__(self) -> bool:
         return bool(self._calls)
