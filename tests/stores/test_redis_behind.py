@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,7 +71,10 @@ def test_sent_after_linger_when_idle(redis_url: str, raw: redis.Redis) -> None:
     store = lingering(redis_url, "b2:", LINGER)
     before, queued = store._pipe.round_trips, time.monotonic()
     store.write_behind(records("accepted"))
-    wait_until(lambda: status_in_redis(raw, "b2:") == "accepted", what="the write sent by the pipeliner's thread")
+    wait_until(
+        lambda: store._pipe.round_trips > before and status_in_redis(raw, "b2:") == "accepted",
+        what="the write sent by the pipeliner's thread",
+    )
     assert time.monotonic() - queued >= LINGER  # it waited for a command to carry it first
     assert store._pipe.round_trips - before == 1
     wait_until(lambda: store._pipe._flusher is None, what="the idle flusher to end")
@@ -101,6 +105,30 @@ async def test_reads_through_the_store_see_it_at_once(redis_url: str) -> None:
     store.write_behind(keep=("idem:k", "done", 60.0))
     assert await store.aget("idem:k") == "done" and not store._pipe.unsent
     await store.aclose()
+
+
+def test_threads_writing_behind_lose_nothing(redis_url: str) -> None:
+    """Eight threads, each a sequential sender (pending write, then its outcome behind): every
+    outcome lands, carried by another caller's round trip or sent by the pipeliner's thread."""
+    store = RedisStore(redis_url, prefix="bt:")
+    start = threading.Barrier(8)
+
+    def sender(base: int) -> None:
+        start.wait()
+        for n in range(base, base + 40):
+            record = LogRecord(f"t{n}", "message", f"t{n}", (PHONE,), "pending", float(n), float(n))
+            store.write([record])
+            record.status = "accepted"
+            store.write_behind([record])
+
+    threads = [threading.Thread(target=sender, args=(i * 40,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    found = store.log_query(limit=1000)
+    assert len(found) == 320 and {r.status for r in found} == {"accepted"}
+    store.close()
 
 
 def test_bad_input_raises_before_return_and_queues_nothing(redis_url: str) -> None:
