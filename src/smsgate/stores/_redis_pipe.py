@@ -164,7 +164,7 @@ class Pipeliner:
         self.linger = linger
         self._behind = 0  # calls queued behind, not yet in a batch
         self._since = 0.0  # when the first of them was queued
-        self._unsent = 0  # calls queued behind, not yet answered
+        self.unsent = 0  # calls queued behind, not yet answered
         self._flusher: threading.Thread | None = None
         self._closing = False
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
@@ -187,7 +187,7 @@ class Pipeliner:
             finally:
                 with self._ready:
                     self._sending = False
-                    self._unsent -= carried
+                    self.unsent -= carried
                     self._ready.notify_all()
             if carried:
                 for each in batch:
@@ -202,7 +202,7 @@ class Pipeliner:
         call = _Call(commands, behind=True)
         with self._ready:
             self._queue.append(call)
-            self._unsent += 1
+            self.unsent += 1
             self._behind += 1
             if self._behind == 1:
                 self._since = time.monotonic()
@@ -211,14 +211,9 @@ class Pipeliner:
                 self._flusher = threading.Thread(target=self._linger, name="smsgate-redis-behind")
                 self._flusher.start()
 
-    @property
-    def unsent(self) -> bool:
-        """Whether calls queued :meth:`behind` are still waiting for their answer."""
-        return self._unsent > 0
-
     def flush(self) -> None:
         """Return once every call queued :meth:`behind` so far was answered (their failures logged)."""
-        if self._unsent:
+        if self.unsent:
             with contextlib.suppress(Exception):  # the batch failed: each call behind logged it
                 self.call()
 

@@ -76,16 +76,17 @@ class RedisStore(RedisLayout):
     def _one(self, command: Command) -> Any:
         return self._pipe.call(command)[0]
 
-    async def _acall(self, *commands: Command) -> list[Any]:
-        if self._pipe.unsent:  # a sync write left behind goes first: it travels on another connection
-            await asyncio.to_thread(self._pipe.flush)
+    async def _aone(self, command: Command) -> Any:
+        if self._pipe.unsent:
+            await self._behind_sent()
         pipe = self._apipe
         if pipe is None or pipe.loop is not asyncio.get_running_loop():
             pipe = self._apipeliner()
-        return await pipe.call(*commands)
+        return (await pipe.call(command))[0]
 
-    async def _aone(self, command: Command) -> Any:
-        return (await self._acall(command))[0]
+    async def _behind_sent(self) -> None:
+        """Sync writes left behind go first: they travel on another connection."""
+        await asyncio.to_thread(self._pipe.flush)
 
     def _apipeliner(self) -> AsyncPipeliner:
         """The pipeliner of the running loop and its client (made anew when either changed)."""
@@ -274,7 +275,9 @@ class RedisStore(RedisLayout):
         if not all(name in self._BATCHED for name, _ in calls):
             return [await getattr(self, "a" + name)(*args) for name, args in calls]
         commands = [self._command(name, args) for name, args in calls]
-        return self._replies(calls, await self._acall(*commands))
+        if self._pipe.unsent:
+            await self._behind_sent()
+        return self._replies(calls, await self._apipeliner().call(*commands))
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
         return self._found(await self._aone(self._read(filters)), filters)
