@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,8 +30,10 @@ class Keeper(Protocol):
     def _wrote(self, db: sqlite3.Connection, count: int, now: float) -> None: ...
 
 
-def read(db: sqlite3.Connection, keys: Iterable[str], now: float) -> dict[str, Value]:
-    """The live (unexpired) values of ``keys``, in one statement."""
+def read(db: sqlite3.Connection, keys: Collection[str], now: float) -> dict[str, Value]:
+    """The live (unexpired) values of ``keys``, in one statement (none for no keys)."""
+    if not keys:
+        return {}
     asked = json.dumps(list(keys))
     rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
     return {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}

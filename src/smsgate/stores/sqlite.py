@@ -276,6 +276,13 @@ class SQLiteStore(Store):
     ) -> None:
         self._call(_Write(self, records, keep, forget, lazy), "write")
 
+    def write_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """Returns at once: the write is carried by the next commit, or committed within ``LINGER``
+        seconds (see :mod:`smsgate.stores._carried`)."""
+        self._here().behind(_Write(self, records, keep, forget, True), "write_behind")
+
     def log_put(self, record: LogRecord) -> None:
         self._call(lambda db: self._log_put(db, record), "log_put")
 
