@@ -20,6 +20,9 @@ less sensitive to the machine's load.
 ``postgres-composed`` is ``postgres`` with ``Store.start`` composed of three calls (admit, rate
 token, pending write): the baseline of its one-statement ``start``; ``sqlite-composed`` and
 ``sqlite-p-composed`` (``durability="process"``) likewise for SQLite's one-commit ``start``.
+``floor`` and ``floor-process`` (layer ``log`` only) are the bare gateway plus a hand-written raw
+``sqlite3`` commit a send (``store_floor.py``: an fsync each, as the default durability, or none,
+as ``"process"``): the best any SQLite send log could do on this disk.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
 from reliability_overhead import options, redis_server
+from store_floor import Floor
 from tests.fixtures.postgres import PostgresServer, find_bindir
 
 from smsgate import AsyncGateway, Gateway, MemoryStore, Message, SQLiteStore, Store
@@ -49,43 +53,57 @@ def message(phone: str, keyed: bool) -> Message:
     return Message(phone, template=TEMPLATE, text="code ${code}", params={"code": "1234"}, idempotency_key=key)
 
 
-def layer_options(layer: str, store: Store | None) -> dict[str, Any]:
-    if store is None:
+def layer_options(layer: str, store: Store | Floor | None) -> dict[str, Any]:
+    if store is None or isinstance(store, Floor):
         return {}
     return {"send_log": store} if layer == "log" else options(store, "aliyun")
 
 
-def run_async(port: int, layer: str, store: Store | None, count: int) -> tuple[float, float]:
+def run_async(port: int, layer: str, store: Store | Floor | None, count: int) -> tuple[float, float]:
     async def main() -> tuple[float, float]:
         config = {"aliyun": smsgate_settings(port)}
         keyed = layer == "all"
+        floor = store if isinstance(store, Floor) else None
         async with AsyncGateway(config, concurrency=IN_FLIGHT, **layer_options(layer, store)) as gateway:
 
             async def one(phone: str) -> None:
+                n = await floor.asend(phone) if floor else 0
                 result = await gateway.send(message(phone, keyed))
                 assert result.ok, result.errors
+                if floor:
+                    floor.done(phone, n)
 
             await run_concurrently(phones(IN_FLIGHT * 4), one)
             numbers = phones(count)
             start, cpu = time.perf_counter(), time.process_time()
             await run_concurrently(numbers, one)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-        if store is not None:
+        if isinstance(store, Floor):
+            store.close()
+        elif store is not None:
             await store.aclose()
         return elapsed, cpu
 
     return asyncio.run(main())
 
 
-def run_sync(port: int, layer: str, store: Store | None, count: int) -> tuple[float, float]:
+def run_sync(port: int, layer: str, store: Store | Floor | None, count: int) -> tuple[float, float]:
     keyed = layer == "all"
+    floor = store if isinstance(store, Floor) else None
     with Gateway({"aliyun": smsgate_settings(port)}, **layer_options(layer, store)) as gateway:
+
+        def one(phone: str) -> None:
+            n = floor.send(phone) if floor else 0
+            assert gateway.send(message(phone, keyed)).ok
+            if floor:
+                floor.done(phone, n)
+
         for phone in phones(50):
-            gateway.send(message(phone, keyed))
+            one(phone)
         numbers = phones(count)
         start, cpu = time.perf_counter(), time.process_time()
         for phone in numbers:
-            assert gateway.send(message(phone, keyed)).ok
+            one(phone)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if store is not None:
         store.close()
@@ -121,7 +139,9 @@ def main() -> None:
 
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
-            makers: dict[str, Callable[[], Store]] = {
+            makers: dict[str, Callable[[], Store | Floor]] = {
+                "floor": lambda: Floor(Path(tmp, f"state-{next(_keys)}.db"), "FULL"),
+                "floor-process": lambda: Floor(Path(tmp, f"state-{next(_keys)}.db"), "NORMAL"),
                 "memory": MemoryStore,
                 "sqlite": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db")),
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
@@ -133,7 +153,7 @@ def main() -> None:
                 "postgres-composed": lambda: fresh_pg(kind=ComposedStart),
             }
             chosen = [s for s in args.stores.split(",") if s]
-            modes: dict[str, Callable[[str, Store | None], tuple[float, float]]] = {
+            modes: dict[str, Callable[[str, Store | Floor | None], tuple[float, float]]] = {
                 "async x64": lambda layer, store: run_async(port, layer, store, n),
                 "sync": lambda layer, store: run_sync(port, layer, store, n),
             }
@@ -145,7 +165,7 @@ def main() -> None:
                     bare = n / elapsed
                     print(f"{round_:<7}{mode:<11}{'-':<18}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
                     for name in chosen:
-                        for layer in ("log", "all"):
+                        for layer in ("log",) if name.startswith("floor") else ("log", "all"):
                             elapsed, cpu = run(layer, makers[name]())
                             rate = n / elapsed
                             ratios.setdefault((mode, name, layer), []).append(rate / bare)

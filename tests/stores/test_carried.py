@@ -98,19 +98,28 @@ def test_close_commits_it(tmp_path: Path) -> None:
         store.write_behind([record(2)])
 
 
-def test_a_failing_carried_write_is_logged_and_fails_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    """Its carrier succeeds; the other writes carried with it land; the log names no phone."""
+@pytest.mark.parametrize("carrier", ["set", "start"])
+def test_a_failing_carried_write_is_logged_and_fails_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, carrier: str
+) -> None:
+    """Its carrier succeeds (a start, which writes carried records with its own, too); the other
+    writes carried with it land; the log names no phone."""
     store = SQLiteStore(tmp_path / "s.db", durability="process")
     store.log_put(record(1))
     broken = record(2, "accepted")
     broken.kind = None  # type: ignore[assignment]  # NOT NULL: the insert fails
     store.write_behind([record(1, "accepted")])
-    store.write_behind([broken])
+    store.write_behind([broken], keep=("k", "v", 60.0))
     store.write_behind([record(3, "accepted")])
     with caplog.at_level(logging.WARNING, logger="smsgate"):
-        store.set("k", "v")
-    assert store.get("k") == "v"
-    assert in_file(tmp_path / "s.db") == {"r1": "accepted", "r3": "accepted"}
+        if carrier == "set":
+            store.set("other", "1")
+        else:
+            assert store.start([], ("claim", "c", 60.0), [], [], [record(4)], None).written
+    assert store.get("k") is None  # the failing write undone whole
+    assert in_file(tmp_path / "s.db") == {"r1": "accepted", "r3": "accepted"} | (
+        {"r4": "pending"} if carrier == "start" else {}
+    )
     assert "made behind failed" in caplog.text and "+86" not in caplog.text
     store.close()
 
@@ -126,6 +135,10 @@ def test_a_failing_carrier_leaves_it_committed(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="mine"):
         store._call(broken, "broken")
     assert in_file(tmp_path / "s.db") == {"r1": "accepted"} and store.get("b") is None
+    store.write_behind([record(2, "accepted")])
+    with pytest.raises(AttributeError):  # a start's bad input, found after it took the carried write in
+        store.start([], None, [], [], [record(3), None], None)  # type: ignore[list-item]
+    assert in_file(tmp_path / "s.db") == {"r1": "accepted", "r2": "accepted"}
     store.close()
 
 

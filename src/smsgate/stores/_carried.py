@@ -124,6 +124,19 @@ class Carrier:
                     self._lost([job], exc)
                 db.execute("RELEASE carried")
 
+    def _with(self, db: sqlite3.Connection, carried: list[Any], job: Any) -> Any:
+        """``job`` run after ``carried``, with them when it can (``carrying``: a start writes their
+        records in its own statement); should that fail, they run first on their own."""
+        carrying = getattr(job, "carrying", None)
+        if carrying is not None and all(hasattr(write, "settle") for write in carried):
+            try:
+                return carrying(db, carried)
+            except Exception:  # theirs or the job's: they run apart, so that only the one at fault fails
+                db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+        self._carry(db, carried)
+        return job(db)
+
     def _recover(self, db: sqlite3.Connection, carried: list[Any], failed: str, alone: bool) -> None:
         """After a rolled-back transaction that held ``carried``: committed on their own when the
         carrier's jobs failed (``failed == "jobs"``, not ``alone``), else lost (logged)."""

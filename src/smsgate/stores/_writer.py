@@ -204,9 +204,7 @@ class Writer(Carrier):
             self._durability(db, getattr(job, "lazy", False))
             db.execute("BEGIN IMMEDIATE")
             phase = "jobs"
-            if carried:
-                self._carry(db, carried)
-            result = job(db)
+            result = self._with(db, carried, job) if carried else job(db)
             phase = "commit"
             db.execute("COMMIT")
         except Exception as exc:

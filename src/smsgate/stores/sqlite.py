@@ -56,11 +56,15 @@ class _Write:
     def run_together(self, db: sqlite3.Connection, jobs: list[_Write]) -> list[None]:
         log_put_many(db, [record for job in jobs for record in job.records])
         for job in jobs:
-            if job.keep is not None:
-                self.store._put(db, *job.keep)
-            if job.forget is not None:
-                self.store._delete(db, job.forget)
+            job.settle(db)
         return [None] * len(jobs)
+
+    def settle(self, db: sqlite3.Connection) -> None:
+        """Its ``keep`` and ``forget`` (its records written by whoever runs it)."""
+        if self.keep is not None:
+            self.store._put(db, *self.keep)
+        if self.forget is not None:
+            self.store._delete(db, self.forget)
 
 
 class SQLiteStore(Store):
