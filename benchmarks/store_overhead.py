@@ -2,7 +2,8 @@
 
 Run by hand (never as a test)::
 
-    .venv/bin/python benchmarks/store_overhead.py [--messages 3000] [--rounds 3]
+    .venv/bin/python benchmarks/store_overhead.py [--messages 3000] [--rounds 3] [--stores sqlite,...]
+        [--before 55e137a]
 
 Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput.py``), async
 with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alone (a pending
@@ -20,6 +21,11 @@ less sensitive to the machine's load.
 ``postgres-composed`` is ``postgres`` with ``Store.start`` composed of three calls (admit, rate
 token, pending write): the baseline of its one-statement ``start``; ``sqlite-composed`` and
 ``sqlite-p-composed`` (``durability="process"``) likewise for SQLite's one-commit ``start``.
+``sqlite-behind`` and ``sqlite-p-behind`` (``durability="process"``) make the async outcome write with
+``write_behind``, as the sync path does (the async flow awaits ``awrite(lazy=True)`` today): what
+switching the async flow would change.
+``--before <commit>`` adds ``sqlite-before`` and ``sqlite-p-before``: ``SQLiteStore`` as it was at
+that commit (``at_commit.py``), the rest of smsgate as it is, in the same rounds.
 ``floor`` and ``floor-process`` (layer ``log`` only) are the bare gateway plus a hand-written raw
 ``sqlite3`` commit a send (``store_floor.py``: an fsync each, as the default durability, or none,
 as ``"process"``): the best any SQLite send log could do on this disk.
@@ -38,6 +44,7 @@ from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
+import at_commit
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
 from reliability_overhead import options, redis_server
 from store_floor import Floor
@@ -115,6 +122,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,sqlite-process,redis,postgres")
+    parser.add_argument("--before", help="a commit whose SQLiteStore runs as sqlite-before, sqlite-p-before")
     args = parser.parse_args()
     n = args.messages
 
@@ -132,11 +140,18 @@ def main() -> None:
     class SQLiteComposed(SQLiteStore):  # the baseline: admit, reserve, write as three commits
         start, astart = Store.start, Store.astart
 
+    class SQLiteBehind(SQLiteStore):  # the async outcome written behind, as the sync flow does
+        async def awrite(self, records: Any = (), *, keep: Any = None, forget: Any = None, lazy: bool = False) -> None:
+            if not lazy:
+                return await super().awrite(records, keep=keep, forget=forget)
+            self.write_behind(records, keep=keep, forget=forget)
+
     def fresh_pg(durability: Literal["machine", "process"] = "machine", kind: Any = PostgresStore) -> Store:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
         return kind(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durability=durability)
 
+    before: Any = at_commit.store_at(args.before, "sqlite", "SQLiteStore") if args.before else None
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
             makers: dict[str, Callable[[], Store | Floor]] = {
@@ -147,6 +162,10 @@ def main() -> None:
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "sqlite-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db")),
                 "sqlite-p-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
+                "sqlite-behind": lambda: SQLiteBehind(Path(tmp, f"state-{next(_keys)}.db")),
+                "sqlite-p-behind": lambda: SQLiteBehind(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
+                "sqlite-before": lambda: before(Path(tmp, f"state-{next(_keys)}.db")),
+                "sqlite-p-before": lambda: before(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),

@@ -97,6 +97,8 @@ class Carrier:
             if self._turn.acquire(timeout=LINGER):  # else a commit is under way: it carries them
                 try:
                     self._round([])
+                except Exception as exc:  # a bug: logged, and the thread goes on
+                    logger.warning("%s: committing writes made behind failed: %s", self._name, type(exc).__name__)
                 finally:
                     self._turn.release()
 

@@ -46,7 +46,7 @@ def write(db: sqlite3.Connection, store: Keeper, kept: dict[str, Value], now: fl
         store._wrote(db, len(kept), now)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Admit:
     """:meth:`~smsgate.stores.Store.admit`: no ``blocked`` key set, the ``claim`` free, every window
     below its limit; then the claim is kept and every window counted."""
@@ -90,7 +90,7 @@ class Admit:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reserve:
     """:meth:`~smsgate.stores.Store.reserve`: one token of the cell-rate bucket under ``key``."""
 

@@ -29,7 +29,7 @@ class Carried(Protocol):
     def settle(self, db: sqlite3.Connection) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Starting:
     """One send's start: its admission, then its rate tokens, then its records and ``keep``."""
 
@@ -41,7 +41,7 @@ class Starting:
     lazy: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lazy", not self.records and self.keep is None)
+        self.lazy = not self.records and self.keep is None
 
     def __call__(self, db: sqlite3.Connection) -> Start:
         return self.run_together(db, [self])[0]

@@ -40,7 +40,7 @@ _FORKS = [0]  # forks this process is away from its first: a store made before t
 os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Write:
     """:meth:`Store.write` as a job of the writer: run together with the other writes queued with it."""
 
