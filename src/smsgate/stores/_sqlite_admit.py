@@ -8,11 +8,12 @@ any of its requests leaves, makes them durable with it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import orjson
 
 from ._gcra import gcra
 from .base import Keep, Refusal, Window
@@ -34,7 +35,7 @@ def read(db: sqlite3.Connection, keys: Collection[str], now: float) -> dict[str,
     """The live (unexpired) values of ``keys``, in one statement (none for no keys)."""
     if not keys:
         return {}
-    asked = json.dumps(list(keys))
+    asked = orjson.dumps(list(keys)).decode()
     rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
     return {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}
 
