@@ -59,13 +59,11 @@ def sends(store: Any, count: int, layer: str) -> None:
 
 def floor(path: Path, durability: str, count: int) -> None:
     """The same log by hand: one raw commit a send."""
-    from store_floor import Floor
+    from store_floor import SQLiteFloor
 
-    log = Floor(path, "FULL" if durability == "machine" else "NORMAL")
-    for n in range(count):
-        phone = f"+86138{n:08d}"
-        log.done(phone, log.send(phone))
-    log.close()
+    with SQLiteFloor(path, "FULL" if durability == "machine" else "NORMAL").sync() as insert:
+        for n in range(count):
+            insert(f"+86138{n:08d}")
 
 
 def child(which: str, durability: str, layer: str, count: int) -> None:

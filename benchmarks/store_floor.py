@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from smsgate.stores._sqlite_schema import connect
 
-__all__ = ["Floor"]
+__all__ = ["SQLiteFloor"]
 
 _UPSERT = (
     "INSERT INTO log (id, kind, message_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?)"
@@ -37,8 +39,9 @@ def rows(phone: str, status: str, n: int) -> list[Row]:
     return [(message, "message", message, status, 1.0, data), (attempt, "attempt", message, status, 1.0, data)]
 
 
-class Floor:
-    """A raw SQLite send log: :meth:`send` before a request, :meth:`done` after it."""
+class SQLiteFloor:
+    """A raw SQLite send log: ``insert(phone)`` before each send commits its pending rows with the
+    previous send's outcome (``sync()``, ``asynced()``: the interface of ``postgres_floor.Floor``)."""
 
     def __init__(self, path: Path, synchronous: str) -> None:
         self.db = connect(str(path), 10.0)
@@ -57,16 +60,27 @@ class Floor:
         self.db.executemany(_UPSERT, carried + written)
         self.db.execute("COMMIT")
 
-    def send(self, phone: str) -> int:
-        """The pending rows of a send, committed (with what is carried): its number."""
+    def send(self, phone: str) -> None:
+        """The pending rows of a send committed, its outcome carried by the next commit."""
         n = next(_ids)
         self.commit(rows(phone, "pending", n))
-        return n
-
-    def done(self, phone: str, n: int) -> None:
         self.carried += rows(phone, "accepted", n)
 
-    async def asend(self, phone: str) -> int:
+    @contextmanager
+    def sync(self) -> Iterator[Callable[[str], None]]:
+        try:
+            yield self.send
+        finally:
+            self.close()
+
+    @asynccontextmanager
+    async def asynced(self, connections: int) -> AsyncIterator[Callable[[str], Awaitable[None]]]:
+        try:
+            yield self.asend
+        finally:
+            self.close()
+
+    async def asend(self, phone: str) -> None:
         n = next(_ids)
         future = asyncio.get_running_loop().create_future()
         with self.lock:
@@ -78,7 +92,7 @@ class Floor:
         elif first:
             asyncio.get_running_loop().call_soon(self._round)
         await future
-        return n
+        self.carried += rows(phone, "accepted", n)
 
     def _start(self) -> None:
         if self.committer is None:
