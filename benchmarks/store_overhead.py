@@ -2,7 +2,8 @@
 
 Run by hand (never as a test)::
 
-    .venv/bin/python benchmarks/store_overhead.py [--messages 3000] [--rounds 3]
+    .venv/bin/python benchmarks/store_overhead.py [--messages 3000] [--rounds 3] [--stores sqlite,...]
+        [--before 55e137a]
 
 Aliyun over loopback HTTP against nginx (started here, as in ``aliyun_throughput.py``), async
 with 64 in flight and sync sequential. Layers: ``log`` is ``send_log=store`` alone (a pending
@@ -27,6 +28,12 @@ and off: the best any PostgreSQL send log could do here, next to ``postgres`` an
 with ``awrite_behind``, not awaited: what the send flow would gain by switching to it.
 ``postgres-before`` and ``postgres-p-before`` are ``PostgresStore`` as it was at ``--before`` (a
 commit, read by ``at_commit.py``; by default the one before its ``write_behind``), the baselines.
+``sqlite-floor`` and ``sqlite-floor-p`` (layer ``floor``) are no store: the bare gateway with one
+hand-written raw ``sqlite3`` commit a send before it (``store_floor.py``: the pending rows and the
+previous send's outcome), ``synchronous=FULL`` (an fsync, as the default durability) and ``NORMAL``
+(as ``"process"``): the best any SQLite send log could do on this disk. ``sqlite-before`` and
+``sqlite-p-before`` are ``SQLiteStore`` as it was at ``--before``; ``sqlite-behind`` and
+``sqlite-p-behind`` write the async outcomes with ``write_behind``, as the sync path does.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import at_commit
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
 from postgres_floor import Floor
 from reliability_overhead import options, redis_server
+from store_floor import SQLiteFloor
 from tests.fixtures.postgres import PostgresServer, find_bindir
 
 from smsgate import AsyncGateway, Gateway, MemoryStore, Message, SQLiteStore, Store
@@ -66,7 +74,7 @@ def layer_options(layer: str, store: Store | None) -> dict[str, Any]:
 
 
 def run_async(
-    port: int, layer: str, store: Store | None, count: int, floor: Floor | None = None
+    port: int, layer: str, store: Store | None, count: int, floor: Floor | SQLiteFloor | None = None
 ) -> tuple[float, float]:
     async def main() -> tuple[float, float]:
         config = {"aliyun": smsgate_settings(port)}
@@ -94,7 +102,9 @@ def run_async(
     return asyncio.run(main())
 
 
-def run_sync(port: int, layer: str, store: Store | None, count: int, floor: Floor | None = None) -> tuple[float, float]:
+def run_sync(
+    port: int, layer: str, store: Store | None, count: int, floor: Floor | SQLiteFloor | None = None
+) -> tuple[float, float]:
     keyed = layer == "all"
     with (
         Gateway({"aliyun": smsgate_settings(port)}, **layer_options(layer, store)) as gateway,
@@ -119,7 +129,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,sqlite-process,redis,postgres")
-    parser.add_argument("--before", default="55e137a", help="the commit of postgres-before and postgres-p-before")
+    parser.add_argument("--before", default="55e137a", help="the commit of postgres-before, sqlite-before and the like")
     args = parser.parse_args()
     n = args.messages
 
@@ -143,6 +153,16 @@ def main() -> None:
                 return await super().awrite(records, keep=keep, forget=forget)
             await self.awrite_behind(records, keep=keep, forget=forget)
 
+    class SQLiteBehind(SQLiteStore):  # the async outcome written behind, as the sync flow does
+        async def awrite(self, records: Any = (), *, keep: Any = None, forget: Any = None, lazy: bool = False) -> None:
+            if not lazy:
+                return await super().awrite(records, keep=keep, forget=forget)
+            self.write_behind(records, keep=keep, forget=forget)
+
+    def sqlite_at(path: Path, durability: Literal["machine", "process"]) -> Store:
+        kind: Any = at_commit.store_at(args.before, "sqlite", "SQLiteStore")
+        return kind(path, durability=durability)  # type: ignore[no-any-return]
+
     def pg_before() -> Any:  # the baseline of write_behind: the store as it was before it
         return at_commit.store_at(args.before, "postgres", "PostgresStore")
 
@@ -162,6 +182,10 @@ def main() -> None:
                 "sqlite-process": lambda: SQLiteStore(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "sqlite-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db")),
                 "sqlite-p-composed": lambda: SQLiteComposed(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
+                "sqlite-before": lambda: sqlite_at(Path(tmp, f"state-{next(_keys)}.db"), "machine"),
+                "sqlite-p-before": lambda: sqlite_at(Path(tmp, f"state-{next(_keys)}.db"), "process"),
+                "sqlite-behind": lambda: SQLiteBehind(Path(tmp, f"state-{next(_keys)}.db")),
+                "sqlite-p-behind": lambda: SQLiteBehind(Path(tmp, f"state-{next(_keys)}.db"), durability="process"),
                 "redis": lambda: RedisStore(url, prefix=f"b{next(_keys)}:"),
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),
@@ -172,8 +196,13 @@ def main() -> None:
                 "postgres-p-before": lambda: fresh_pg("process", kind=pg_before()),
             }
             chosen = [s for s in args.stores.split(",") if s]
-            floors = {"pg-floor": True, "pg-floor-off": False}  # one hand-written INSERT a send, durable or not
-            modes: dict[str, Callable[[str, Store | None, Floor | None], tuple[float, float]]] = {
+            floors: dict[str, Callable[[], Any]] = {  # one hand-written INSERT or commit a send, durable or not
+                "pg-floor": lambda: Floor(fresh_dsn(), True),
+                "pg-floor-off": lambda: Floor(fresh_dsn(), False),
+                "sqlite-floor": lambda: SQLiteFloor(Path(tmp, f"floor-{next(_keys)}.db"), "FULL"),
+                "sqlite-floor-p": lambda: SQLiteFloor(Path(tmp, f"floor-{next(_keys)}.db"), "NORMAL"),
+            }
+            modes: dict[str, Callable[[str, Store | None, Floor | SQLiteFloor | None], tuple[float, float]]] = {
                 "async x64": lambda layer, store, floor: run_async(port, layer, store, n, floor),
                 "sync": lambda layer, store, floor: run_sync(port, layer, store, n, floor),
             }
@@ -187,7 +216,7 @@ def main() -> None:
                     for name in chosen:
                         for layer in ("floor",) if name in floors else ("log", "all"):
                             if name in floors:
-                                elapsed, cpu = run(layer, None, Floor(fresh_dsn(), floors[name]))
+                                elapsed, cpu = run(layer, None, floors[name]())
                             else:
                                 elapsed, cpu = run(layer, makers[name](), None)
                             rate = n / elapsed

@@ -271,6 +271,18 @@ async def test_write_puts_records_then_keeps_and_forgets(store: Store, lazy: boo
     await store.aclose()
 
 
+def test_write_behind_is_seen_by_the_next_read(store: Store) -> None:
+    """Whenever the store makes it, reads through the same store object see it at once."""
+    phone = "+8613800138000"
+    store.set("gone", "x")
+    pending = record("b1", "bm", (phone,), 1.0)
+    store.write([pending], keep=("claim", "sent", 60.0))
+    pending.status = "accepted"
+    store.write_behind([pending], keep=("claim", "done", 60.0), forget="gone")
+    assert [r.status for r in store.log_query(message_id="bm")] == ["accepted"]
+    assert store.get_many(["claim", "gone"]) == ["done", None]
+
+
 def delivered(phone: str, provider_message_id: str | None, status: str = "DELIVRD", **extra: Any) -> DeliveryReport:
     state = DeliveryStatus.DELIVERED if status == "DELIVRD" else DeliveryStatus.FAILED
     return DeliveryReport("aliyun", provider_message_id, phone, state, status, received_at=100.0, **extra)

@@ -8,11 +8,12 @@ any of its requests leaves, makes them durable with it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import orjson
 
 from ._gcra import gcra
 from .base import Keep, Refusal, Window
@@ -30,9 +31,11 @@ class Keeper(Protocol):
     def _wrote(self, db: sqlite3.Connection, count: int, now: float) -> None: ...
 
 
-def read(db: sqlite3.Connection, keys: Iterable[str], now: float) -> dict[str, Value]:
-    """The live (unexpired) values of ``keys``, in one statement."""
-    asked = json.dumps(list(keys))
+def read(db: sqlite3.Connection, keys: Collection[str], now: float) -> dict[str, Value]:
+    """The live (unexpired) values of ``keys``, in one statement (none for no keys)."""
+    if not keys:
+        return {}
+    asked = orjson.dumps(list(keys)).decode()
     rows = db.execute("SELECT key, value, expires FROM kv WHERE key IN (SELECT value FROM json_each(?))", (asked,))
     return {key: (value, expires) for key, value, expires in rows if expires is None or expires > now}
 
@@ -44,7 +47,7 @@ def write(db: sqlite3.Connection, store: Keeper, kept: dict[str, Value], now: fl
         store._wrote(db, len(kept), now)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Admit:
     """:meth:`~smsgate.stores.Store.admit`: no ``blocked`` key set, the ``claim`` free, every window
     below its limit; then the claim is kept and every window counted."""
@@ -88,7 +91,7 @@ class Admit:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reserve:
     """:meth:`~smsgate.stores.Store.reserve`: one token of the cell-rate bucket under ``key``."""
 

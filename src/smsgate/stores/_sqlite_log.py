@@ -12,7 +12,7 @@ from typing import Any
 from .._reports import DeliveryReport, InboundMessage
 from ._codec import dump_inbound, dump_report, inbound_key, load_inbound, load_report
 from ._sqlite_schema import GROUP
-from .base import LogRecord, provider_refs
+from .base import LogRecord
 
 __all__ = ["inbound", "log_prune", "log_put", "log_put_many", "log_query", "record_inbound", "record_report", "reports"]
 
@@ -63,7 +63,12 @@ def log_put_many(db: sqlite3.Connection, records: Sequence[LogRecord]) -> None:
         db.executemany("INSERT INTO log_phone_group (phones, message_id) VALUES (?, ?)", groups)
     if phones:
         db.executemany(_PHONE, phones)
-    refs = [(r.provider, ref, r.id, r.message_id) for r in records if r.message_ids for ref in provider_refs(r)]
+    refs = [  # an attempt's distinct provider message ids (provider_refs), what receipts are matched by
+        (r.provider, ref, r.id, r.message_id)
+        for r in records
+        if r.message_ids and r.provider is not None
+        for ref in set(r.message_ids.values())
+    ]
     if refs:
         db.executemany("INSERT OR IGNORE INTO log_ref (provider, ref, record_id, message_id) VALUES (?, ?, ?, ?)", refs)
 

@@ -18,6 +18,9 @@ Durability: a *lazy* job (``lazy = True`` on the job) is committed in a round of
 an fsync (``synchronous=NORMAL``); the others with one (``synchronous=FULL``), unless the writer
 was made with ``fsync=False``: then every commit is ``NORMAL`` (it survives a crash of the
 process, not of the machine) and a round is one commit.
+
+Carried jobs (:meth:`Writer.behind`, lazy writes nobody waits for) run first in the next commit,
+whoever makes it, with that commit's durability (see :mod:`._carried`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from .._errors import StoreError
+from ._carried import Carrier
 from .base import store_error
 
 __all__ = ["Job", "Merged", "Writer"]
@@ -56,7 +60,7 @@ IDLE = 1.0  # seconds without async work before the thread exits
 _WAKE: Item = (lambda db: None, None, "close")  # queued by close(): the thread looks again at once
 
 
-class Writer:
+class Writer(Carrier):
     """The connection behind one :class:`~smsgate.stores.SQLiteStore`, and its committing thread."""
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], name: str, *, fsync: bool = True) -> None:
@@ -73,6 +77,7 @@ class Writer:
         self._synchronous = "FULL"  # as the connection is opened
         self._flushing: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # a commit is due on each
         self.commits = 0  # transactions committed, for tests and benchmarks
+        super().__init__()
 
     def _submit(self, item: Item, thread: bool) -> None:
         with self._lock:
@@ -120,6 +125,7 @@ class Writer:
             self._queue.put(_WAKE)
         if thread is not None and thread is not threading.current_thread():
             thread.join()
+        self._stop_lingering()
         with self._turn:
             self._round(self._drain([]))
             if self._db is not None:
@@ -156,21 +162,25 @@ class Writer:
         return [item for item in batch if item is not _WAKE]
 
     def _round(self, batch: list[Item]) -> None:
-        """Commit ``batch`` (holding the turn): lazy jobs first, answered without waiting for the others' fsync."""
-        if not batch:
+        """Commit ``batch`` (holding the turn): the carried jobs and lazy ones first, answered without
+        waiting for the others' fsync."""
+        carried = self._take()
+        if not batch and not carried:
             return
         try:
             db = self._open()
         except Exception as exc:  # fail what waits; the next call tries again
             self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in batch])
+            self._lost(carried, exc)
             return
         if not self._fsync:
-            self._commit(db, batch)
+            self._commit(db, batch, carried)
             return
         lazy = [item for item in batch if getattr(item[0], "lazy", False)]
-        for part in (lazy, [item for item in batch if not getattr(item[0], "lazy", False)]):
-            if part:
-                self._commit(db, part)
+        full = [item for item in batch if not getattr(item[0], "lazy", False)]
+        parts = [part for part in (lazy, full) if part] or [[]]
+        for index, part in enumerate(parts):  # the carried jobs first, in the first commit
+            self._commit(db, part, carried if index == 0 else [])
 
     def _open(self) -> sqlite3.Connection:
         if self._db is None:
@@ -183,27 +193,33 @@ class Writer:
         future and no queue."""
         if self._closed:
             raise StoreError(f"{self._name} is closed", store=self._name, operation=operation)
+        carried = self._take()
         try:
             db = self._open()
         except Exception as exc:
+            self._lost(carried, exc)
             raise self._error(operation, exc) from exc
+        phase = "begin"
         try:
             self._durability(db, getattr(job, "lazy", False))
             db.execute("BEGIN IMMEDIATE")
-            result = job(db)
+            phase = "jobs"
+            result = self._with(db, carried, job) if carried else job(db)
+            phase = "commit"
             db.execute("COMMIT")
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
+            self._recover(db, carried, phase, alone=False)
             if isinstance(exc, sqlite3.Error):
                 raise self._error(operation, exc) from exc
             raise  # a bug or bad input in the job: raised as it is
         self.commits += 1
         return result
 
-    def _commit(self, db: sqlite3.Connection, jobs: list[Item]) -> None:
+    def _commit(self, db: sqlite3.Connection, jobs: list[Item], carried: list[Job]) -> None:
         live = [item for item in jobs if _live(item[1])]
-        if not live:
+        if not live and not carried:
             return
         kinds: dict[type, list[Item]] = {}
         alone: list[Item] = []
@@ -213,9 +229,14 @@ class Writer:
             else:
                 alone.append(item)
         answers: list[Answer] = []
+        phase = "begin"
         try:
-            self._durability(db, all(getattr(job, "lazy", False) for job, _, _ in live))
+            if live:  # carried jobs alone keep the connection's durability as it is
+                self._durability(db, all(getattr(job, "lazy", False) for job, _, _ in live))
             db.execute("BEGIN IMMEDIATE")
+            phase = "jobs"
+            if carried:
+                self._carry(db, carried)
             if len(live) == 1:  # no savepoint: should the job fail, the transaction is undone
                 job, waiter, _ = live[0]
                 answers.append((waiter, True, job(db)))
@@ -225,6 +246,7 @@ class Writer:
                         continue
                     alone += items
                 answers += [self._alone(db, item) for item in alone]
+            phase = "commit"
             db.execute("COMMIT")
         except Exception as exc:  # BEGIN or COMMIT failed (locked past the timeout, I/O error), or the lone job
             with contextlib.suppress(sqlite3.Error):
@@ -233,6 +255,7 @@ class Writer:
                 self._answer([(live[0][1], False, exc)])  # a bug or bad input in that job: raised as it is
             else:
                 self._answer([(waiter, False, self._error(operation, exc)) for _job, waiter, operation in live])
+            self._recover(db, carried, phase, alone=not live)
             return
         self.commits += 1
         self._answer(answers)

@@ -40,7 +40,7 @@ _FORKS = [0]  # forks this process is away from its first: a store made before t
 os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Write:
     """:meth:`Store.write` as a job of the writer: run together with the other writes queued with it."""
 
@@ -56,11 +56,15 @@ class _Write:
     def run_together(self, db: sqlite3.Connection, jobs: list[_Write]) -> list[None]:
         log_put_many(db, [record for job in jobs for record in job.records])
         for job in jobs:
-            if job.keep is not None:
-                self.store._put(db, *job.keep)
-            if job.forget is not None:
-                self.store._delete(db, job.forget)
+            job.settle(db)
         return [None] * len(jobs)
+
+    def settle(self, db: sqlite3.Connection) -> None:
+        """Its ``keep`` and ``forget`` (its records written by whoever runs it)."""
+        if self.keep is not None:
+            self.store._put(db, *self.keep)
+        if self.forget is not None:
+            self.store._delete(db, self.forget)
 
 
 class SQLiteStore(Store):
@@ -275,6 +279,13 @@ class SQLiteStore(Store):
         lazy: bool = False,
     ) -> None:
         self._call(_Write(self, records, keep, forget, lazy), "write")
+
+    def write_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """Returns at once: the write is carried by the next commit, or committed within ``LINGER``
+        seconds (see :mod:`smsgate.stores._carried`)."""
+        self._here().behind(_Write(self, records, keep, forget, True), "write_behind")
 
     def log_put(self, record: LogRecord) -> None:
         self._call(lambda db: self._log_put(db, record), "log_put")
