@@ -4,6 +4,12 @@ listed from ``tests/fixtures``."""
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
+# No timing in property tests: a loaded 2-core machine may take seconds for one example.
+settings.register_profile("smsgate", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("smsgate")
+
 pytest_plugins: list[str] = [
     "tests.fixtures.redis",
     "tests.fixtures.postgres",
