@@ -76,16 +76,15 @@ class AliyunProvider(Provider):
         """SendSms takes 1000 numbers; with per-recipient params SendBatchSms takes 100."""
         size = self.batch_max_recipients if message.recipient_params else self.max_recipients
         phones = tuple(recipients)
-        if len(phones) <= size:
-            return [phones]
-        return [phones[i : i + size] for i in range(0, len(phones), size)]
+        return [phones] if len(phones) <= size else [phones[i : i + size] for i in range(0, len(phones), size)]
 
     # -- SendSms / SendBatchSms --------------------------------------------------------------
 
     def check(self, message: Outgoing) -> None:
         """Besides a template code, Aliyun needs a sign name (on the message or in settings)."""
-        super().check(message)
-        if not self.sign_name(message):
+        if message.templates or not message.template:  # else the base's check has nothing to say
+            super().check(message)
+        if not (self.sign_name(message) if message.sign_names else message.sign_name or self.settings.sign_name):
             raise invalid("a sign name (SignName) is required: set it on the message or in settings", "sign_name")
 
     def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
@@ -114,8 +113,10 @@ class AliyunProvider(Provider):
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
         biz_id = data.get("BizId")
-        message_id = str(biz_id) if biz_id is not None else None
-        return [RecipientResult(p, _ACCEPTED, self.alias, message_id, None, data) for p in request.recipients]
+        message_id, alias, phones = str(biz_id) if biz_id is not None else None, self.alias, request.recipients
+        if len(phones) == 1:  # no comprehension's frame for the usual request
+            return [RecipientResult(phones[0], _ACCEPTED, alias, message_id, None, data)]
+        return [RecipientResult(p, _ACCEPTED, alias, message_id, None, data) for p in phones]
 
     # -- QuerySendDetails --------------------------------------------------------------------
 
