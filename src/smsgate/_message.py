@@ -223,7 +223,9 @@ class Message:
         """This message (its fields checked already) to ``phones``, parsed; ``_batching`` builds its
         merged messages with it too."""
         ready = object.__new__(Outgoing)  # its fields are checked already: no __init__ setting each again
-        values: dict[str, Any] = {**vars(self), "to": phones, "recipient_params": recipient_params, "phones": phones}
+        values: dict[str, Any] = vars(self).copy()  # a copy is one memory copy; a merge inserts key by key
+        values["to"] = values["phones"] = phones
+        values["recipient_params"] = recipient_params
         if params is not None:
             values["params"] = params
         object.__setattr__(ready, "__dict__", values)
