@@ -4,8 +4,11 @@ Run by hand (never as a test)::
 
     .venv/bin/python benchmarks/postgres_store_alone.py [--messages 2000] [--rounds 3] [--durability machine]
 
-Per message, ``log`` writes the message and attempt records before the request (durable) and
-their outcomes after (``lazy``), as the send path does with the send log alone; ``all`` starts the
+Per message, ``log`` starts the send with its message and attempt records before the request
+(durable) and writes their outcomes after, as the send path does with the send log alone (sync:
+``write_behind``, carried by the next send's start; async: ``awrite`` lazy, awaited);
+``log-behind`` and ``all-behind`` (async only) write the outcomes with ``awrite_behind`` instead,
+carried by the loop's next group commit (not awaited); ``all`` starts the
 send with ``start`` (blocklist, idempotency claim, three limit windows, a provider-rate token, the
 pending records and the claim renewed: one statement) and writes the outcomes; ``composed`` does
 the same through ``Store.start`` composed of three calls (admit, reserve, write), the baseline.
@@ -64,18 +67,21 @@ class Send:
         return [self.attempt, self.message]
 
     def run(self, store: Store) -> None:
-        if self.layer == "log":
-            store.write([self.message, self.attempt])
+        if self.layer.startswith("log"):
+            assert store.start([], None, [], [], [self.message, self.attempt]).written
         else:
             assert store.start(*self.start_args()).written
-        store.write(self.finish(), lazy=True)
+        store.write_behind(self.finish())  # as the send path writes outcomes
 
     async def arun(self, store: Store) -> None:
-        if self.layer == "log":
-            await store.awrite([self.message, self.attempt])
+        if self.layer.startswith("log"):
+            assert (await store.astart([], None, [], [], [self.message, self.attempt])).written
         else:
             assert (await store.astart(*self.start_args())).written
-        await store.awrite(self.finish(), lazy=True)
+        if self.layer.endswith("behind"):
+            await store.awrite_behind(self.finish())  # type: ignore[attr-defined]
+        else:
+            await store.awrite(self.finish(), lazy=True)
 
 
 def client_cpu() -> float:
@@ -130,13 +136,21 @@ def main() -> None:
     assert bindir is not None, "PostgreSQL is not installed"
     server = PostgresServer(bindir, durable=True)
     schemas = itertools.count()
-    layers = {"log": PostgresStore, "all": PostgresStore, "composed": Composed}
+    layers = {
+        "log": PostgresStore,
+        "log-behind": PostgresStore,
+        "all": PostgresStore,
+        "all-behind": PostgresStore,
+        "composed": Composed,
+    }
     rates: dict[tuple[str, str], list[float]] = {}
     try:
         print(f"{'round':<7}{'mode':<7}{'layer':<10}{'msg/s':>9}{'client µs':>11}{'server µs':>11}")
         for round_ in range(1, args.rounds + 1):
             for mode in ("async", "sync"):
                 for layer, kind in layers.items():
+                    if mode == "sync" and layer.endswith("behind"):
+                        continue  # sync outcomes are written behind in every layer
                     schema = f"alone_{next(schemas)}"
                     server.execute(f"CREATE SCHEMA {schema}")
                     store = kind(server.dsn(schema=schema), max_connections=16, durability=args.durability)
@@ -147,6 +161,10 @@ def main() -> None:
         for mode in ("async", "sync"):
             pairs = zip(rates[(mode, "all")], rates[(mode, "composed")], strict=True)
             print(f"  {mode:<7}" + "  ".join(f"{a / b:.2f}" for a, b in pairs))
+        print("async outcomes written behind (awrite_behind) against awaited (awrite lazy), per round")
+        for layer in ("log", "all"):
+            pairs = zip(rates[("async", f"{layer}-behind")], rates[("async", layer)], strict=True)
+            print(f"  {layer:<7}" + "  ".join(f"{a / b:.2f}" for a, b in pairs))
     finally:
         server.close()
 

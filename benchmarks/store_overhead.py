@@ -20,6 +20,13 @@ less sensitive to the machine's load.
 ``postgres-composed`` is ``postgres`` with ``Store.start`` composed of three calls (admit, rate
 token, pending write): the baseline of its one-statement ``start``; ``sqlite-composed`` and
 ``sqlite-p-composed`` (``durability="process"``) likewise for SQLite's one-commit ``start``.
+``pg-floor`` and ``pg-floor-off`` (layer ``floor``) are no store: the bare gateway with one
+hand-written psycopg ``INSERT`` a send before it (``postgres_floor.py``), ``synchronous_commit`` on
+and off: the best any PostgreSQL send log could do here, next to ``postgres`` and ``postgres-process``.
+``postgres-abehind`` and ``postgres-p-abehind`` write the send path's lazy async writes (outcomes)
+with ``awrite_behind``, not awaited: what the send flow would gain by switching to it.
+``postgres-before`` and ``postgres-p-before`` are ``PostgresStore`` as it was at ``--before`` (a
+commit, read by ``at_commit.py``; by default the one before its ``write_behind``), the baselines.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' PostgreSQL cluster
+import at_commit
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
+from postgres_floor import Floor
 from reliability_overhead import options, redis_server
 from tests.fixtures.postgres import PostgresServer, find_bindir
 
@@ -55,13 +65,20 @@ def layer_options(layer: str, store: Store | None) -> dict[str, Any]:
     return {"send_log": store} if layer == "log" else options(store, "aliyun")
 
 
-def run_async(port: int, layer: str, store: Store | None, count: int) -> tuple[float, float]:
+def run_async(
+    port: int, layer: str, store: Store | None, count: int, floor: Floor | None = None
+) -> tuple[float, float]:
     async def main() -> tuple[float, float]:
         config = {"aliyun": smsgate_settings(port)}
         keyed = layer == "all"
-        async with AsyncGateway(config, concurrency=IN_FLIGHT, **layer_options(layer, store)) as gateway:
+        async with (
+            AsyncGateway(config, concurrency=IN_FLIGHT, **layer_options(layer, store)) as gateway,
+            floor.asynced(IN_FLIGHT // 4) if floor else nullcontext(None) as insert,
+        ):
 
             async def one(phone: str) -> None:
+                if insert is not None:  # the floor: one hand-written round trip before the bare send
+                    await insert(phone)
                 result = await gateway.send(message(phone, keyed))
                 assert result.ok, result.errors
 
@@ -77,14 +94,19 @@ def run_async(port: int, layer: str, store: Store | None, count: int) -> tuple[f
     return asyncio.run(main())
 
 
-def run_sync(port: int, layer: str, store: Store | None, count: int) -> tuple[float, float]:
+def run_sync(port: int, layer: str, store: Store | None, count: int, floor: Floor | None = None) -> tuple[float, float]:
     keyed = layer == "all"
-    with Gateway({"aliyun": smsgate_settings(port)}, **layer_options(layer, store)) as gateway:
+    with (
+        Gateway({"aliyun": smsgate_settings(port)}, **layer_options(layer, store)) as gateway,
+        floor.sync() if floor else nullcontext(lambda phone: None) as insert,
+    ):
         for phone in phones(50):
+            insert(phone)
             gateway.send(message(phone, keyed))
         numbers = phones(count)
         start, cpu = time.perf_counter(), time.process_time()
         for phone in numbers:
+            insert(phone)
             assert gateway.send(message(phone, keyed)).ok
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if store is not None:
@@ -97,6 +119,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,sqlite-process,redis,postgres")
+    parser.add_argument("--before", default="55e137a", help="the commit of postgres-before and postgres-p-before")
     args = parser.parse_args()
     n = args.messages
 
@@ -114,10 +137,22 @@ def main() -> None:
     class SQLiteComposed(SQLiteStore):  # the baseline: admit, reserve, write as three commits
         start, astart = Store.start, Store.astart
 
-    def fresh_pg(durability: Literal["machine", "process"] = "machine", kind: Any = PostgresStore) -> Store:
+    class AsyncBehind(PostgresStore):  # what the send flow gains if its async outcomes were written behind
+        async def awrite(self, records: Any = (), *, keep: Any = None, forget: Any = None, lazy: bool = False) -> None:
+            if not lazy:
+                return await super().awrite(records, keep=keep, forget=forget)
+            await self.awrite_behind(records, keep=keep, forget=forget)
+
+    def pg_before() -> Any:  # the baseline of write_behind: the store as it was before it
+        return at_commit.store_at(args.before, "postgres", "PostgresStore")
+
+    def fresh_dsn() -> str:
         schema = f"bench_{next(schemas)}"
         pg.execute(f"CREATE SCHEMA {schema}")
-        return kind(pg.dsn(schema=schema), max_connections=IN_FLIGHT // 4, durability=durability)
+        return pg.dsn(schema=schema)
+
+    def fresh_pg(durability: Literal["machine", "process"] = "machine", kind: Any = PostgresStore) -> Store:
+        return kind(fresh_dsn(), max_connections=IN_FLIGHT // 4, durability=durability)
 
     try:
         with redis_server() as url, nginx() as port, tempfile.TemporaryDirectory(prefix="smsgate-bench-") as tmp:
@@ -131,32 +166,40 @@ def main() -> None:
                 "postgres": fresh_pg,
                 "postgres-process": lambda: fresh_pg("process"),
                 "postgres-composed": lambda: fresh_pg(kind=ComposedStart),
+                "postgres-abehind": lambda: fresh_pg(kind=AsyncBehind),
+                "postgres-p-abehind": lambda: fresh_pg("process", kind=AsyncBehind),
+                "postgres-before": lambda: fresh_pg(kind=pg_before()),
+                "postgres-p-before": lambda: fresh_pg("process", kind=pg_before()),
             }
             chosen = [s for s in args.stores.split(",") if s]
-            modes: dict[str, Callable[[str, Store | None], tuple[float, float]]] = {
-                "async x64": lambda layer, store: run_async(port, layer, store, n),
-                "sync": lambda layer, store: run_sync(port, layer, store, n),
+            floors = {"pg-floor": True, "pg-floor-off": False}  # one hand-written INSERT a send, durable or not
+            modes: dict[str, Callable[[str, Store | None, Floor | None], tuple[float, float]]] = {
+                "async x64": lambda layer, store, floor: run_async(port, layer, store, n, floor),
+                "sync": lambda layer, store, floor: run_sync(port, layer, store, n, floor),
             }
             ratios: dict[tuple[str, str, str], list[float]] = {}
-            print(f"{'round':<7}{'mode':<11}{'store':<18}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
+            print(f"{'round':<7}{'mode':<11}{'store':<20}{'layer':<6}{'msg/s':>10}{'vs bare':>9}{'cpu µs/msg':>12}")
             for round_ in range(1, args.rounds + 1):
                 for mode, run in modes.items():
-                    elapsed, cpu = run("bare", None)
+                    elapsed, cpu = run("bare", None, None)
                     bare = n / elapsed
-                    print(f"{round_:<7}{mode:<11}{'-':<18}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
+                    print(f"{round_:<7}{mode:<11}{'-':<20}{'bare':<6}{bare:>10,.0f}{1:>9.2f}{cpu / n * 1e6:>12.0f}")
                     for name in chosen:
-                        for layer in ("log", "all"):
-                            elapsed, cpu = run(layer, makers[name]())
+                        for layer in ("floor",) if name in floors else ("log", "all"):
+                            if name in floors:
+                                elapsed, cpu = run(layer, None, Floor(fresh_dsn(), floors[name]))
+                            else:
+                                elapsed, cpu = run(layer, makers[name](), None)
                             rate = n / elapsed
                             ratios.setdefault((mode, name, layer), []).append(rate / bare)
                             print(
-                                f"{round_:<7}{mode:<11}{name:<18}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
+                                f"{round_:<7}{mode:<11}{name:<20}{layer:<6}{rate:>10,.0f}{rate / bare:>9.2f}"
                                 f"{cpu / n * 1e6:>12.0f}",
                                 flush=True,
                             )
             print("\nratio to the bare gateway, min–max over rounds")
             for (mode, name, layer), values in ratios.items():
-                print(f"  {mode:<11}{name:<18}{layer:<6}{min(values):.2f}–{max(values):.2f}")
+                print(f"  {mode:<11}{name:<20}{layer:<6}{min(values):.2f}–{max(values):.2f}")
     finally:
         pg.close()
 

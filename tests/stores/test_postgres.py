@@ -84,7 +84,7 @@ def test_a_version_1_schema_is_migrated_and_keeps_its_data(postgres_dsn: str, mo
     old.close()
     monkeypatch.undo()
     new = PostgresStore(postgres_dsn)
-    assert new.schema_version == len(MIGRATIONS) == 3
+    assert new.schema_version == len(MIGRATIONS) == 4
     assert new.get("k") == "v" and new.incr("n", 2) == 2
     assert [r.id for r in new.log_query(phone="+86138")] == ["m"]
     new.close()
@@ -212,7 +212,7 @@ def test_a_version_2_schema_is_migrated_and_starts_sends(postgres_dsn: str, monk
     old.close()
     monkeypatch.undo()
     new = PostgresStore(postgres_dsn, clock=lambda: 1000.0)
-    assert new.schema_version == 3
+    assert new.schema_version == len(MIGRATIONS)
     assert new.get("k") == "v" and [r.id for r in new.log_query(phone="+86138")] == ["m"]
     pending = LogRecord("n", "message", "n", ("+86139",), "pending", 2.0, 2.0)
     assert new.start([], None, [("w", 2, 60.0)], [], [pending]) == (None, [], True)

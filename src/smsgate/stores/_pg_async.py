@@ -14,9 +14,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from psycopg import AsyncConnection
+import orjson
+from psycopg import AsyncConnection, Connection
+from psycopg.types.json import set_json_loads
 
-__all__ = ["LoopConnections"]
+__all__ = ["LoopConnections", "fast_json"]
+
+
+def fast_json(conn: Connection[Any] | AsyncConnection[Any]) -> None:
+    """``conn`` reads ``json``/``jsonb`` answers with orjson (the batches' answers are jsonb)."""
+    set_json_loads(orjson.loads, conn)
 
 
 class LoopConnections:
@@ -37,7 +44,7 @@ class LoopConnections:
         else:  # free now: no timer task of its own
             await self._slots.acquire()
         try:
-            conn = self._idle.pop() if self._idle else await AsyncConnection.connect(self._dsn, **self._kwargs)
+            conn = self._idle.pop() if self._idle else await self._connect()
             try:
                 yield conn
             except BaseException:
@@ -49,6 +56,11 @@ class LoopConnections:
             self._idle.append(conn)
         finally:
             self._slots.release()
+
+    async def _connect(self) -> AsyncConnection[Any]:
+        conn = await AsyncConnection.connect(self._dsn, **self._kwargs)
+        fast_json(conn)
+        return conn
 
     def drop(self) -> None:
         """Forget the connections of a loop that is gone (their sockets close without it)."""

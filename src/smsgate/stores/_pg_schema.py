@@ -5,7 +5,8 @@ Tables and functions are prefixed ``smsgate_`` and land in the first schema of t
 one transaction); they take transaction-scoped advisory locks on their keys, which also covers
 keys that do not exist yet. ``smsgate_apply`` (version 2) runs a batch of them, given as JSON,
 in one statement: one prepared statement whatever the batch; version 3 (:mod:`._pg_schema_v3`)
-adds gates, so one statement also starts a send.
+adds gates, so one statement also starts a send; version 4 (:mod:`._pg_schema_v4`), a batch that
+carries writes made behind.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._pg_schema_v3 import V3
+from ._pg_schema_v4 import V4
 
 __all__ = ["MIGRATIONS", "migrate"]
 
@@ -295,7 +297,7 @@ BEGIN
 END $$;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, V3, V4)
 """Migration ``n`` (from 1) brings the schema from version ``n - 1`` to ``n``; never edit a released one."""
 
 _LOCK = "SELECT pg_advisory_lock(1397572935, 0)"  # one migrating process moment a time

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import orjson
+
 from .base import LogRecord, Refusal, Start
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "Statement",
     "applied",
     "arows_of",
+    "carried",
     "first_index",
     "log_query",
     "log_records",
@@ -82,22 +85,50 @@ class Call(NamedTuple):
     gate: str | None = None
 
 
-_TIGHT = (",", ":")
 _APPLY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb)"
 _APPLY_LAZY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb), set_config('synchronous_commit', 'off', true)"
+_CARRY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb, %s::text)"
+_CARRY_LAZY = "SELECT smsgate_apply(%s::jsonb, %s::jsonb, %s::text), set_config('synchronous_commit', 'off', true)"
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # something orjson declines (an integer past 64 bits): the standard library's
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _ops(calls: Sequence[Call]) -> str:
+    return _json([call[:2] if call.gate is None else (*call[:2], call.gate) for call in calls])
+
+
+def _answers(calls: Sequence[Call]) -> Callable[[list[Any]], list[Any]]:
+    decoders = [call.decode for call in calls]
+    return lambda values: [decode([(value,)]) for decode, value in zip(decoders, values, strict=True)]
 
 
 def applied(calls: Sequence[Call], lazy: bool = False) -> Statement:
     """``calls`` as one statement, so one round trip and one transaction, always the same prepared
     statement; ``lazy``: its commit does not wait for the WAL flush. Decodes to their answers."""
-    locks = json.dumps([key for call in calls for key in call.locks])
-    ops = json.dumps([call[:2] if call.gate is None else (*call[:2], call.gate) for call in calls], separators=_TIGHT)
-    decoders = [call.decode for call in calls]
+    locks = _json([key for call in calls for key in call.locks])
+    answers = _answers(calls)
+    return _APPLY_LAZY if lazy else _APPLY, (locks, _ops(calls)), lambda rows: answers(rows[0][0])
 
-    def answers(rows: list[Any]) -> list[Any]:
-        return [decode([(value,)]) for decode, value in zip(decoders, rows[0][0], strict=True)]
 
-    return _APPLY_LAZY if lazy else _APPLY, (locks, ops), answers
+def carried(calls: Sequence[Call], behind: Sequence[Call], lazy: bool, failed: Callable[[str], None]) -> Statement:
+    """:func:`applied`, carrying the writes ``behind`` (schema version 4): they run first, and their
+    failure (its SQLSTATE) goes to ``failed``, not to the caller."""
+    kept = [call.args[0] for call in behind if call.name in ("put", "del")]
+    locks = _json([*kept, *(key for call in calls for key in call.locks)])
+    answers = _answers(calls)
+
+    def decode(rows: list[Any]) -> list[Any]:
+        *values, failure = rows[0][0]
+        if failure is not None:
+            failed(failure)
+        return answers(values[len(values) - len(calls) :])  # made as one batch: the carried ones' first
+
+    return _CARRY_LAZY if lazy else _CARRY, (locks, _ops(calls), _ops(behind)), decode
 
 
 def statements_of(parts: Sequence[Call | Statement], lazy: bool) -> list[Statement]:

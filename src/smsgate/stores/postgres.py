@@ -18,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, cast
 
 from .._reports import DeliveryReport, InboundMessage
+from ._pg_behind import Behind, behind_failed
 from ._pg_calls import Calls
 from ._pg_schema import migrate
 from ._pg_statements import (
     Call,
     Statement,
     arows_of,
+    carried,
     rows_of,
     statements_of,
 )
@@ -47,7 +50,8 @@ try:
     import psycopg
     from psycopg_pool import ConnectionPool, PoolTimeout
 
-    from ._pg_async import LoopConnections
+    from ._pg_async import LoopConnections, fast_json
+    from ._pg_held import Held
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("PostgresStore needs psycopg: pip install 'smsgate[postgres]'") from exc
 
@@ -86,10 +90,18 @@ class PostgresStore(Calls, Store):
         self._timeout = timeout
         self._kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": max(1, int(timeout))}
         self._pool = ConnectionPool(
-            dsn, min_size=1, max_size=max_connections, kwargs=self._kwargs, timeout=timeout, open=True
+            dsn,
+            min_size=1,
+            max_size=max_connections,
+            kwargs=self._kwargs,
+            timeout=timeout,
+            open=True,
+            configure=fast_json,
         )
+        self._held = Held(self._pool)
         self._aconns: LoopConnections | None = None
         self._awriter: GroupWriter | None = None
+        self._behind = Behind(lambda calls: self._send(calls, lazy=True))
         try:
             with self._pool.connection() as conn:
                 self.schema_version = migrate(conn)
@@ -104,8 +116,26 @@ class PostgresStore(Calls, Store):
     # -- sync ---------------------------------------------------------------------------------
 
     def _exec(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
-        statements = statements_of(self._batch(parts), lazy or self._lazy)
-        with self._pool.connection() as conn:
+        """``parts`` in one round trip, carrying the writes behind (queries wait for them instead)."""
+        batch = self._batch(parts)
+        if not self._behind:
+            return self._send(batch, lazy)
+        if not all(isinstance(part, Call) for part in batch):
+            self._behind.flush()
+            return self._send(batch, lazy)
+        behind, since = self._behind.take()
+        calls = cast(list[Call], batch)
+        sql, args, decode = carried(calls, behind, lazy or self._lazy, partial(behind_failed, len(behind)))
+        try:
+            with self._held.connection() as conn:
+                return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
+        except BaseException:
+            self._behind.give_back(behind, since)  # the thread tries them alone
+            raise
+
+    def _send(self, batch: Sequence[Call | Statement], lazy: bool) -> list[Any]:
+        statements = statements_of(batch, lazy or self._lazy)
+        with self._held.connection() as conn:
             if len(statements) == 1:
                 sql, args, decode = statements[0]
                 return decode(rows_of(conn.execute(sql, args)))  # type: ignore[no-any-return]
@@ -171,6 +201,17 @@ class PostgresStore(Calls, Store):
     ) -> None:
         self._exec([*map(self._log_put, records), *self._kept(keep, forget)], lazy)
 
+    def write_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """Carried by this store's next statement (one round trip), else sent after
+        :data:`~smsgate.stores.base.LINGER` seconds by a thread (see :mod:`._pg_behind`)."""
+        calls = [*map(self._log_put, records), *self._kept(keep, forget)]
+        if self._pool.closed:
+            self._exec(calls, lazy=True)  # raises as write does
+        elif calls:
+            self._behind.add(calls)
+
     def log_put(self, record: LogRecord) -> None:
         self._one(self._log_put(record))
 
@@ -192,6 +233,8 @@ class PostgresStore(Calls, Store):
         return self._one(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
 
     def close(self) -> None:
+        self._behind.close()
+        self._held.give_back()
         if self._aconns is not None:  # a loop's connections, closed without it
             self._aconns.drop()
             self._aconns = None
@@ -205,10 +248,20 @@ class PostgresStore(Calls, Store):
             if self._aconns is not None:
                 self._aconns.drop()
             self._aconns = LoopConnections(self._dsn, self._kwargs, self._max, self._timeout)
-            self._awriter = GroupWriter(self._aconns, self._aexec)
+            self._awriter = GroupWriter(self._aconns, self._asend)
         return self._aconns
 
     async def _aexec(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
+        """``parts`` after the writes behind (so reads see them), on a connection of this loop."""
+        if self._behind:  # written behind by a sync caller
+            await asyncio.to_thread(self._behind.flush)
+        self._aconnections()
+        assert self._awriter is not None
+        if self._awriter.waiting:
+            await self._awriter.settle()
+        return await self._asend(parts, lazy)
+
+    async def _asend(self, parts: Sequence[Call | Statement], lazy: bool = False) -> list[Any]:
         statements = statements_of(self._batch(parts), lazy or self._lazy)
         async with self._aconnections().connection() as conn:
             if len(statements) == 1:
@@ -226,6 +279,8 @@ class PostgresStore(Calls, Store):
         """``calls`` in this loop's next group commit of their kind (see :class:`GroupWriter`)."""
         self._aconnections()
         assert self._awriter is not None
+        if self._behind:
+            await asyncio.to_thread(self._behind.flush)
         return await self._awriter.write(self._batch(calls), lazy or self._lazy)  # type: ignore[arg-type]
 
     async def aget(self, key: str) -> str | None:
@@ -284,6 +339,18 @@ class PostgresStore(Calls, Store):
         """Committed together with the other writes of this event loop queued meanwhile (group commit)."""
         await self._queued([self._log_put(r) for r in records] + self._kept(keep, forget), lazy)
 
+    async def awrite_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        """:meth:`write_behind`'s async twin: returns at once; this loop's next group commit carries the
+        write, ahead of its own writes, else a lazy commit of its own after
+        :data:`~smsgate.stores.base.LINGER` seconds, or :meth:`aclose`. A failure is logged."""
+        calls = [self._log_put(r) for r in records] + self._kept(keep, forget)
+        if calls:
+            self._aconnections()
+            assert self._awriter is not None
+            self._awriter.behind(self._batch(calls))  # type: ignore[arg-type]
+
     async def alog_put(self, record: LogRecord) -> None:
         await self._aone(self._log_put(record))
 
@@ -305,6 +372,10 @@ class PostgresStore(Calls, Store):
         return await self._aone(self._inbound(phone=phone, limit=limit))  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self._behind.close)
+        if self._awriter is not None and self._aconns is not None and self._aconns.loop is asyncio.get_running_loop():
+            await self._awriter.settle()
+        self._held.give_back()
         if self._aconns is not None:
             if self._aconns.loop is asyncio.get_running_loop():
                 await self._aconns.aclose()
