@@ -6,7 +6,8 @@ Run by hand (never as a test)::
         [--layers log,all,start-log,start-all]
 
 Per message, ``log`` writes the message and attempt records before the request (acknowledged)
-and their outcomes after (``lazy``), each with the idempotency claim kept, as the send path does;
+and their outcomes after (sync: ``write_behind``, async: ``lazy``), each with the idempotency claim
+kept, as the send path does;
 ``all`` first admits the send (blocklist, claim, three limit windows) and takes a provider-rate
 token: four calls. ``start-log`` and ``start-all`` do the same in two calls, as the send path does
 with :meth:`~smsgate.stores.Store.start`: ``start`` (admission, token, pending records, claim),
@@ -71,8 +72,8 @@ class Send:
             assert store.start(*self.started()).written
         else:
             self.opening(store)
-        self.finish()
-        store.write([self.attempt, self.message], keep=(self.claim, "done|" + "f" * 200, 86400.0), lazy=True)
+        self.finish()  # as the sync send path writes its outcome (at once where the store does not override it)
+        store.write_behind([self.attempt, self.message], keep=(self.claim, "done|" + "f" * 200, 86400.0))
 
     def opening(self, store: Any) -> None:
         if self.policies:

@@ -181,6 +181,8 @@ async def test_idempotency_across_processes_via_redis(
     stores = [RedisStore(redis_url), RedisStore(redis_url)]  # two clients, as two processes would have
     try:
         await gateway.send(config, message(idempotency_key="shared"), store=stores[0])
+        # a sync send's outcome may follow it (Store.write_behind): the other process waits for it
+        await await_until(lambda: not (stores[1].get("idem:shared") or "").startswith("pending"), what="the outcome")
         again = await gateway.send(config, message(idempotency_key="shared"), store=stores[1])
     finally:
         for store in stores:

@@ -9,15 +9,23 @@ stay together and in order; the pipeline is not a transaction (every compound op
 script, atomic on its own). Scripts are called by SHA; when the server has lost them (restarted,
 flushed), they are loaded again and only the commands that found them missing are sent again
 (those had no effect).
+
+Sync callers may also queue commands *behind* (:meth:`Pipeliner.behind`): nobody waits for them;
+they leave ahead of the next caller's commands, in the same round trip, or after ``linger``
+seconds from a thread of their own, and a failure of theirs is logged, never raised into the
+caller whose round trip carried them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,20 +34,30 @@ import redis
 import redis.asyncio as aredis
 
 from ._redis_scripts import SCRIPTS
+from .base import LINGER
 
 __all__ = ["AsyncPipeliner", "Command", "Pipeliner"]
+
+logger = logging.getLogger("smsgate")
 
 Command = tuple[Any, ...]
 """One Redis command and its arguments, e.g. ``("EVALSHA", sha, 1, key, value)``."""
 
 
+_pack: Callable[[Command], bytes] = hiredis.pack_command
+"""One command in Redis's protocol, packed in C."""
+
+
 class _Call:
-    """One caller's commands and, once the batch holding them was answered, their replies."""
+    """One caller's commands, packed (an argument Redis cannot take raises here, before anything is
+    queued) and, once the batch holding them was answered, their replies."""
 
-    __slots__ = ("commands", "error", "replies")
+    __slots__ = ("behind", "commands", "data", "error", "replies")
 
-    def __init__(self, commands: Sequence[Command]) -> None:
+    def __init__(self, commands: Sequence[Command], behind: bool = False) -> None:
         self.commands = commands
+        self.behind = behind  # nobody waits for it: see Pipeliner.behind
+        self.data = b"".join([_pack(command) for command in commands])
         self.replies: list[Any] | None = None
         self.error: BaseException | None = None
 
@@ -56,6 +74,13 @@ class _Call:
                 raise reply
         return self.replies
 
+    def logged(self) -> None:
+        """A call nobody waits for: its failure, if any, goes to the log."""
+        try:
+            self.result()
+        except Exception as exc:
+            logger.warning("RedisStore: a write made behind its caller failed: %s", exc)
+
 
 def _own(error: BaseException) -> BaseException:
     """A failed batch fails every call in it: each caller raises its own copy (tracebacks apart)."""
@@ -65,29 +90,18 @@ def _own(error: BaseException) -> BaseException:
         return error
 
 
-_pack: Callable[[Command], bytes] = hiredis.pack_command
-"""One command in Redis's protocol, packed in C."""
-
 _LOADS = b"".join([_pack(("SCRIPT", "LOAD", source)) for source in SCRIPTS.values()])
 
 
 class _Wire:
-    """What one round trip sends: the packed commands of the calls that could be packed."""
+    """What one round trip sends: the packed commands of a batch of calls."""
 
     __slots__ = ("calls", "commands", "data")
 
     def __init__(self, batch: Sequence[_Call]) -> None:
-        self.calls: list[_Call] = []
-        chunks: list[bytes] = []
-        for call in batch:
-            try:
-                chunks.append(b"".join([_pack(command) for command in call.commands]))
-            except Exception as exc:  # an argument Redis cannot take: this call fails alone
-                call.error = exc
-                continue
-            self.calls.append(call)
-        self.commands = [command for call in self.calls for command in call.commands]
-        self.data = b"".join(chunks)
+        self.calls = batch
+        self.commands = [command for call in batch for command in call.commands]
+        self.data = b"".join([call.data for call in batch])
 
     def reloading(self, replies: Sequence[Any]) -> tuple[list[int], bytes, int] | None:
         """The commands that found their script missing (so had no effect), after the scripts' loads."""
@@ -134,15 +148,25 @@ async def _aread(connection: Any, count: int) -> list[Any]:
 
 class Pipeliner:
     """Auto-pipelining for threads sharing one sync client: the first caller to find no batch on
-    the wire sends every queued command; the others wait for their replies (or their turn)."""
+    the wire sends every queued command; the others wait for their replies (or their turn).
+    Commands queued :meth:`behind` leave with the next batch, or from the pipeliner's own thread
+    once they waited ``linger`` seconds."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, linger: float = LINGER) -> None:
         self._pool = client.connection_pool
         self._connection: Any = None  # its own: one batch is on the wire at a time
         self._pid = 0
-        self._ready = threading.Condition()
+        lock = threading.Lock()
+        self._ready = threading.Condition(lock)  # a batch finished
+        self._wake = threading.Condition(lock)  # the flusher: closing
         self._queue: list[_Call] = []
         self._sending = False
+        self.linger = linger
+        self._behind = 0  # calls queued behind, not yet in a batch
+        self._since = 0.0  # when the first of them was queued
+        self.unsent = 0  # calls queued behind, not yet answered
+        self._flusher: threading.Thread | None = None
+        self._closing = False
         self.round_trips = 0  # pipelines sent, for tests and benchmarks
 
     def call(self, *commands: Command) -> list[Any]:
@@ -156,24 +180,72 @@ class Pipeliner:
             if not call.finished:  # nobody is sending and this call is still queued: send the queue
                 self._sending = True
                 batch, self._queue = self._queue, []
+                carried, self._behind = self._behind, 0
         if batch:
             try:
                 self._send(_Wire(batch))
             finally:
                 with self._ready:
                     self._sending = False
+                    self.unsent -= carried
                     self._ready.notify_all()
+            if carried:
+                for each in batch:
+                    if each.behind:
+                        each.logged()
         return call.result()
+
+    def behind(self, *commands: Command) -> None:
+        """Queue ``commands`` and return: they leave ahead of the next call's, in its round trip, or
+        within ``linger`` seconds; their failure is logged. Raises at once for an argument Redis
+        cannot take."""
+        call = _Call(commands, behind=True)
+        with self._ready:
+            self._queue.append(call)
+            self.unsent += 1
+            self._behind += 1
+            if self._behind == 1:
+                self._since = time.monotonic()
+            self._closing = False
+            if self._flusher is None or not self._flusher.is_alive():  # (not alive: made before a fork)
+                self._flusher = threading.Thread(target=self._linger, name="smsgate-redis-behind")
+                self._flusher.start()
+
+    def flush(self) -> None:
+        """Return once every call queued :meth:`behind` so far was answered (their failures logged)."""
+        if self.unsent:
+            with contextlib.suppress(Exception):  # the batch failed: each call behind logged it
+                self.call()
+
+    def _linger(self) -> None:
+        """The flusher's thread: sends what waited ``linger`` seconds behind; ends on :meth:`close`,
+        or once nothing was queued behind for ``linger`` seconds (a busy store keeps one thread)."""
+        seen = -1.0
+        while True:
+            with self._ready:
+                if self._behind:
+                    wait = self._since + self.linger - time.monotonic()
+                elif self._closing or self._since == seen:
+                    self._flusher = None
+                    return
+                else:
+                    seen, wait = self._since, self.linger
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+            self.flush()
 
     def _send(self, wire: _Wire) -> None:
         try:
-            if wire.calls:
+            if wire.commands:
                 replies = self._execute(wire.data, len(wire.commands))
                 retry = wire.reloading(replies)
                 if retry is None:
                     wire.answer(replies)
                 else:
                     wire.answer(replies, retry[0], self._execute(*retry[1:]))
+            else:
+                wire.answer([])
         except BaseException as exc:
             wire.fail(exc)
             if not isinstance(exc, Exception):
@@ -205,6 +277,11 @@ class Pipeliner:
         return connection
 
     def close(self) -> None:
+        """Send what is queued behind (its flusher ends), then disconnect."""
+        self.flush()
+        with self._ready:
+            self._closing = True
+            self._wake.notify_all()
         if self._connection is not None and self._pid == os.getpid():
             self._connection.disconnect()
 
@@ -254,13 +331,15 @@ class AsyncPipeliner:
 
     async def _send(self, wire: _Wire) -> None:
         try:
-            if wire.calls:
+            if wire.commands:
                 replies = await self._execute(wire.data, len(wire.commands))
                 retry = wire.reloading(replies)
                 if retry is None:
                     wire.answer(replies)
                 else:
                     wire.answer(replies, retry[0], await self._execute(*retry[1:]))
+            else:
+                wire.answer([])
         except Exception as exc:
             wire.fail(exc)
 

@@ -46,7 +46,7 @@ local function reserve(key, interval, burst, max_wait, now)
   if wait < 0 then wait = 0 end
   if wait > max_wait then return false end
   local ttl = math.ceil((math.max(new_tat - now, interval) + 1) * 1000)
-  redis.call('SET', key, string.format('%.6f', new_tat), 'PX', ttl)
+  redis.call('SET', key, string.format('%.6f', new_tat), 'PX', string.format('%d', ttl))
   return string.format('%.6f', wait)
 end
 """
@@ -88,9 +88,10 @@ end
 # ARGV: prefix, then admit's. Returns {0} when admitted, else the refusal.
 _ADMIT = _ADMIT_FN + "return admit(ARGV[1], 2, false) or {0}\n"
 
-# put(p, ttl, i): the records from ARGV[i] to the end, keys under the prefix p, kept ttl ms (0: for
-# ever). Per record: id, kind, message id, created_at, json, n phones, phones..., n refs, refs
-# ("provider|id")... A record replaced with the same created_at keeps its index entries. A message's
+# put(p, ttl, i): the records from ARGV[i] to the end, keys under the prefix p, kept ttl ms ('0': for
+# ever; the string as it came: a Lua number handed to redis.call costs Redis a printf). Per record:
+# id, kind, message id, created_at, json, n phones, phones..., n refs, refs ("provider|id")... A
+# record replaced with the same created_at keeps its index entries. A message's
 # phones are indexed once (phone -> message id), by its first record; attempts are indexed by the
 # provider's message ids. keep(p, i): when ARGV[i] is '1', sets ARGV[i + 1] to ARGV[i + 2], expiring
 # after ARGV[i + 3] ms (0: never).
@@ -101,7 +102,7 @@ local function put(p, ttl, i)
     local id, kind, mid, at, json = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
     local key, n = p .. 'log:r:' .. id, tonumber(ARGV[i + 5])
     local old
-    if ttl > 0 then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
+    if ttl ~= '0' then old = redis.call('SET', key, json, 'PX', ttl, 'GET')
     else old = redis.call('SET', key, json, 'GET') end
     local moved = true  -- unless the replaced record has the same created_at, found by a plain search
     if old then  -- (its JSON's keys come in order); the same text, or else the same number
@@ -123,7 +124,7 @@ local function put(p, ttl, i)
     for j = i + 1, i + tonumber(ARGV[i]) do
       local refs = p .. 'log:f:' .. ARGV[j]
       redis.call('SADD', refs, id)
-      if ttl > 0 then redis.call('PEXPIRE', refs, ttl) end
+      if ttl ~= '0' then redis.call('PEXPIRE', refs, ttl) end
     end
     i = i + 1 + tonumber(ARGV[i])
   end
@@ -142,7 +143,7 @@ end
 _WRITE = (
     _PUT_FN
     + """
-put(ARGV[1], tonumber(ARGV[2]), 9)
+put(ARGV[1], ARGV[2], 9)
 keep(ARGV[1], 3)
 if ARGV[7] == '1' then redis.call('DEL', ARGV[1] .. ARGV[8]) end
 return 1
@@ -169,7 +170,7 @@ for j = i + 1, last, 5 do
   out[#out + 1] = wait
 end
 if out[2] == 1 then
-  put(p, tonumber(ARGV[2]), last + 1)
+  put(p, ARGV[2], last + 1)
   keep(p, 3)
 elseif renewed then
   redis.call('SET', p .. ARGV[claim], ARGV[claim + 1], 'PX', ARGV[claim + 2])
@@ -228,14 +229,14 @@ _REPORT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local ttl = tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'd', ARGV[2], 'm', ARGV[3])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[3], seq, ARGV[1])
 redis.call('ZADD', KEYS[4], seq, ARGV[1])
 if ARGV[3] ~= '' then
   redis.call('ZADD', KEYS[5], seq, ARGV[1])
   redis.call('HSET', KEYS[6], ARGV[4], ARGV[5])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[6], ttl) end
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[6], ARGV[6]) end
 end
 return 1
 """

@@ -77,10 +77,16 @@ class RedisStore(RedisLayout):
         return self._pipe.call(command)[0]
 
     async def _aone(self, command: Command) -> Any:
+        if self._pipe.unsent:
+            await self._behind_sent()
         pipe = self._apipe
         if pipe is None or pipe.loop is not asyncio.get_running_loop():
             pipe = self._apipeliner()
         return (await pipe.call(command))[0]
+
+    async def _behind_sent(self) -> None:
+        """Sync writes left behind go first: they travel on another connection."""
+        await asyncio.to_thread(self._pipe.flush)
 
     def _apipeliner(self) -> AsyncPipeliner:
         """The pipeliner of the running loop and its client (made anew when either changed)."""
@@ -133,6 +139,18 @@ class RedisStore(RedisLayout):
     ) -> None:
         if records or keep is not None or forget is not None:
             self._one(self._write(records, keep, forget))
+
+    def write_behind(
+        self,
+        records: Sequence[LogRecord] = (),
+        *,
+        keep: tuple[str, str, float] | None = None,
+        forget: str | None = None,
+    ) -> None:
+        """Queued to leave ahead of this store's next command, in its round trip (or within
+        :data:`~smsgate.stores.base.LINGER` seconds, or on :meth:`close`)."""
+        if records or keep is not None or forget is not None:
+            self._pipe.behind(self._write(records, keep, forget))
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
@@ -257,6 +275,8 @@ class RedisStore(RedisLayout):
         if not all(name in self._BATCHED for name, _ in calls):
             return [await getattr(self, "a" + name)(*args) for name, args in calls]
         commands = [self._command(name, args) for name, args in calls]
+        if self._pipe.unsent:
+            await self._behind_sent()
         return self._replies(calls, await self._apipeliner().call(*commands))
 
     async def alog_query(self, **filters: Any) -> list[LogRecord]:
