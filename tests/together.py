@@ -23,7 +23,12 @@ def run_together(commands: Sequence[Sequence[str]], *, env: Mapping[str, str], c
         for command in commands
     ]
     for worker in workers:
-        assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+        assert worker.stdout is not None
+        if worker.stdout.readline().strip() != "ready":  # it failed before the start: say why
+            for other in workers:
+                other.kill()
+            _, err = worker.communicate(timeout=60)
+            raise AssertionError(f"a worker exited before it was ready (exit {worker.returncode}):\n{err}")
     for worker in workers:
         assert worker.stdin is not None
         worker.stdin.write("go\n")
