@@ -24,7 +24,7 @@ def message(**kw: Any) -> Message:
 
 
 def both(aliyun: AliyunFake, tencent: TencentFake) -> dict[str, Any]:
-    return {"aliyun": aliyun.settings(timeout=0.3, connect_timeout=0.3), "tencent": tencent.settings()}
+    return {"aliyun": aliyun.settings(), "tencent": tencent.settings()}
 
 
 class Seen:

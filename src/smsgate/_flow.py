@@ -32,16 +32,17 @@ from typing import Any
 
 from ._engine import plan
 from ._errors import InvalidRequest, SmsError
-from ._flow_admit import Admission, Gate
+from ._flow_admit import Gate
+from ._flow_first import First
 from ._flow_jobs import Batches, Policies, Send
 from ._models import Attempt, Message, Outgoing, RecipientResult, SendResult, Status, new_id
 from ._observe import log_attempt
 from ._phone import PhoneNumber
 from ._retry import RetryPolicy
-from ._steps import Done, Job, RunJobs, Step, StoreOp
+from ._steps import Done, Job, Step, StoreOp
 from .policy.idempotency import Idempotency, encode_result, fingerprint, worth_keeping
 from .providers.base import Provider
-from .stores.base import LogRecord, Start
+from .stores.base import LogRecord
 from .strategies import Strategy
 
 __all__ = ["Policies", "SendFlow", "Straight"]
@@ -82,31 +83,38 @@ class SendFlow:
         self.default_region = default_region
         self.batches = Batches(policies, clock)
         self.gate = Gate(policies, clock)
+        self.first = First(policies, clock, self.gate, self.batches)
 
     def send(self, message: Message, providers: Sequence[str] | None = None) -> Flow:
         """Send ``message`` (through ``providers`` when given, in the strategy's order)."""
         p = self.policies
         message = message.normalised(self.default_region)
         names = self._names(providers)
-        phones = [phone.e164 for phone in message.phones]
         for hook in p.hooks.before_send:
             hook(message)
         self.gate.check_countries(message)
         key = message.idempotency_key
         claim = Idempotency.key(key) if key else None
-        send = Send(message, new_id(), None, claim=claim, digest=fingerprint(message) if claim else "")
+        phones = tuple([phone.e164 for phone in message.phones])
+        send = Send(message, new_id(), None, phones, claim=claim, digest=fingerprint(message) if claim else "")
         if p.send_log is not None:
             now = self.clock()
-            send.record = LogRecord(send.message_id, "message", send.message_id, tuple(phones), "pending", now, now)
-        admission = self.gate.admission(send, phones)
+            send.record = LogRecord(send.message_id, "message", send.message_id, phones, "pending", now, now)
+        admission = self.gate.admission(send)
         route: Route | None = getattr(self.strategy, "route", None)
         order = [] if route is not None else list(self.strategy(names, message))  # routed: one order per group
-        job = self._prepared(send, order, admission)
+        job = self.first.usable(self._first_job(message, send.message_id, order), admission)
         first: Done | None = None
         if job is None:
-            replayed = yield from self.gate.admit(send, phones, admission)
+            replayed = yield from self.gate.admit(send, admission)
         else:
-            replayed, first = yield from self._start(send, phones, admission, job)
+            replayed, first = yield from self.first.start(send, admission, job)
+            if first is not None and job is not None:
+                result = self.first.accepted(send, job, first)
+                if result is not None:  # the common send: its one request accepted every recipient
+                    yield from self._record(send, result, claim, "accepted")
+                    return self._finished(message, result, job)
+                self.batches.finish(send, job, first)
         if replayed is not None:
             return replayed
         try:
@@ -119,12 +127,14 @@ class SendFlow:
                 yield StoreOp(partial(p.store.delete, claim), partial(p.store.adelete, claim))
             raise
         yield from self._record(send, result, claim)
-        if send.store_error is not None:
-            result.store_error = send.store_error
         return self._finished(message, result)
 
-    def _finished(self, message: Outgoing, result: SendResult) -> SendResult:
-        self.policies.metrics.result(result)
+    def _finished(self, message: Outgoing, result: SendResult, accepted: Job | None = None) -> SendResult:
+        """Count ``result`` (of one ``accepted`` request when given) and hand it to the hooks."""
+        if accepted is not None:
+            self.policies.metrics.accepted(accepted.provider.alias, len(result.recipients))
+        else:
+            self.policies.metrics.result(result)
         for hook in self.policies.hooks.after_send:
             hook(message, result)
         return result
@@ -207,51 +217,6 @@ class SendFlow:
             raise InvalidRequest(f"unknown provider(s): {', '.join(unknown) or '(none given)'}", field="providers")
         return names
 
-    # -- the prepared first request (one Store.start) ----------------------------------------
-
-    def _prepared(self, send: Send, order: list[str], admission: Admission) -> Job | None:
-        """The first request of a send the flow starts itself (see :meth:`_start`): exactly one to
-        its first provider, whose breaker is closed, with everything to start in one store (the send
-        log in ``store``, or nothing to admit and no rate token)."""
-        p = self.policies
-        job = self._first_job(send.message, send.message_id, order)  # None for an empty order
-        if job is None:
-            return None
-        log = p.send_log
-        if log is not None and log is not p.store and (admission or order[0] in p.rates):
-            return None
-        breaker = p.breakers.get(order[0])
-        # a closed breaker allows without changing (the engine does not ask again); open or half-open: the engine asks
-        return None if breaker is not None and breaker.state != "closed" else job
-
-    def _start(
-        self, send: Send, phones: list[str], admission: Admission, job: Job
-    ) -> Generator[Step, Any, tuple[SendResult | None, Done | None]]:
-        """Admit the send, take its first request's token and write its pending records in one
-        :meth:`Store.start <smsgate.stores.Store.start>`, then make that request: a replayed result,
-        or the request's answer for the engine (``None`` when nothing was written: the engine's
-        first batch then goes through :meth:`Batches.run` as any other)."""
-        p = self.policies
-        reserves, records, keep = self.batches.first(send, job)
-        store = p.store if admission or reserves or p.send_log is None else p.send_log
-        if not (admission or reserves or records):
-            return None, (yield from self._answer(self.batches.started(send, job, [], 0.0)))
-        args = (admission.blocked, admission.claim, admission.windows, reserves, records, keep)
-        started: Start = yield StoreOp(partial(store.start, *args), partial(store.astart, *args))
-        if started.refusal is not None:
-            return (yield from self.gate.refused(send, phones, admission, started.refusal)), None
-        if started.waits and started.waits[0] is None:
-            return None, self.batches.throttled(job)
-        if not started.written:
-            return None, None
-        wait = started.waits[0] if started.waits else 0.0
-        return None, (yield from self._answer(self.batches.started(send, job, records, float(wait or 0.0))))
-
-    @staticmethod
-    def _answer(step: RunJobs) -> Generator[Step, Any, Done]:
-        done: list[Done] = yield step
-        return done[0]
-
     # -- the engine, per route ---------------------------------------------------------------
 
     def _routed(self, send: Send, names: list[str], route: Route) -> Flow:
@@ -300,8 +265,11 @@ class SendFlow:
 
     # -- after -------------------------------------------------------------------------------
 
-    def _record(self, send: Send, result: SendResult, claim: str | None) -> Generator[Step, Any, None]:
-        """The message's log record and the idempotency result, in one write when they share a store."""
+    def _record(
+        self, send: Send, result: SendResult, claim: str | None, status: str | None = None
+    ) -> Generator[Step, Any, None]:
+        """The message's log record (``status``: its summary, when known) and the idempotency result,
+        in one write when they share a store; a failure is kept on ``result``."""
         p = self.policies
         keep = forget = None
         if claim is not None:
@@ -312,7 +280,7 @@ class SendFlow:
         records: list[LogRecord] = []
         if send.record is not None:
             record = send.record
-            record.status = _summary(result)
+            record.status = status or _summary(result)
             record.updated_at = self.clock()
             record.message_ids = {r.phone.e164: r.message_id for r in result.recipients if r.message_id}
             records = [*send.finished, record]
@@ -326,6 +294,8 @@ class SendFlow:
             write = partial(p.store.write_behind, records, keep=keep, forget=forget)
             awrite = partial(p.store.awrite, records, keep=keep, forget=forget, lazy=True)
             yield StoreOp(write, awrite, quiet=True, on_failure=send.failed)
+        if send.store_error is not None:
+            result.store_error = send.store_error
 
 
 _ACCEPTED = Status.ACCEPTED

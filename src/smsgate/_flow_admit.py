@@ -37,6 +37,9 @@ class Admission:
         return bool(self.blocked or self.claim or self.windows)
 
 
+_NOTHING = Admission([], None, [], [])  # nothing to check (never changed)
+
+
 class Gate:
     """Admits sends under ``policies``; refuses them as the policies say."""
 
@@ -44,10 +47,13 @@ class Gate:
         self.policies = policies
         self.clock = clock
 
-    def admission(self, send: Send, phones: list[str]) -> Admission:
+    def admission(self, send: Send) -> Admission:
         """What admits this send: its blocklist keys, its claim and its limit windows (with the rule
         and phone of each window)."""
         p = self.policies
+        if not (p.blocklist or p.limits is not None or send.claim):
+            return _NOTHING
+        phones = send.phones
         blocked = [Blocklist.key(phone) for phone in phones] if p.blocklist else []
         rules: list[tuple[str, str]] = []
         windows: list[Window] = []
@@ -60,7 +66,7 @@ class Gate:
         claiming = (send.claim, claim_value(send.digest), p.idempotency.claim_ttl) if send.claim else None
         return Admission(blocked, claiming, windows, rules)
 
-    def admit(self, send: Send, phones: list[str], admission: Admission) -> Generator[Step, Any, SendResult | None]:
+    def admit(self, send: Send, admission: Admission) -> Generator[Step, Any, SendResult | None]:
         """Lists, the idempotency claim and the limits, in one store operation; a replayed result or ``None``."""
         if not admission:
             return None
@@ -68,13 +74,11 @@ class Gate:
         refusal = yield StoreOp(partial(store.admit, *args), partial(store.aadmit, *args))
         if refusal is None:
             return None
-        return (yield from self.refused(send, phones, admission, refusal))
+        return (yield from self.refused(send, admission, refusal))
 
-    def refused(
-        self, send: Send, phones: list[str], admission: Admission, refusal: Refusal
-    ) -> Generator[Step, Any, SendResult]:
+    def refused(self, send: Send, admission: Admission, refusal: Refusal) -> Generator[Step, Any, SendResult]:
         """A refused admission: raises :class:`PolicyRefused`, or answers the claim's replayed result."""
-        p = self.policies
+        p, phones = self.policies, send.phones
         if refusal.kind == "blocked":
             raise self.refuse("blocklist", f"blocklisted: {phones[refusal.detail]}", [phones[refusal.detail]])
         if refusal.kind == "claimed":  # a claim or a stored result, for this message (else raises)

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._engine import attempt_of
 from ._errors import Category, RequestFailed, Throttled
-from ._models import Outgoing, new_id
+from ._models import Attempt, Outgoing, new_id
 from ._observe import Hooks, Metrics, logger
 from ._steps import Done, Job, RunJobs, Step, StoreOp
 from .policy.breaker import CircuitBreaker
@@ -49,17 +49,20 @@ class Policies:
     metrics: Metrics = field(default_factory=Metrics)
 
 
-@dataclass
+@dataclass(slots=True)
 class Send:
-    """One send's own state: its id, its log record (``None`` without a send log), the finished
-    attempt records waiting to be written with it, its idempotency claim and the :func:`fingerprint
-    <smsgate.policy.idempotency.fingerprint>` of its message (computed once, with a claim)."""
+    """One send's own state: its id and phones (E.164), its log record (``None`` without a send
+    log), the finished attempt records waiting to be written with it, its idempotency claim and the
+    :func:`fingerprint <smsgate.policy.idempotency.fingerprint>` of its message (computed once,
+    with a claim)."""
 
     message: Outgoing
     message_id: str
     record: LogRecord | None
+    phones: tuple[str, ...] = ()
     opened: bool = False  # the message's record is written (before its first request)
     finished: list[LogRecord] = field(default_factory=list)
+    pending: LogRecord | None = None  # the prepared first request's record, until its answer finishes it
     sent: bool = False  # some request may have left
     store_error: Exception | None = None  # the first store failure once something was sent
     claim: str | None = None  # the idempotency key's claim, renewed with the first pending records
@@ -87,7 +90,7 @@ class Batches:
             return done
         refused: dict[int, Done] = {}
         for index, job in enumerate(jobs):
-            token = self._token(job)
+            token = self.token(job)
             if token is None or send.store_error is not None:
                 continue
             wait = yield from self._guarded(
@@ -104,7 +107,7 @@ class Batches:
         if records:  # durable before any of these requests leaves, the claim renewed with the first
             log = p.send_log
             assert log is not None
-            keep = self._sent_claim(send) if first and send.claim else None
+            keep = self.sent_claim(send) if first and send.claim else None
             if keep is not None and log is not p.store:
                 yield from self._guarded(send, StoreOp(partial(p.store.set, *keep), partial(p.store.aset, *keep)))
                 keep = None
@@ -122,25 +125,16 @@ class Batches:
         answer = iter(answers)
         return [refused[i] if i in refused else next(answer) for i in range(len(jobs))]
 
-    # -- the first request, prepared by the flow (one Store.start) ---------------------------
+    # -- the first request, prepared by the flow (``_flow_first``) --------------------------
 
-    def first(self, send: Send, job: Job) -> tuple[list[Reserve], list[LogRecord], Keep | None]:
-        """What :meth:`Store.start <smsgate.stores.Store.start>` takes for a send's first request
-        besides the admission: its rate token, the pending records (the message's and the request's)
-        and the claim renewed with the message id. Nothing is marked on ``send`` yet."""
-        token = self._token(job)
-        records = self._opening(send, [job], mark=False)
-        keep = self._sent_claim(send) if records and send.claim else None
-        return ([token] if token else []), records, keep
-
-    def started(self, send: Send, job: Job, records: list[LogRecord], wait: float) -> RunJobs:
-        """The first request, its token granted (``wait``) and its ``records`` written: sent with the
-        same finishing and halting as :meth:`run`'s."""
-        send.opened = send.opened or bool(records)
-        send.sent = True
-        job.delay = wait
-        after = partial(self._closing, send, {id(job): records[-1]}) if records else None
-        return RunJobs([job], after, partial(self._halted, send))
+    def finish(self, send: Send, job: Job, done: Done) -> None:
+        """Finish the prepared first request's record (``send.pending``, if any) from its answer,
+        to be written with the message's record."""
+        record = send.pending
+        if record is not None:
+            send.pending = None
+            self._finished(record, attempt_of(job.provider.alias, job, done), done)
+            send.finished.append(record)
 
     def throttled(self, job: Job) -> Done:
         """The answer to a request whose rate token was refused (it never leaves)."""
@@ -149,24 +143,25 @@ class Batches:
         error = Throttled(text, provider=job.provider.alias, category=Category.THROTTLED, retryable=False)
         return Done(error, self.clock(), 0.0)
 
-    def _token(self, job: Job) -> Reserve | None:
+    def token(self, job: Job) -> Reserve | None:
+        """The rate token a request to its provider takes, if that provider has a rate."""
         rate = self.policies.rates.get(job.provider.alias)
         if rate is None:
             return None
         return f"rate:{job.provider.alias}", rate.interval, rate.burst, rate.max_wait, self.clock()
 
-    def _sent_claim(self, send: Send) -> Keep:
+    def sent_claim(self, send: Send) -> Keep:
         """The claim once a request may leave: the message id, leased for ``claim_ttl``, kept for ``ttl``."""
         idem, lease = self.policies.idempotency, self.clock() + self.policies.idempotency.claim_ttl
         return str(send.claim), sent_value(send.digest, send.message_id, lease), idem.ttl
 
-    def _opening(self, send: Send, jobs: list[Job], mark: bool = True) -> list[LogRecord]:
+    def _opening(self, send: Send, jobs: list[Job]) -> list[LogRecord]:
         """The pending records of ``jobs`` (and the message's own, before its first request)."""
         if send.record is None or not jobs:
             return []
         now = self.clock()
         records = [] if send.opened else [send.record]
-        send.opened = send.opened or mark
+        send.opened = True
         for job in jobs:
             phones = tuple([p.e164 for p in job.recipients])
             alias, number = job.provider.alias, job.number
@@ -177,12 +172,7 @@ class Batches:
         """Finish a job's record as it finishes: written at once, unless the request was for the
         whole message (then it is written with the message's record)."""
         record = pending[id(job)]
-        attempt = attempt_of(job.provider.alias, job, done)
-        record.status = attempt.status.value
-        record.updated_at = self.clock()
-        record.error = attempt.error.to_dict() if attempt.error else None
-        if isinstance(done.outcome, list):
-            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
+        self._finished(record, attempt_of(job.provider.alias, job, done), done)
         if len(job.recipients) == len(send.message.phones):
             send.finished.append(record)
             return None
@@ -190,6 +180,13 @@ class Batches:
         assert log is not None
         write, awrite = partial(log.write, [record], lazy=True), partial(log.awrite, [record], lazy=True)
         return StoreOp(write, awrite, quiet=True, on_failure=send.failed)
+
+    def _finished(self, record: LogRecord, attempt: Attempt, done: Done) -> None:
+        record.status = attempt.status.value
+        record.updated_at = self.clock()
+        record.error = attempt.error.to_dict() if attempt.error else None
+        if isinstance(done.outcome, list):
+            record.message_ids = {r.phone.e164: r.message_id for r in done.outcome if r.message_id}
 
     def _halted(self, send: Send, job: Job) -> Done | None:
         """Asked before each request leaves: once a store failed, the answer is "not sent"."""

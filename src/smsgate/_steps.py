@@ -27,6 +27,10 @@ from ._models import Outgoing, RecipientResult
 from ._phone import PhoneNumber
 from .providers.base import Provider
 
+# The steps are read-only by convention, not frozen: a frozen dataclass sets each field through
+# ``object.__setattr__``, which made building a step cost more than carrying it out (a send with a
+# send log makes three).
+
 __all__ = ["Call", "Done", "Job", "RunJobs", "Sleep", "Step", "StoreOp"]
 
 T = TypeVar("T")
@@ -54,7 +58,7 @@ class Done:
     raw: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RunJobs:
     """Send these jobs; answered with one :class:`Done` per job, in order."""
 
@@ -70,7 +74,7 @@ class Sleep:
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoreOp(Generic[T]):
     """One store operation, as its sync method and its async twin bound to the same arguments:
     ``StoreOp(partial(store.admit, …), partial(store.aadmit, …))``."""

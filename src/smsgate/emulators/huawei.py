@@ -236,8 +236,8 @@ class HuaweiFake(EmulatorBase):
             "app_secret": app_secret,
             "sender": next(iter(sorted(self.senders))),
             "endpoint": self.endpoint,
-            "timeout": 0.5,
-            "connect_timeout": 0.5,
+            "timeout": 10.0,
+            "connect_timeout": 10.0,
         }
         base.update(overrides)
         return base

@@ -168,8 +168,8 @@ class TencentFake(EmulatorBase):
             "sdk_app_id": next(iter(sorted(self.sdk_app_ids))),
             "sign_name": "腾讯云",
             "endpoint": self.endpoint,
-            "timeout": 0.5,
-            "connect_timeout": 0.5,
+            "timeout": 10.0,
+            "connect_timeout": 10.0,
         }
         base.update(overrides)
         return base

@@ -61,16 +61,17 @@ class Idempotency:
 def fingerprint(message: Message) -> str:
     """A digest of what ``message`` sends (recipients, template or text, params, overrides): equal
     for a resend of the same message, different for any other."""
+    templates, sign_names, recipient_params = message.templates, message.sign_names, message.recipient_params
     content = [
-        sorted(p if isinstance(p, str) else p.e164 for p in message.to),
+        sorted([p if isinstance(p, str) else p.e164 for p in message.to]),
         message.template,
         message.text,
         sorted(message.params.items()),
         message.sign_name,
-        sorted(message.templates.items()),
-        sorted(message.sign_names.items()),
+        sorted(templates.items()) if templates else [],  # empty for most messages: no sort
+        sorted(sign_names.items()) if sign_names else [],
         message.param_order,
-        sorted((k, sorted(v.items())) for k, v in message.recipient_params.items()),
+        sorted([(k, sorted(v.items())) for k, v in recipient_params.items()]) if recipient_params else [],
         message.out_id,
         message.extend_code,
     ]

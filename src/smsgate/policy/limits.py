@@ -28,16 +28,19 @@ class PhoneLimits:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValueError(f"PhoneLimits.{name} must be a whole number >= 0, got {value!r}")
+        # the configured limits, read on every send: (rule, seconds, limit)
+        limits = tuple(
+            (name, seconds, getattr(self, name)) for name, seconds in _WINDOWS if getattr(self, name) is not None
+        )
+        object.__setattr__(self, "_limits", limits)
 
     def windows(self, phone: str, now: float) -> list[tuple[str, Window]]:
         """``(rule, window)`` for each configured limit; the key names the phone and the window."""
-        out = []
-        for name, seconds in _WINDOWS:
-            limit = getattr(self, name)
-            if limit is not None:
-                slot = int(now // seconds)
-                out.append((name, (f"limit:{name}:{phone}:{slot}", limit, seconds - (now % seconds) + 1.0)))
-        return out
+        limits: tuple[tuple[str, float, int], ...] = self.__dict__["_limits"]
+        return [
+            (name, (f"limit:{name}:{phone}:{int(now // seconds)}", limit, seconds - (now % seconds) + 1.0))
+            for name, seconds, limit in limits
+        ]
 
 
 @dataclass(frozen=True)

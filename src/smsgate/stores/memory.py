@@ -94,28 +94,51 @@ class MemoryStore(Store):
 
     def hit(self, windows: Sequence[Window]) -> int | None:
         with self._lock:
-            for index, (key, limit, _ttl) in enumerate(windows):
-                if int(self._live(key) or 0) >= limit:
-                    return index
-            for key, _limit, ttl in windows:
-                self._incr(key, 1, ttl)
-            return None
+            return self._hit(windows)
+
+    def _hit(self, windows: Sequence[Window]) -> int | None:
+        for index, (key, limit, _ttl) in enumerate(windows):
+            if int(self._live(key) or 0) >= limit:
+                return index
+        for key, _limit, ttl in windows:
+            self._incr(key, 1, ttl)
+        return None
 
     def reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
         with self._lock:
-            stored = self._live(key)
-            step = gcra(None if stored is None else float(stored), now, interval, burst, max_wait)
-            if step is None:
-                return None
-            wait, tat = step
-            self._put(key, repr(tat), max(tat - now, interval) + 1.0)
-            return wait
+            return self._reserve(key, interval, burst, max_wait, now)
+
+    def _reserve(self, key: str, interval: float, burst: int, max_wait: float, now: float) -> float | None:
+        stored = self._live(key)
+        step = gcra(None if stored is None else float(stored), now, interval, burst, max_wait)
+        if step is None:
+            return None
+        wait, tat = step
+        self._put(key, repr(tat), max(tat - now, interval) + 1.0)
+        return wait
 
     def admit(
         self, blocked: Sequence[str], claim: tuple[str, str, float] | None, windows: Sequence[Window]
     ) -> Refusal | None:
         with self._lock:
-            return super().admit(blocked, claim, windows)
+            return self._admit(blocked, claim, windows)
+
+    def _admit(self, blocked: Sequence[str], claim: Keep | None, windows: Sequence[Window]) -> Refusal | None:
+        """:meth:`Store.admit`'s steps, under the lock the caller holds."""
+        for index, key in enumerate(blocked):
+            if self._live(key) is not None:
+                return Refusal("blocked", index)
+        if claim is not None:
+            existing = self._live(claim[0])
+            if existing is not None:
+                return Refusal("claimed", existing)
+            self._put(*claim)
+        full = self._hit(windows) if windows else None
+        if full is not None:
+            if claim is not None:
+                self._data.pop(claim[0], None)
+            return Refusal("full", full)
+        return None
 
     def start(
         self,
@@ -126,8 +149,15 @@ class MemoryStore(Store):
         records: Sequence[LogRecord] = (),
         keep: Keep | None = None,
     ) -> Start:
-        with self._lock:  # atomic as a whole
-            return super().start(blocked, claim, windows, reserves, records, keep)
+        with self._lock:  # atomic as a whole, in Store.start's steps
+            refusal = self._admit(blocked, claim, windows) if blocked or claim or windows else None
+            if refusal is not None:
+                return Start(refusal, [], False)
+            waits = [self._reserve(*reserve) for reserve in reserves] if reserves else []
+            if None in waits:
+                return Start(None, waits, False)
+            self._write(records, keep, None)
+            return Start(None, waits, True)
 
     async def astart(
         self,
@@ -149,12 +179,21 @@ class MemoryStore(Store):
         lazy: bool = False,
     ) -> None:
         with self._lock:  # at once, as one transaction would be
-            for record in records:
-                self.log_put(record)
-            if keep is not None:
-                self.set(*keep)
-            if forget is not None:
-                self.delete(forget)
+            self._write(records, keep, forget)
+
+    def write_behind(
+        self, records: Sequence[LogRecord] = (), *, keep: Keep | None = None, forget: str | None = None
+    ) -> None:
+        with self._lock:  # nothing to defer: at once
+            self._write(records, keep, forget)
+
+    def _write(self, records: Sequence[LogRecord], keep: Keep | None, forget: str | None) -> None:
+        for record in records:
+            self.log_put(record)
+        if keep is not None:
+            self.set(*keep)
+        if forget is not None:
+            self.delete(forget)
 
     async def awrite(
         self,
@@ -168,13 +207,19 @@ class MemoryStore(Store):
 
     def log_put(self, record: LogRecord) -> None:
         with self._lock:
-            if record.id not in self._log:
-                self._order.append(record.id)
-                while len(self._order) > self._log_size:
-                    self._forget(self._order.popleft())
-            self._log[record.id] = record.copy()
-            for ref in provider_refs(record):
-                self._refs.setdefault((str(record.provider), ref), {})[record.id] = None
+            self._log_put(record)
+
+    def _log_put(self, record: LogRecord) -> None:
+        rid = record.id
+        if rid not in self._log:
+            order = self._order
+            order.append(rid)
+            while len(order) > self._log_size:
+                self._forget(order.popleft())
+        self._log[rid] = record.copy()
+        if record.provider is not None and record.message_ids:
+            for ref in set(record.message_ids.values()):
+                self._refs.setdefault((record.provider, ref), {})[rid] = None
 
     def _forget(self, record_id: str) -> None:
         """Drop the oldest record (the log is full), with its place in the receipt index."""
