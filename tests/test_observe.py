@@ -53,3 +53,27 @@ def test_accepted_counts_what_result_counts_for_an_accepted_send() -> None:
             "refused": {},
         }
     )
+
+
+def test_one_recipient_sends_counted_from_threads_are_never_lost() -> None:
+    """Sends noted without the lock (one recipient each) are all counted, whatever reads meanwhile."""
+    import threading
+
+    metrics = Metrics()
+    per_thread, threads = 5000, 4
+
+    def count(provider: str) -> None:
+        for _ in range(per_thread):
+            metrics.accepted(provider, 1)
+            if _ % 997 == 0:
+                metrics.snapshot()  # reads fold what is noted so far, while others keep noting
+
+    workers = [threading.Thread(target=count, args=(f"p{i % 2}",)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    metrics.accepted("p0", 3)  # more than one recipient: counted at once
+    assert metrics.snapshot()["attempts"] == {"p0.accepted": 2 * per_thread + 1, "p1.accepted": 2 * per_thread}
+    assert metrics.recipients["accepted"] == threads * per_thread + 3
+    assert metrics.attempts[("p1", "accepted")] == 2 * per_thread

@@ -182,19 +182,20 @@ class SendFlow:
         """The result of a straight send when ``done`` (the answer to its request) accepted every
         recipient; ``None`` otherwise, and nothing is counted: then drive :meth:`resume`."""
         rows, job = done.outcome, straight.job
-        if job is None or type(rows) is not list or any([row.error is not None for row in rows]):
+        if job is None or type(rows) is not list:
             return None
-        phones = job.recipients  # the message's, in order
-        e164 = tuple([phone.e164 for phone in phones])
+        for row in rows:  # in the request's order (the gateway's read put them so)
+            if row.error is not None:
+                return None
+        phones = job.recipients
+        e164 = (phones[0].e164,) if len(phones) == 1 else tuple([phone.e164 for phone in phones])
         attempt = Attempt(job.provider.alias, e164, _ACCEPTED, None, done.started_at, done.elapsed, job.number)
         log_attempt(straight.message_id, attempt)  # accepted: no on_error hook to call
-        if [row.phone for row in rows] != list(phones):
-            by_phone = {row.phone.e164: row for row in rows}
-            rows = [by_phone[phone.e164] for phone in phones]
-        responses = () if done.raw is None else (done.raw,)
-        result = SendResult(tuple(rows), (attempt,), responses, straight.message_id)
-        self.policies.metrics.accepted(attempt.provider, len(rows))
-        for hook in self.policies.hooks.after_send:
+        raw = done.raw
+        result = SendResult(tuple(rows), (attempt,), () if raw is None else (raw,), straight.message_id)
+        p = self.policies
+        p.metrics.accepted(attempt.provider, len(rows))
+        for hook in p.hooks.after_send:
             hook(straight.message, result)
         return result
 

@@ -178,9 +178,7 @@ class GatewayCore:
         if raw is None and response.body:
             raw = response.text
         try:
-            rows = job.provider.parse(request, response)
-            _check_rows(job, rows)
-            outcome: list[RecipientResult] | SmsError = rows
+            outcome: list[RecipientResult] | SmsError = _in_order(job, job.provider.parse(request, response))
         except SmsError as exc:
             outcome = _owned(exc, job)
         except Exception as exc:  # a response we cannot read may still have been a delivery
@@ -194,8 +192,7 @@ class GatewayCore:
     def _local(self, job: Job, started: float) -> Done:
         assert isinstance(job.provider, LocalProvider)
         try:
-            rows = job.provider.deliver(job.message, job.recipients)
-            _check_rows(job, rows)
+            rows = _in_order(job, job.provider.deliver(job.message, job.recipients))
             return Done(rows, started, self.clock() - started)
         except SmsError as exc:
             return Done(_owned(exc, job), started, self.clock() - started)
@@ -245,9 +242,14 @@ def _hidden(job: Job) -> tuple[str, ...]:
     return needles(job.provider.settings, (message.params, *message.recipient_params.values()), job.recipients)
 
 
-def _check_rows(job: Job, rows: list[RecipientResult]) -> None:
-    if [r.phone for r in rows] == list(job.recipients):  # the usual answer: the request's own phones, in order
-        return
-    got, wanted = [r.phone.e164 for r in rows], [p.e164 for p in job.recipients]
-    if sorted(got) != sorted(wanted):
+def _in_order(job: Job, rows: list[RecipientResult]) -> list[RecipientResult]:
+    """``rows`` in the order of the request's recipients; raises when they are not one per recipient."""
+    phones = job.recipients
+    if len(rows) == 1 == len(phones) and rows[0].phone is phones[0]:  # the usual answer: one phone
+        return rows
+    if [r.phone for r in rows] == list(phones):  # the request's own phones, in order
+        return rows
+    by_phone = {r.phone.e164: r for r in rows}
+    if len(by_phone) != len(rows) or sorted(by_phone) != sorted([p.e164 for p in phones]):
         raise OutcomeUnknown("the response does not account for every recipient of the request")
+    return [by_phone[p.e164] for p in phones]

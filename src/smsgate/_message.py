@@ -135,31 +135,33 @@ class Message:
         secret_params: frozenset[str] | None = None,
     ) -> None:
         # every field checked, and copied where the caller could still change it; the usual cases
-        # first (a bulk run builds a million of these). object.__setattr__ is how a frozen dataclass
-        # sets its own fields; the values stay in the instance (no dict is made), and a field left
-        # unset reads its default from the class (None, no secret params).
-        put = object.__setattr__
-        put(self, "to", (to,) if type(to) is str else _recipients(to))
-        put(self, "params", _frozen_params(params, "params") if params else {})
-        put(self, "templates", _texts(templates, "templates") if templates else {})
-        put(self, "sign_names", _texts(sign_names, "sign_names") if sign_names else {})
-        put(self, "recipient_params", _per_recipient(recipient_params) if recipient_params else {})
+        # first (a bulk run builds a million of these). The fields go into the instance's dict at
+        # once (a frozen dataclass cannot set them one by one but through object.__setattr__); a
+        # field left unset reads its default from the class (None, no secret params).
+        values: dict[str, Any] = {
+            "to": (to,) if type(to) is str else _recipients(to),
+            "params": _frozen_params(params, "params") if params else {},
+            "templates": _texts(templates, "templates") if templates else {},
+            "sign_names": _texts(sign_names, "sign_names") if sign_names else {},
+            "recipient_params": _per_recipient(recipient_params) if recipient_params else {},
+        }
         if template is not None:
-            put(self, "template", _text(template, "template"))
+            values["template"] = _text(template, "template")
         if sign_name is not None:
-            put(self, "sign_name", _text(sign_name, "sign_name"))
+            values["sign_name"] = _text(sign_name, "sign_name")
         if text is not None:
-            put(self, "text", _text(text, "text"))
+            values["text"] = _text(text, "text")
         if idempotency_key is not None:
-            put(self, "idempotency_key", _text(idempotency_key, "idempotency_key"))
+            values["idempotency_key"] = _text(idempotency_key, "idempotency_key")
         if out_id is not None:
-            put(self, "out_id", _text(out_id, "out_id"))
+            values["out_id"] = _text(out_id, "out_id")
         if extend_code is not None:
-            put(self, "extend_code", _text(extend_code, "extend_code"))
+            values["extend_code"] = _text(extend_code, "extend_code")
         if param_order is not None:
-            put(self, "param_order", _order(param_order))
+            values["param_order"] = _order(param_order)
         if secret_params:
-            put(self, "secret_params", frozenset(secret_params))
+            values["secret_params"] = frozenset(secret_params)
+        object.__setattr__(self, "__dict__", values)
 
     def __repr__(self) -> str:  # params may hold one-time codes: never print them
         return (
@@ -221,9 +223,12 @@ class Message:
         """This message (its fields checked already) to ``phones``, parsed; ``_batching`` builds its
         merged messages with it too."""
         ready = object.__new__(Outgoing)  # its fields are checked already: no __init__ setting each again
-        vars(ready).update(vars(self), to=phones, recipient_params=recipient_params, phones=phones)
+        values: dict[str, Any] = vars(self).copy()  # a copy is one memory copy; a merge inserts key by key
+        values["to"] = values["phones"] = phones
+        values["recipient_params"] = recipient_params
         if params is not None:
-            vars(ready)["params"] = params
+            values["params"] = params
+        object.__setattr__(ready, "__dict__", values)
         return ready
 
     def template_for(self, *names: str) -> str | None:

@@ -21,6 +21,7 @@ __all__ = ["Hooks", "Metrics", "mask_phone"]
 
 logger = logging.getLogger("smsgate")
 _ACCEPTED = Status.ACCEPTED
+_FOLD_AT = 4096  # noted sends counted at once (a bound on the list)
 
 
 @dataclass
@@ -33,33 +34,71 @@ class Hooks:
 
 
 class Metrics:
-    """Counters per ``(provider, outcome)`` for attempts and per ``outcome`` for recipients."""
+    """Counters per ``(provider, outcome)`` for attempts and per ``outcome`` for recipients.
+
+    A send whose one request accepted its one recipient (the straight path's usual send) is noted
+    by appending its provider to a list (atomic, so lock-free) and counted when the counters are
+    next read: never lost, even when threads count and read at once.
+    """
 
     def __init__(self) -> None:
-        self.attempts: Counter[tuple[str, str]] = Counter()
-        self.recipients: Counter[str] = Counter()
+        self._attempts: Counter[tuple[str, str]] = Counter()
+        self._recipients: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._one_accepted: list[str] = []  # providers, one per send accepted whole with one recipient
+
+    @property
+    def attempts(self) -> Counter[tuple[str, str]]:
+        """Attempts per ``(provider, outcome)``."""
+        with self._lock:
+            self._fold()
+            return self._attempts
+
+    @property
+    def recipients(self) -> Counter[str]:
+        """Recipients per outcome."""
+        with self._lock:
+            self._fold()
+            return self._recipients
 
     def attempt(self, attempt: Attempt) -> None:
         with self._lock:
-            self.attempts[(attempt.provider, attempt.status)] += 1  # Status is a str: "accepted"…
+            self._attempts[(attempt.provider, attempt.status)] += 1  # Status is a str: "accepted"…
 
     def result(self, result: SendResult) -> None:
         """Count a finished send: its recipients and, unless it was replayed, its attempts."""
         with self._lock:
             for row in result.recipients:
-                self.recipients[row.status] += 1
+                self._recipients[row.status] += 1
             if not result.replayed:
                 for attempt in result.attempts:
-                    self.attempts[(attempt.provider, attempt.status)] += 1
+                    self._attempts[(attempt.provider, attempt.status)] += 1
 
     def accepted(self, provider: str, recipients: int) -> None:
         """Count a send whose one request to ``provider`` accepted all its ``recipients``: what
         :meth:`result` counts for it, without walking the result."""
+        if recipients == 1:
+            pending = self._one_accepted
+            pending.append(provider)
+            if len(pending) >= _FOLD_AT:
+                with self._lock:
+                    self._fold()
+            return
         with self._lock:
-            self.recipients[_ACCEPTED] += recipients
-            self.attempts[(provider, _ACCEPTED)] += 1
+            self._recipients[_ACCEPTED] += recipients
+            self._attempts[(provider, _ACCEPTED)] += 1
+
+    def _fold(self) -> None:
+        """Count the noted one-recipient sends (under the lock); a send noted meanwhile stays noted."""
+        pending = self._one_accepted
+        taken = len(pending)
+        if not taken:
+            return
+        for provider, sends in Counter(pending[:taken]).items():
+            self._attempts[(provider, _ACCEPTED)] += sends
+        self._recipients[_ACCEPTED] += taken
+        del pending[:taken]
 
     def refusal(self, rule: str) -> None:
         with self._lock:
@@ -68,9 +107,10 @@ class Metrics:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-friendly copy: ``{"attempts": {"aliyun.accepted": 3}, "recipients": {...}, "refused": {...}}``."""
         with self._lock:
+            self._fold()
             return {
-                "attempts": {f"{p}.{o}": n for (p, o), n in sorted(self.attempts.items())},
-                "recipients": {str(o): n for o, n in sorted(self.recipients.items())},
+                "attempts": {f"{p}.{o}": n for (p, o), n in sorted(self._attempts.items())},
+                "recipients": {str(o): n for o, n in sorted(self._recipients.items())},
                 "refused": dict(sorted(self.refused.items())),
             }
 

@@ -45,7 +45,7 @@ _ASCII = [chr(c) if _ALL_UNRESERVED(chr(c)) else f"%{c:02X}" for c in range(128)
 def pct(value: str) -> str:
     """RFC 3986 percent-encoding of ``value`` (UTF-8), keeping only unreserved characters."""
     if value.isascii():  # one C-level pass; ``quote`` walks the bytes in Python
-        return value.translate(_ASCII)
+        return value if value.isalnum() else value.translate(_ASCII)  # digits (a phone): nothing to encode
     return quote(value, safe="~")
 
 
@@ -74,8 +74,9 @@ def send_sms_params(
 def send_sms_query(
     phones: str, sign: str, template: str, params: str | None, out_id: str | None, extend_code: str | None
 ) -> str:
-    """``canonical_query(send_sms_params(...))``, composed in its order at once (the hot path), the
-    sign name and the template code encoded once each."""
+    """``canonical_query(send_sms_params(...))`` composed in its order at once (the hot path), with
+    ``params`` (the ``TemplateParam`` JSON) percent-encoded already (``pct``, or
+    ``_aliyun_wire.pct_json``), the sign name and the template code encoded once each."""
     sign_part, template_part = _send_sms_parts(sign, template)
     query = f"PhoneNumbers={pct(phones)}{sign_part}"
     if out_id:
@@ -84,7 +85,7 @@ def send_sms_query(
         query = f"{query}&SmsUpExtendCode={pct(extend_code)}"
     if not params:
         return query + template_part
-    return f"{query}{template_part}&TemplateParam={pct(params)}"
+    return f"{query}{template_part}&TemplateParam={params}"
 
 
 @lru_cache(maxsize=64)

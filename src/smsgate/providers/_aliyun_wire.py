@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -11,14 +11,18 @@ from typing import Any
 import orjson
 
 from .._errors import InvalidRequest
+from .._message import Message
 from .._phone import PhoneNumber
+from ._acs import pct
 
 __all__ = [
     "BEIJING",
     "DeliveryRecord",
     "DeliveryStatus",
+    "batch_form",
     "endpoint_for",
     "invalid",
+    "pct_json",
     "record_of",
     "to_json",
     "wire_phone",
@@ -53,6 +57,30 @@ def to_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except orjson.JSONEncodeError as exc:  # a lone surrogate: not text that can be sent
         raise invalid(f"template params must be valid Unicode text ({exc})", "params") from None
+
+
+def batch_form(message: Message, recipients: Sequence[PhoneNumber], sign: str) -> dict[str, str]:
+    """The form of a SendBatchSms: one phone, sign name and params (and extend code) per recipient."""
+    phones = [wire_phone(p) for p in recipients]
+    form = {
+        "PhoneNumberJson": to_json(phones),
+        "SignNameJson": to_json([sign] * len(phones)),
+        "TemplateParamJson": to_json([message.params_for(p) for p in recipients]),
+    }
+    if message.extend_code:
+        form["SmsUpExtendCodeJson"] = to_json([message.extend_code] * len(phones))
+    return form
+
+
+def pct_json(params: Mapping[str, str]) -> str:
+    """``pct(to_json(params))``, written at once when every name and value is ASCII letters and
+    digits (the usual params: a code, an amount), whose JSON and encoding are known."""
+    parts = []
+    for name, value in params.items():
+        if not (type(value) is str and name.isalnum() and value.isalnum() and name.isascii() and value.isascii()):
+            return pct(to_json(params))
+        parts.append(f"%22{name}%22%3A%22{value}%22")
+    return f"%7B{'%2C'.join(parts)}%7D"
 
 
 def invalid(text: str, field: str) -> InvalidRequest:

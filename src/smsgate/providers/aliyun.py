@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -19,9 +20,10 @@ from .._errors import OutcomeUnknown, SmsError
 from .._http import HttpRequest, HttpResponse
 from .._models import Message, Outgoing, RecipientResult, Status
 from .._phone import PhoneNumber
+from . import _aliyun_wire as wire
 from ._acs import EMPTY_SHA256, RpcSigner, send_sms_params, send_sms_query
 from ._aliyun_errors import business_error, gateway_error, retry_after
-from ._aliyun_wire import BEIJING, DeliveryRecord, DeliveryStatus, endpoint_for, invalid, record_of, to_json, wire_phone
+from ._aliyun_wire import DeliveryRecord, DeliveryStatus, endpoint_for, invalid, pct_json, to_json, wire_phone
 from .base import Provider, ProviderSettings
 
 __all__ = ["AliyunProvider", "AliyunSettings", "DeliveryRecord", "DeliveryStatus", "endpoint_for", "wire_phone"]
@@ -63,6 +65,7 @@ class AliyunProvider(Provider):
             signature_version=s.signature_version,
         )
         self._url = f"{self.endpoint.base}/"
+        self._send_sms = self._signer.v3_headers("SendSms")
 
     def public_endpoint(self) -> str:
         return endpoint_for(self.settings.region_id)
@@ -73,47 +76,47 @@ class AliyunProvider(Provider):
         """SendSms takes 1000 numbers; with per-recipient params SendBatchSms takes 100."""
         size = self.batch_max_recipients if message.recipient_params else self.max_recipients
         phones = tuple(recipients)
-        if len(phones) <= size:
-            return [phones]
-        return [phones[i : i + size] for i in range(0, len(phones), size)]
+        return [phones] if len(phones) <= size else [phones[i : i + size] for i in range(0, len(phones), size)]
 
     # -- SendSms / SendBatchSms --------------------------------------------------------------
 
     def check(self, message: Outgoing) -> None:
         """Besides a template code, Aliyun needs a sign name (on the message or in settings)."""
-        super().check(message)
-        if not self.sign_name(message):
+        if message.templates or not message.template:  # else the base's check has nothing to say
+            super().check(message)
+        if not (self.sign_name(message) if message.sign_names else message.sign_name or self.settings.sign_name):
             raise invalid("a sign name (SignName) is required: set it on the message or in settings", "sign_name")
 
     def build_request(self, message: Message, recipients: Sequence[PhoneNumber]) -> HttpRequest:
-        template, sign = self.template(message), self.sign_name(message)
+        template = self.template(message) if message.templates else message.template
+        sign = self.sign_name(message) if message.sign_names else message.sign_name or self.settings.sign_name
         if not template:
             raise invalid("a template code (TemplateCode) is required", "template")
         if not sign:
             raise invalid("a sign name (SignName) is required: set it on the message or in settings", "sign_name")
-        extras = (message.out_id, message.extend_code)
-        if message.recipient_params:
-            phones = [wire_phone(p) for p in recipients]
-            form = {
-                "PhoneNumberJson": to_json(phones),
-                "SignNameJson": to_json([sign] * len(phones)),
-                "TemplateParamJson": to_json([message.params_for(p) for p in recipients]),
-            }
-            if message.extend_code:
-                form["SmsUpExtendCodeJson"] = to_json([message.extend_code] * len(phones))
-            body = urlencode(sorted(form.items())).encode()
+        if message.recipient_params:  # SendBatchSms: per-recipient params, in a signed form body
+            form = wire.batch_form(message, recipients, sign)
             query = {"TemplateCode": template, **({"OutId": message.out_id} if message.out_id else {})}
+            body = urlencode(sorted(form.items())).encode()
             return self._signed("SendBatchSms", query, recipients, body=body, form=form)
-        numbers = ",".join([wire_phone(p) for p in recipients])
-        parts = (numbers, sign, template, to_json(message.params) if message.params else None, *extras)
-        v3 = self._signer.signature_version == "v3"  # the query composed in its canonical form at once
-        return self._signed("SendSms", send_sms_query(*parts) if v3 else send_sms_params(*parts), recipients)
+        numbers = wire_phone(recipients[0]) if len(recipients) == 1 else ",".join([wire_phone(p) for p in recipients])
+        extras = (message.out_id, message.extend_code)
+        params = message.params
+        if self._signer.signature_version == "v2":
+            values = send_sms_params(numbers, sign, template, to_json(params) if params else None, *extras)
+            return self._signed("SendSms", values, recipients)
+        canonical = send_sms_query(numbers, sign, template, pct_json(params) if params else None, *extras)
+        date, url, s = self._signer.date(self.clock()), f"{self._url}?{canonical}", self.settings
+        headers = self._send_sms.sign(canonical, EMPTY_SHA256, date, self.nonce())  # the hot path: no dict of params
+        return HttpRequest("POST", url, headers, b"", tuple(recipients), s.timeout, s.connect_timeout, s.proxy, _SMS)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> list[RecipientResult]:
         data = self._verdict(response)
         biz_id = data.get("BizId")
-        message_id = str(biz_id) if biz_id is not None else None
-        return [RecipientResult(p, _ACCEPTED, self.alias, message_id, None, data) for p in request.recipients]
+        message_id, alias, phones = str(biz_id) if biz_id is not None else None, self.alias, request.recipients
+        if len(phones) == 1:  # no comprehension's frame for the usual request
+            return [RecipientResult(phones[0], _ACCEPTED, alias, message_id, None, data)]
+        return [RecipientResult(p, _ACCEPTED, alias, message_id, None, data) for p in phones]
 
     # -- QuerySendDetails --------------------------------------------------------------------
 
@@ -130,7 +133,7 @@ class AliyunProvider(Provider):
         number = PhoneNumber.parse(phone)
         if not 1 <= page_size <= 50:
             raise invalid("page_size must be between 1 and 50", "page_size")
-        day = send_date.astimezone(BEIJING).strftime("%Y%m%d") if isinstance(send_date, datetime) else send_date
+        day = send_date.astimezone(wire.BEIJING).strftime("%Y%m%d") if isinstance(send_date, datetime) else send_date
         query = {"PhoneNumber": wire_phone(number), "SendDate": day}
         query.update(PageSize=str(page_size), CurrentPage=str(page))
         if biz_id:
@@ -143,7 +146,7 @@ class AliyunProvider(Provider):
         dtos = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
         biz_id = request.context.get("biz_id")
         try:
-            return [record_of(dto, biz_id) for dto in dtos]
+            return [wire.record_of(dto, biz_id) for dto in dtos]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise OutcomeUnknown("QuerySendDetails returned records that cannot be read", provider=self.alias) from exc
 
@@ -152,23 +155,18 @@ class AliyunProvider(Provider):
     def _signed(
         self,
         action: str,
-        query: dict[str, str] | str,
+        query: dict[str, str],
         recipients: Sequence[PhoneNumber],
         *,
         body: bytes = b"",
         form: Mapping[str, str] | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> HttpRequest:
-        """The signed request for ``action``: ``query`` in the URL (a string: canonical already),
-        ``body`` (``form``, encoded)."""
+        """The signed request for ``action``: ``query`` in the URL, ``body`` (``form``, encoded)."""
         signer = self._signer
         date, nonce = signer.date(self.clock()), self.nonce()
-        if isinstance(query, str):  # canonical already, with no body
-            canonical, headers = query, signer.v3_headers(action).sign(query, EMPTY_SHA256, date, nonce)
-        else:
-            canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form)
-        url = f"{self._url}?{canonical}" if canonical else self._url
-        s = self.settings
+        canonical, headers = signer.sign(action, query, date=date, nonce=nonce, body=body, form=form)
+        s, url = self.settings, f"{self._url}?{canonical}" if canonical else self._url
         context = {"action": action, **context} if context else {"action": action}
         return HttpRequest(
             "POST", url, headers, body, tuple(recipients), s.timeout, s.connect_timeout, s.proxy, context
@@ -198,3 +196,4 @@ class AliyunProvider(Provider):
 
 
 _ACCEPTED = Status.ACCEPTED
+_SMS = MappingProxyType({"action": "SendSms"})  # every SendSms request's context, shared (read-only)
