@@ -34,6 +34,8 @@ previous send's outcome), ``synchronous=FULL`` (an fsync, as the default durabil
 (as ``"process"``): the best any SQLite send log could do on this disk. ``sqlite-before`` and
 ``sqlite-p-before`` are ``SQLiteStore`` as it was at ``--before``; ``sqlite-behind`` and
 ``sqlite-p-behind`` write the async outcomes with ``write_behind``, as the sync path does.
+``redis-floor`` (layer ``floor``) is no store: the bare gateway with one hand-written redis-py
+``SET`` a send before it (``redis_floor.py``): for sync sends, the best any Redis send log could do.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fixtures' Po
 import at_commit
 from aliyun_throughput import IN_FLIGHT, TEMPLATE, nginx, phones, run_concurrently, smsgate_settings
 from postgres_floor import Floor
+from redis_floor import RedisFloor
 from reliability_overhead import options, redis_server
 from store_floor import SQLiteFloor
 from tests.fixtures.postgres import PostgresServer, find_bindir
@@ -60,6 +63,7 @@ from tests.fixtures.postgres import PostgresServer, find_bindir
 from smsgate import AsyncGateway, Gateway, MemoryStore, Message, SQLiteStore, Store
 
 _keys = iter(range(10**12))
+AnyFloor = Floor | SQLiteFloor | RedisFloor  # one hand-written write a send before the bare gateway's
 
 
 def message(phone: str, keyed: bool) -> Message:
@@ -74,7 +78,7 @@ def layer_options(layer: str, store: Store | None) -> dict[str, Any]:
 
 
 def run_async(
-    port: int, layer: str, store: Store | None, count: int, floor: Floor | SQLiteFloor | None = None
+    port: int, layer: str, store: Store | None, count: int, floor: AnyFloor | None = None
 ) -> tuple[float, float]:
     async def main() -> tuple[float, float]:
         config = {"aliyun": smsgate_settings(port)}
@@ -103,7 +107,7 @@ def run_async(
 
 
 def run_sync(
-    port: int, layer: str, store: Store | None, count: int, floor: Floor | SQLiteFloor | None = None
+    port: int, layer: str, store: Store | None, count: int, floor: AnyFloor | None = None
 ) -> tuple[float, float]:
     keyed = layer == "all"
     with (
@@ -201,8 +205,9 @@ def main() -> None:
                 "pg-floor-off": lambda: Floor(fresh_dsn(), False),
                 "sqlite-floor": lambda: SQLiteFloor(Path(tmp, f"floor-{next(_keys)}.db"), "FULL"),
                 "sqlite-floor-p": lambda: SQLiteFloor(Path(tmp, f"floor-{next(_keys)}.db"), "NORMAL"),
+                "redis-floor": lambda: RedisFloor(url, f"f{next(_keys)}:"),
             }
-            modes: dict[str, Callable[[str, Store | None, Floor | SQLiteFloor | None], tuple[float, float]]] = {
+            modes: dict[str, Callable[[str, Store | None, AnyFloor | None], tuple[float, float]]] = {
                 "async x64": lambda layer, store, floor: run_async(port, layer, store, n, floor),
                 "sync": lambda layer, store, floor: run_sync(port, layer, store, n, floor),
             }
