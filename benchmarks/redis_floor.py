@@ -46,7 +46,8 @@ class RedisFloor:
 
     @asynccontextmanager
     async def asynced(self, connections: int) -> AsyncIterator[Callable[[str], Awaitable[None]]]:
-        client = redis.asyncio.Redis.from_url(self.url, max_connections=connections)
+        pool = redis.asyncio.BlockingConnectionPool.from_url(self.url, max_connections=connections)
+        client = redis.asyncio.Redis(connection_pool=pool)
 
         async def insert(phone: str) -> None:
             await client.set(*self._row(phone))
