@@ -312,18 +312,14 @@ def bench_bare_pyreqwest(port: int, numbers: list[str]) -> float:
     return asyncio.run(main())
 
 
-def bench_floor_pyreqwest(port: int, numbers: list[str]) -> float:
-    """The floor: a minimal hand-written client that signs (ACS3-HMAC-SHA256) and sends the same
-    SendSms request as smsgate, byte for byte (query, headers, empty body), on pyreqwest."""
+def floor_request(host: str) -> Callable[[str], tuple[str, dict[str, str]]]:
+    """The floor client's request for one phone, as ``(url, headers)``: SendSms to ``host`` signed
+    with ACS3-HMAC-SHA256 by hand, byte for byte smsgate's (query, headers, empty body)."""
     import hashlib
     import hmac
-    import json
     import secrets
     from urllib.parse import quote
 
-    from pyreqwest.client import ClientBuilder
-
-    host = f"127.0.0.1:{port}"
     empty = hashlib.sha256(b"").hexdigest()
     key = hmac.new(SECRET.encode(), digestmod=hashlib.sha256)
     param = quote('{"code":"1234"}', safe="~")
@@ -333,34 +329,49 @@ def bench_floor_pyreqwest(port: int, numbers: list[str]) -> float:
     names = ";".join(signed.split())
     form = "application/x-www-form-urlencoded"
 
+    def request(phone: str) -> tuple[str, dict[str, str]]:
+        query = f"PhoneNumbers={phone}&{sign}&{fixed}"
+        date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        nonce = secrets.token_hex(16)
+        lines = (
+            f"accept:application/json\ncontent-type:{form}\nhost:{host}\nx-acs-action:SendSms\n"
+            f"x-acs-content-sha256:{empty}\nx-acs-date:{date}\nx-acs-signature-nonce:{nonce}\n"
+            "x-acs-version:2017-05-25\n"
+        )
+        canonical = f"POST\n/\n{query}\n{lines}\n{names}\n{empty}"
+        mac = key.copy()
+        mac.update(f"ACS3-HMAC-SHA256\n{hashlib.sha256(canonical.encode()).hexdigest()}".encode())
+        headers = {
+            "host": host,
+            "accept": "application/json",
+            "content-type": form,
+            "x-acs-action": "SendSms",
+            "x-acs-content-sha256": empty,
+            "x-acs-date": date,
+            "x-acs-signature-nonce": nonce,
+            "x-acs-version": "2017-05-25",
+            "authorization": f"ACS3-HMAC-SHA256 Credential={AK},SignedHeaders={names},Signature={mac.hexdigest()}",
+        }
+        return f"http://{host}/?{query}", headers
+
+    return request
+
+
+def bench_floor_pyreqwest(port: int, numbers: list[str]) -> float:
+    """The floor: a minimal hand-written client that signs (ACS3-HMAC-SHA256) and sends the same
+    SendSms request as smsgate, byte for byte (query, headers, empty body), on pyreqwest."""
+    import json
+
+    from pyreqwest.client import ClientBuilder
+
+    request = floor_request(f"127.0.0.1:{port}")
+
     async def main() -> float:
         async with ClientBuilder().max_connections(100).follow_redirects(False).no_proxy().build() as client:
 
             async def one(phone: str) -> None:
-                query = f"PhoneNumbers={phone}&{sign}&{fixed}"
-                date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                nonce = secrets.token_hex(16)
-                lines = (
-                    f"accept:application/json\ncontent-type:{form}\nhost:{host}\nx-acs-action:SendSms\n"
-                    f"x-acs-content-sha256:{empty}\nx-acs-date:{date}\nx-acs-signature-nonce:{nonce}\n"
-                    "x-acs-version:2017-05-25\n"
-                )
-                canonical = f"POST\n/\n{query}\n{lines}\n{names}\n{empty}"
-                mac = key.copy()
-                mac.update(f"ACS3-HMAC-SHA256\n{hashlib.sha256(canonical.encode()).hexdigest()}".encode())
-                headers = {
-                    "host": host,
-                    "accept": "application/json",
-                    "content-type": form,
-                    "x-acs-action": "SendSms",
-                    "x-acs-content-sha256": empty,
-                    "x-acs-date": date,
-                    "x-acs-signature-nonce": nonce,
-                    "x-acs-version": "2017-05-25",
-                    "authorization": f"ACS3-HMAC-SHA256 Credential={AK},SignedHeaders={names},"
-                    f"Signature={mac.hexdigest()}",
-                }
-                response = await client.post(f"http://{host}/?{query}").headers(headers).build().send()
+                url, headers = request(phone)
+                response = await client.post(url).headers(headers).build().send()
                 assert json.loads((await response.bytes()).to_bytes())["Code"] == "OK"
 
             return await timed(numbers, one)

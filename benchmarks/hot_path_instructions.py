@@ -67,47 +67,18 @@ def run_smsgate(kind: str, count: int) -> None:
 
 def run_floor(count: int) -> None:
     """The floor client's per-message work (``aliyun_throughput.bench_floor_pyreqwest``), canned answer."""
-    import hashlib
-    import hmac
     import json
-    import secrets
-    import time
-    from urllib.parse import quote
 
-    host, empty = "127.0.0.1:9", hashlib.sha256(b"").hexdigest()
-    key = hmac.new(SECRET.encode(), digestmod=hashlib.sha256)
-    param = quote('{"code":"1234"}', safe="~")
-    fixed, sign = f"TemplateCode={TEMPLATE}&TemplateParam={param}", f"SignName={quote(SIGN, safe='~')}"
-    names = "accept;content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
-    form = "application/x-www-form-urlencoded"
+    sys.path.insert(0, str(Path(__file__).parent))
+    from aliyun_throughput import floor_request
+
+    request = floor_request("127.0.0.1:9")
 
     async def send(url: str, headers: dict[str, str]) -> bytes:  # the transport's await, answered at once
         return OK
 
     async def one(phone: str) -> None:
-        query = f"PhoneNumbers={phone}&{sign}&{fixed}"
-        date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        nonce = secrets.token_hex(16)
-        lines = (
-            f"accept:application/json\ncontent-type:{form}\nhost:{host}\nx-acs-action:SendSms\n"
-            f"x-acs-content-sha256:{empty}\nx-acs-date:{date}\nx-acs-signature-nonce:{nonce}\n"
-            "x-acs-version:2017-05-25\n"
-        )
-        canonical = f"POST\n/\n{query}\n{lines}\n{names}\n{empty}"
-        mac = key.copy()
-        mac.update(f"ACS3-HMAC-SHA256\n{hashlib.sha256(canonical.encode()).hexdigest()}".encode())
-        headers = {
-            "host": host,
-            "accept": "application/json",
-            "content-type": form,
-            "x-acs-action": "SendSms",
-            "x-acs-content-sha256": empty,
-            "x-acs-date": date,
-            "x-acs-signature-nonce": nonce,
-            "x-acs-version": "2017-05-25",
-            "authorization": f"ACS3-HMAC-SHA256 Credential={AK},SignedHeaders={names},Signature={mac.hexdigest()}",
-        }
-        assert json.loads(await send(f"http://{host}/?{query}", headers))["Code"] == "OK"
+        assert json.loads(await send(*request(phone)))["Code"] == "OK"
 
     async def main() -> None:
         for phone in phones(count):
