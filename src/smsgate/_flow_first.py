@@ -95,18 +95,15 @@ class First:
     def accepted(self, send: Send, job: Job, done: Done) -> SendResult | None:
         """The result of a send whose prepared first request accepted every recipient (``None``
         otherwise): its attempt logged, its breaker told, its record finished, as the engine would."""
-        rows = done.outcome
+        rows = done.outcome  # in the request's order (the gateway's read put them so)
         if type(rows) is not list or any([row.error is not None for row in rows]):
             return None
-        alias, phones = job.provider.alias, job.recipients  # the message's, in order
+        alias = job.provider.alias
         attempt = Attempt(alias, send.phones, _ACCEPTED, None, done.started_at, done.elapsed, job.number)
         log_attempt(send.message_id, attempt)
         breaker = self.policies.breakers.get(alias)
         if breaker is not None:
             breaker.record(None)
-        if [row.phone for row in rows] != list(phones):
-            by_phone = {row.phone.e164: row for row in rows}
-            rows = [by_phone[phone.e164] for phone in phones]
         record = send.pending
         if record is not None:
             send.pending = None
