@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -15,7 +14,7 @@ import pytest
 from smsgate.stores import LogRecord, _pg_behind, _pg_schema, base
 from smsgate.stores._pg_schema import MIGRATIONS
 from smsgate.stores.postgres import PostgresStore
-from tests.fixtures.postgres import PostgresServer, find_bindir
+from tests.fixtures.postgres import PostgresServer
 from tests.waits import await_until, wait_until
 
 PHONE = "+8613800138000"
@@ -159,16 +158,6 @@ def test_a_failing_carrier_hands_its_carried_writes_to_the_thread(postgres_dsn: 
     wait_until(lambda: statuses(postgres_dsn).get("m") == "accepted", what="the carried write made alone")
     assert "n" not in statuses(postgres_dsn)
     store.close()
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL cluster of this test's own, to kill (durable: what it committed survives)."""
-    bindir = find_bindir()
-    assert bindir is not None, "PostgreSQL is not installed"
-    server = PostgresServer(bindir, durable=True)
-    yield server
-    server.close()
 
 
 def test_the_server_killed_with_a_write_behind(own_postgres: PostgresServer, caplog: pytest.LogCaptureFixture) -> None:

@@ -4,13 +4,12 @@ kept once its server is lost."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from smsgate import StoreError
 from smsgate.stores.postgres import PostgresStore
-from tests.fixtures.postgres import PostgresServer, find_bindir
+from tests.fixtures.postgres import PostgresServer
 from tests.waits import wait_until
 
 
@@ -30,13 +29,13 @@ def test_threads_share_the_store_its_held_connection_or_the_pool(postgres_dsn: s
     store.close()
 
 
-def test_a_held_connection_lost_with_its_server_is_replaced(own_durable: PostgresServer) -> None:
-    store = PostgresStore(own_durable.dsn(), timeout=2.0)
+def test_a_held_connection_lost_with_its_server_is_replaced(own_postgres: PostgresServer) -> None:
+    store = PostgresStore(own_postgres.dsn(), timeout=2.0)
     store.set("k", "v")
-    own_durable.kill()
+    own_postgres.kill()
     with pytest.raises(StoreError):
         store.get("k")
-    own_durable.start()
+    own_postgres.start()
 
     def answers() -> bool:  # a stale connection idle in the pool fails once, then is replaced
         try:
@@ -46,13 +45,3 @@ def test_a_held_connection_lost_with_its_server_is_replaced(own_durable: Postgre
 
     wait_until(answers, what="the store answering again")  # the held connection was not kept
     store.close()
-
-
-@pytest.fixture
-def own_durable() -> Iterator[PostgresServer]:
-    """A cluster of this test's own, to kill and start again (durable: what it committed survives)."""
-    bindir = find_bindir()
-    assert bindir is not None, "PostgreSQL is not installed"
-    server = PostgresServer(bindir, durable=True)
-    yield server
-    server.close()
