@@ -2,12 +2,18 @@
 
 Run by hand (never as a test), with the ``bench`` extra installed::
 
-    .venv/bin/python benchmarks/aliyun_throughput.py [--messages 4000] [--uvloop]
+    .venv/bin/python benchmarks/aliyun_throughput.py [--messages 4000] [--uvloop] [--shared-cpus]
 
 The floor client signs and sends the very requests smsgate sends, by hand, on the same transport:
-the ratio to it is what smsgate's own work costs. It starts its own nginx on 127.0.0.1
-(``worker_processes 1``, keep-alive, pinned to the last CPU)
-answering every request with Aliyun's OK JSON, then measures messages per second for each client,
+the ratio to it is what smsgate's own work costs. The contract floors add to it only what any
+client taking a ``Message`` and returning a ``SendResult`` must do (the phone parsed, the typed
+result): the ratio to them is what smsgate's layers cost. It starts its own nginx on 127.0.0.1
+(``worker_processes 1``, keep-alive) answering every request with Aliyun's OK JSON. nginx stands
+for the provider's servers, which are elsewhere: it runs on the last CPU and the clients (every
+thread of this process) on the others, so neither takes the other's CPU. ``--shared-cpus`` lets
+the clients run on every CPU, nginx's too; on a virtual machine the wake-ups between an HTTP
+client's threads on different CPUs then cost more than the client's own work, whoever the client
+is (see benchmarks/README.md). It then measures messages per second for each client,
 in interleaved rounds; each client's best round counts. The CPU per message is that of the timed
 part only (no warm-up or imports), of the main thread (the client's own Python work) and of the
 process (with the HTTP client's threads), the least of any round. Every message has one
@@ -29,6 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 OK_JSON = (
     '{"Code":"OK","Message":"OK","BizId":"9006197469364984400^0","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990"}'
@@ -89,12 +96,28 @@ def wait_for_port(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
             time.sleep(0.05)
 
 
+def _cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+SERVER_CPUS = _cpus()[-1:] if len(_cpus()) > 1 else []  # the last CPU, when there are two or more
+
+
 def pinned_to_last_cpu() -> list[str]:
     """``taskset`` arguments keeping the server on the last CPU, so it never lands on the client's
     core mid-run (the largest source of run-to-run noise here); none on one CPU or without taskset."""
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     taskset = shutil.which("taskset")
-    return [taskset, "-c", str(cpus[-1])] if taskset and len(cpus) > 1 else []
+    return [taskset, "-c", str(SERVER_CPUS[0])] if taskset and SERVER_CPUS else []
+
+
+def keep_off_server_cpu() -> str:
+    """Run this process, and every thread it starts from now on, on the CPUs the server does not
+    use; call it before any client starts a thread. Says which CPUs the clients got."""
+    rest = [cpu for cpu in _cpus() if cpu not in SERVER_CPUS]
+    if not (SERVER_CPUS and rest):
+        return "clients and server share the only CPU"
+    os.sched_setaffinity(0, rest)
+    return f"clients on CPU {','.join(map(str, rest))}, nginx on CPU {SERVER_CPUS[0]}"
 
 
 @contextmanager
@@ -379,6 +402,86 @@ def bench_floor_pyreqwest(port: int, numbers: list[str]) -> float:
     return asyncio.run(main())
 
 
+def contract_result() -> Callable[[Any, bytes, float], Any]:
+    """``result(phone, body, started)``: the typed result any client keeping ``send``'s contract
+    returns for an accepted answer, a :class:`~smsgate.SendResult` with its row, its attempt and a
+    message id."""
+    import json
+
+    from smsgate import Attempt, RecipientResult, SendResult, Status
+
+    accepted = Status.ACCEPTED
+
+    def result(phone: Any, body: bytes, started: float) -> SendResult:
+        data = json.loads(body)
+        assert data["Code"] == "OK"
+        row = RecipientResult(phone, accepted, "aliyun", data["BizId"], None, data)
+        attempt = Attempt("aliyun", (phone.e164,), accepted, None, started, time.time() - started)
+        return SendResult((row,), (attempt,), (data,))
+
+    return result
+
+
+def bench_contract_async(port: int, numbers: list[str]) -> float:
+    """The contract floor: the floor plus what ``AsyncGateway.send``'s contract needs, and nothing
+    more: the caller's :class:`~smsgate.Message`, its phone parsed to E.164 (a bad one is an error
+    naming it), and a typed result (``contract_result``). The least any client that takes a
+    ``Message`` and returns a ``SendResult`` can cost, whatever its insides."""
+    from pyreqwest.client import ClientBuilder
+
+    from smsgate import Message
+
+    request, result = floor_request(f"127.0.0.1:{port}"), contract_result()
+
+    async def main() -> float:
+        async with ClientBuilder().max_connections(100).follow_redirects(False).no_proxy().build() as client:
+
+            async def one(phone: str) -> None:
+                parsed = Message(phone, template=TEMPLATE, params={"code": "1234"}).normalised().phones[0]
+                started = time.time()
+                url, headers = request(parsed.national_number)
+                response = await client.post(url).headers(headers).build().send()
+                assert result(parsed, (await response.bytes()).to_bytes(), started).ok
+
+            return await timed(numbers, one)
+
+    return asyncio.run(main())
+
+
+def bench_floor_sync(port: int, numbers: list[str], contract: bool = False) -> float:
+    """The floor client's requests one after another on pyreqwest's blocking client; ``contract``:
+    with what ``Gateway.send``'s contract needs too (see ``bench_contract_async``)."""
+    import json
+
+    from pyreqwest.client import SyncClientBuilder
+
+    from smsgate import Message
+
+    request, result = floor_request(f"127.0.0.1:{port}"), contract_result()
+    with SyncClientBuilder().max_connections(100).follow_redirects(False).no_proxy().build() as client:
+
+        def send(phone: str) -> bytes:
+            url, headers = request(phone)
+            return client.post(url).headers(headers).build().send().bytes().to_bytes()
+
+        for phone in phones(20):
+            send(phone)
+        start = time.perf_counter()
+        with measured():
+            for phone in numbers:
+                if not contract:
+                    assert json.loads(send(phone))["Code"] == "OK"
+                    continue
+                parsed = Message(phone, template=TEMPLATE, params={"code": "1234"}).normalised().phones[0]
+                started = time.time()
+                assert result(parsed, send(parsed.national_number), started).ok
+        return time.perf_counter() - start
+
+
+def bench_contract_sync(port: int, numbers: list[str]) -> float:
+    return bench_floor_sync(port, numbers, contract=True)
+
+
 def default_transports() -> str:
     from smsgate.transports.defaults import uses_pyreqwest
 
@@ -389,6 +492,7 @@ DEFAULT = f"default: {default_transports()}"
 CLIENTS: list[tuple[str, Callable[[int, list[str]], float], float]] = [
     (f"smsgate AsyncGateway ({DEFAULT}, 64 in flight)", bench_smsgate_async, 1.0),
     ("floor: hand-written V3-signed SendSms on pyreqwest (64 in flight)", bench_floor_pyreqwest, 1.0),
+    ("contract floor: the floor + Message parsed + SendResult (64 in flight)", bench_contract_async, 1.0),
     ("smsgate AsyncGateway (aiohttp, 64 in flight)", bench_smsgate_async_aiohttp, 1.0),
     ("bare aiohttp loop, no signing (64 in flight)", bench_bare_aiohttp, 1.0),
     ("bare pyreqwest loop, no signing (64 in flight)", bench_bare_pyreqwest, 1.0),
@@ -396,6 +500,8 @@ CLIENTS: list[tuple[str, Callable[[int, list[str]], float], float]] = [
     (f"smsgate Gateway ({DEFAULT}, sequential)", bench_smsgate_sync, 0.5),
     ("smsgate Gateway (urllib3, sequential)", bench_smsgate_sync_urllib3, 0.5),
     ("official SDK sync (sequential)", bench_sdk_sync, 0.5),
+    ("floor sync: the floor's requests on pyreqwest's blocking client (sequential)", bench_floor_sync, 0.5),
+    ("contract floor sync: the floor sync + Message parsed + SendResult (sequential)", bench_contract_sync, 0.5),
     ("diagnostic: provider + aiohttp transport, no gateway (64 in flight)", bench_provider_async, 1.0),
 ]
 
@@ -406,7 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; each client's best round counts")
     parser.add_argument("--uvloop", action="store_true", help="run the async clients on uvloop")
     parser.add_argument("--only", help="comma-separated substrings of client names to run")
+    parser.add_argument(
+        "--shared-cpus", action="store_true", help="let the clients run on every CPU, nginx's too (see the docstring)"
+    )
     args = parser.parse_args(argv)
+    layout = "clients on every CPU, nginx's too" if args.shared_cpus else keep_off_server_cpu()
     if args.uvloop:
         import uvloop
 
@@ -427,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"CPU µs/msg {used[0] * 1e6:,.0f} main thread, {used[1] * 1e6:,.0f} process",
                     file=sys.stderr,
                 )
-    report(rates, cpu, loop="uvloop" if args.uvloop else "asyncio")
+    report(rates, cpu, loop="uvloop" if args.uvloop else "asyncio", layout=layout)
     return 0
 
 
@@ -440,6 +550,7 @@ SDK_ASYNC, SDK_SYNC, BARE_AIOHTTP, BARE_PYREQWEST, FLOOR = (
     "bare pyreqwest",
     "floor:",
 )
+CONTRACT, FLOOR_SYNC, CONTRACT_SYNC = "contract floor:", "floor sync:", "contract floor sync:"
 
 
 def ratio(rates: dict[str, float], a: str, b: str) -> str:
@@ -448,8 +559,8 @@ def ratio(rates: dict[str, float], a: str, b: str) -> str:
     return f"{x / y:.2f}×" if x and y else "n/a"
 
 
-def report(rates: dict[str, float], cpu: dict[str, tuple[float, float]], loop: str) -> None:
-    print(f"\nAliyun SendSms against local nginx, {os.cpu_count()} CPUs, event loop {loop}\n")
+def report(rates: dict[str, float], cpu: dict[str, tuple[float, float]], loop: str, layout: str) -> None:
+    print(f"\nAliyun SendSms against local nginx, {os.cpu_count()} CPUs ({layout}), event loop {loop}\n")
     print("| client | messages/s | CPU µs/msg, main thread | CPU µs/msg, process |\n|---|---:|---:|---:|")
     for name, rate in rates.items():
         print(f"| {name} | {rate:,.0f} | {cpu[name][0] * 1e6:,.1f} | {cpu[name][1] * 1e6:,.1f} |")
@@ -460,6 +571,11 @@ def report(rates: dict[str, float], cpu: dict[str, tuple[float, float]], loop: s
         ("smsgate sync / SDK sync", SYNC_DEFAULT, SDK_SYNC, "≥ 3.5×"),
         ("smsgate async / bare pyreqwest loop (same client)", ASYNC_DEFAULT, BARE_PYREQWEST, ""),
         ("floor client / bare pyreqwest loop (the cost of signing)", FLOOR, BARE_PYREQWEST, ""),
+        ("contract floor / floor client (the cost of the contract alone)", CONTRACT, FLOOR, ""),
+        ("smsgate async / contract floor (the cost of smsgate's layers)", ASYNC_DEFAULT, CONTRACT, ""),
+        ("floor sync / SDK sync (the sync floor)", FLOOR_SYNC, SDK_SYNC, ""),
+        ("contract floor sync / SDK sync", CONTRACT_SYNC, SDK_SYNC, ""),
+        ("smsgate sync / contract floor sync (the cost of smsgate's layers)", SYNC_DEFAULT, CONTRACT_SYNC, ""),
         ("smsgate async on aiohttp / SDK async", ASYNC_AIOHTTP, SDK_ASYNC, ""),
         ("smsgate async on aiohttp / bare aiohttp loop (same client)", ASYNC_AIOHTTP, BARE_AIOHTTP, ""),
         ("smsgate sync on urllib3 / SDK sync", SYNC_URLLIB3, SDK_SYNC, ""),
